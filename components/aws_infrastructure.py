@@ -1,0 +1,95 @@
+"""Everything below Kubernetes on AWS: network, security groups, machines, bastion and the API load balancer.
+
+Hands the next layer a list of Host records and the API endpoint, and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import firewall, versions
+from components.aws_api_load_balancer import ApiLoadBalancer, ApiLoadBalancerArgs
+from components.aws_bastion import Bastion, BastionArgs
+from components.aws_network import Network, NetworkArgs
+from components.aws_node_pool import NodePool, NodePoolArgs
+from components.aws_security import SecurityGroups, SecurityGroupsArgs
+from components.host import ApiEndpoint, Host
+from components.settings import Settings
+from components.tags import resource_tags
+
+
+@dataclass(frozen=True)
+class AwsInfrastructureArgs:
+    settings: Settings
+
+
+class AwsInfrastructure(pulumi.ComponentResource):
+    hosts: list[Host]
+    endpoint: ApiEndpoint
+    bastion_address: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: AwsInfrastructureArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("k8s-platform:aws:Infrastructure", name, None, opts)
+        s = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+
+        image_id = s.image_id or aws.ec2.get_ami_output(
+            owners=[versions.UBUNTU_AMI_OWNER],
+            most_recent=True,
+            filters=[
+                aws.ec2.GetAmiFilterArgs(name="name", values=[versions.UBUNTU_AMI_NAME_FILTER]),
+                aws.ec2.GetAmiFilterArgs(name="architecture", values=[versions.UBUNTU_AMI_ARCHITECTURE]),
+                aws.ec2.GetAmiFilterArgs(name="virtualization-type", values=["hvm"]),
+                aws.ec2.GetAmiFilterArgs(name="root-device-type", values=["ebs"]),
+            ],
+            opts=pulumi.InvokeOptions(parent=self),
+        ).id
+        key = aws.ec2.KeyPair(f"{name}-ssh", public_key=s.ssh_public_key,
+                              tags=resource_tags(s, f"{name}-ssh", "ssh"), opts=child)
+
+        network = Network(name, NetworkArgs(s), opts=child)
+        groups = SecurityGroups(name, SecurityGroupsArgs(s, network.vpc_id), opts=child).group_ids
+
+        bastion = None
+        if s.nodes_private:
+            bastion = Bastion(f"{name}-bastion", BastionArgs(
+                settings=s,
+                subnet_id=network.public_subnet_ids[s.network.zones[0]],
+                security_group_id=groups[firewall.BASTION],
+                image_id=image_id,
+                key_name=key.key_name,
+            ), opts=child)
+        self.bastion_address = bastion.public_ip if bastion else None
+
+        node_subnets = network.node_subnet_ids(s.nodes_private)
+        source_dest_check = not firewall.needs_source_dest_check_off(s)
+        self.hosts = []
+        for pool in s.pools:
+            security_groups = [groups[firewall.NODES]]
+            if pool.role == "control-plane":
+                security_groups.append(groups[firewall.CONTROL_PLANE])
+            node_pool = NodePool(f"{name}-{pool.name}", NodePoolArgs(
+                settings=s,
+                pool=pool,
+                subnet_ids=node_subnets,
+                security_group_ids=security_groups,
+                image_id=image_id,
+                key_name=key.key_name,
+                source_dest_check=source_dest_check,
+                bastion=bastion.hop if bastion else None,
+            ), opts=child)
+            self.hosts.extend(node_pool.hosts)
+
+        lb_subnets = network.public_subnet_ids if s.access.api_load_balancer == "internet-facing" else node_subnets
+        api = ApiLoadBalancer(f"{s.cluster_name}-api", ApiLoadBalancerArgs(
+            settings=s,
+            vpc_id=network.vpc_id,
+            subnet_ids=[lb_subnets[zone] for zone in s.network.zones],
+            security_group_id=groups[firewall.API_LB],
+            control_planes=[h for h in self.hosts if h.role == "control-plane"],
+        ), opts=child)
+        self.endpoint = api.endpoint
+        self.register_outputs({"apiEndpoint": api.dns_name})

@@ -1,0 +1,49 @@
+"""One EC2 machine as every component here declares it: IMDSv2 only, encrypted gp3 root volume, tagged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class MachineSpec:
+    instance_type: str
+    disk_gib: int
+    subnet_id: pulumi.Input[str]
+    security_group_ids: list[pulumi.Input[str]]
+    public_address: bool
+    source_dest_check: bool
+    tags: dict[str, str]
+
+
+def declare_machine(name: str, spec: MachineSpec, image_id: pulumi.Input[str], key_name: pulumi.Input[str],
+                    parent: pulumi.Resource) -> aws.ec2.Instance:
+    return aws.ec2.Instance(
+        name,
+        ami=image_id,
+        instance_type=spec.instance_type,
+        subnet_id=spec.subnet_id,
+        vpc_security_group_ids=spec.security_group_ids,
+        key_name=key_name,
+        associate_public_ip_address=spec.public_address,
+        source_dest_check=spec.source_dest_check,
+        metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
+            http_endpoint="enabled",
+            http_tokens="required",  # IMDSv2 only: no credential theft through SSRF to IMDSv1
+            http_put_response_hop_limit=1,  # pods (one hop further) cannot reach the node's credentials
+        ),
+        root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
+            volume_type="gp3",
+            volume_size=spec.disk_gib,
+            encrypted=True,
+            delete_on_termination=True,
+            tags=spec.tags,
+        ),
+        tags=spec.tags,
+        # A newer Ubuntu image must never replace running nodes behind the user's back: rolling a new image is a
+        # deliberate, node-by-node `pulumi up --replace` (see README, "Rolling a new machine image").
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["ami"]),
+    )

@@ -1,0 +1,62 @@
+"""A pool of identical cluster machines (the control planes, or one worker pool), spread over the zones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.aws_machine import MachineSpec, declare_machine
+from components.host import Host, SshHop
+from components.settings import PoolSettings, Settings
+from components.subnets import zone_for_index
+from components.tags import resource_tags
+
+
+@dataclass(frozen=True)
+class NodePoolArgs:
+    settings: Settings
+    pool: PoolSettings
+    subnet_ids: dict[str, pulumi.Input[str]]  # by zone
+    security_group_ids: list[pulumi.Input[str]]
+    image_id: pulumi.Input[str]
+    key_name: pulumi.Input[str]
+    source_dest_check: bool
+    bastion: SshHop | None
+
+
+class NodePool(pulumi.ComponentResource):
+    hosts: list[Host]
+
+    def __init__(self, name: str, args: NodePoolArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("k8s-platform:aws:NodePool", name, None, opts)
+        s, pool = args.settings, args.pool
+        public = not s.nodes_private
+        self.hosts = []
+        for index in range(pool.count):
+            host_name = f"{s.cluster_name}-{pool.name}-{index}"
+            zone = zone_for_index(s.network.zones, index)
+            spec = MachineSpec(
+                instance_type=pool.instance_type,
+                disk_gib=pool.capacity.disk_gib,
+                subnet_id=args.subnet_ids[zone],
+                security_group_ids=list(args.security_group_ids),
+                public_address=public,
+                source_dest_check=args.source_dest_check,
+                tags=resource_tags(s, host_name, pool.role, pool.name),
+            )
+            machine = declare_machine(host_name, spec, args.image_id, args.key_name, parent=self)
+            self.hosts.append(Host(
+                name=host_name,
+                role=pool.role,
+                pool=pool.name,
+                zone=zone,
+                private_address=machine.private_ip,
+                ssh=SshHop(address=machine.public_ip if public else machine.private_ip, user=s.ssh_user),
+                capacity=pool.capacity,
+                bastion=args.bastion,
+                labels=pool.labels,
+                taints=pool.taints,
+                machine=machine,
+            ))
+        self.register_outputs({"hosts": [h.name for h in self.hosts]})

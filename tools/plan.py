@@ -1,0 +1,217 @@
+"""Offline plan: what a stack would create, with no cloud credentials and no Pulumi CLI.
+
+    python -m tools.plan --stack NAME [--config-file PATH] [--json OUT] [--emit DIR]
+
+Runs the real __main__.py under Pulumi mocks with the stack's settings. Exit 0 on success; exit 2 with every
+settings problem on stderr (and no resource declared) when the settings are invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import runpy
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+if str(PROJECT_DIR) not in sys.path:
+    sys.path.insert(0, str(PROJECT_DIR))
+
+import pulumi  # noqa: E402
+from pulumi.runtime import settings as runtime_settings  # noqa: E402
+from pulumi.runtime.stack import wait_for_rpcs  # noqa: E402
+from pulumi.runtime.sync_await import _sync_await  # noqa: E402
+
+from components.settings import PROJECT, SettingsError, load_settings  # noqa: E402
+from tools.plan_mocks import PlanMocks, RecordingMonitor, mask_secrets  # noqa: E402
+from tools.stack_file import StackFileError, read_stack_file  # noqa: E402
+
+EXIT_INVALID_SETTINGS = 2
+
+
+class PlanError(Exception):
+    """The settings or the stack file are invalid; nothing was declared."""
+
+
+@dataclass
+class PlanResult:
+    document: dict[str, Any]
+    artifacts: dict[str, str]
+    notes: tuple[str, ...]
+
+
+def _resolve(value: Any) -> Any:
+    output = pulumi.Output.from_input(value)
+    if _sync_await(output.is_secret()):
+        return "[secret]"
+    return mask_secrets(_sync_await(output.future()))
+
+
+def build_plan(stack: str, config_file: Path | None = None) -> PlanResult:
+    path = config_file or PROJECT_DIR / f"Pulumi.{stack}.yaml"
+    try:
+        stack_config = read_stack_file(path)
+    except StackFileError as error:
+        raise PlanError(str(error)) from error
+    # Validate first, exactly as the program will: an invalid stack never reaches the mocks.
+    try:
+        load_settings(stack_config.values, stack_config.secret_keys, stack)
+    except SettingsError as error:
+        raise PlanError(str(error)) from error
+
+    monitor = RecordingMonitor(PlanMocks(stack_config.values.get("aws:region", "")))
+    runtime_settings.ROOT.set(None)  # a fresh root stack for every plan in this process
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(stack_config.values), sorted(stack_config.secret_keys))
+    saved_env = {k: os.environ.pop(k) for k in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS") if k in os.environ}
+    try:
+        program = runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        _sync_await(wait_for_rpcs())
+    except pulumi.RunError as error:
+        raise PlanError(str(error)) from error
+    finally:
+        os.environ.update(saved_env)
+
+    root = runtime_settings.get_root_resource()
+    outputs = {name: _resolve(value) for name, value in sorted(root.outputs.items())}
+    artifacts = {rel: _resolve(content) for rel, content in sorted(program.get("artifacts", {}).items())}
+    resources = [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "parent": r.parent,
+            "inputs": mask_secrets(r.inputs),
+            "dependsOn": r.depends_on,
+        }
+        for r in sorted(monitor.registrations, key=lambda r: r.urn)
+    ]
+    ids = {r.id: r for r in monitor.registrations if r.id}
+    for resource in resources:
+        resource["_zone"] = _zone_of(resource["inputs"], ids)
+    document = {"stack": stack, "resources": resources, "outputs": outputs}
+    return PlanResult(document, artifacts, stack_config.notes)
+
+
+def _zone_of(inputs: dict[str, Any], ids: dict[str, Any]) -> str | None:
+    if "availabilityZone" in inputs:
+        return inputs["availabilityZone"]
+    subnet = ids.get(inputs.get("subnetId", ""))
+    return subnet.inputs.get("availabilityZone") if subnet else None
+
+
+def plan_json(result: PlanResult) -> str:
+    clean = dict(result.document)
+    clean["resources"] = [{k: v for k, v in r.items() if not k.startswith("_")} for r in result.document["resources"]]
+    return json.dumps(clean, indent=2, sort_keys=True) + "\n"
+
+
+# --- the readable tree ---------------------------------------------------------------------------------------
+
+
+def _summary(resource: dict[str, Any]) -> str:
+    i, t = resource["inputs"], resource["type"]
+    if t == "aws:ec2/instance:Instance":
+        disk = i.get("rootBlockDevice", {})
+        encrypted = "encrypted" if disk.get("encrypted") else "UNENCRYPTED"
+        imds = i.get("metadataOptions", {}).get("httpTokens", "optional")
+        public = "public address" if i.get("associatePublicIpAddress") else "private only"
+        return (f"{i.get('instanceType')}, {disk.get('volumeSize')} GiB {disk.get('volumeType')} {encrypted}, "
+                f"zone {resource.get('_zone')}, {public}, IMDS tokens {imds}")
+    if t in ("aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet"):
+        zone = f", zone {i['availabilityZone']}" if "availabilityZone" in i else ""
+        return f"{i.get('cidrBlock')}{zone}"
+    if t == "aws:lb/loadBalancer:LoadBalancer":
+        scheme = "internal" if i.get("internal") else "internet-facing"
+        return f"{i.get('loadBalancerType')}, {scheme}, {len(i.get('subnets', []))} zones, cross-zone " \
+               f"{'on' if i.get('enableCrossZoneLoadBalancing') else 'off'}"
+    if t == "aws:lb/targetGroup:TargetGroup":
+        hc = i.get("healthCheck", {})
+        return (f"{i.get('protocol')} {i.get('port')}, {i.get('targetType')} targets, client IP preservation "
+                f"{i.get('preserveClientIp')}, health {hc.get('protocol')} {hc.get('path')} every "
+                f"{hc.get('interval')}s")
+    if t == "aws:lb/targetGroupAttachment:TargetGroupAttachment":
+        return f"target {i.get('targetId')}:{i.get('port')}"
+    if t.startswith("aws:vpc/securityGroup"):
+        ports = "all" if "fromPort" not in i else (
+            str(i["fromPort"]) if i["fromPort"] == i["toPort"] else f"{i['fromPort']}-{i['toPort']}")
+        peer = i.get("cidrIpv4") or "group"
+        return f"{i.get('ipProtocol')} {ports} {peer}: {i.get('description')}"
+    return ""
+
+
+def render_tree(result: PlanResult) -> str:
+    resources = result.document["resources"]
+    by_parent: dict[str, list[dict]] = {}
+    urns = {r["urn"] for r in resources}
+    for r in resources:
+        by_parent.setdefault(r["parent"] if r["parent"] in urns else "", []).append(r)
+    lines = [f"Stack {result.document['stack']}"]
+
+    def walk(parent: str, depth: int) -> None:
+        for r in by_parent.get(parent, []):
+            short_type = r["type"].split(":")[-1]
+            summary = _summary(r)
+            lines.append(f"{'  ' * depth}{short_type} {r['name']}{'  ' + summary if summary else ''}")
+            walk(r["urn"], depth + 1)
+
+    walk("", 1)
+    counts = Counter(r["type"] for r in resources)
+    lines.append("")
+    lines.append(f"Resources: {len(resources)}")
+    for kind, n in sorted(counts.items()):
+        lines.append(f"  {n:5d}  {kind}")
+    lines.append("")
+    lines.append("Outputs:")
+    for name, value in result.document["outputs"].items():
+        lines.append(f"  {name}: {json.dumps(value, sort_keys=True) if not isinstance(value, str) else value}")
+    return "\n".join(lines) + "\n"
+
+
+def write_artifacts(result: PlanResult, directory: Path) -> list[Path]:
+    written = []
+    root = directory.resolve()
+    for rel, content in result.artifacts.items():
+        target = (root / rel).resolve()
+        if root not in target.parents:
+            raise PlanError(f"artifact path {rel!r} leaves the emit directory")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+        written.append(target)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--config-file", type=Path, help="a stack file to read instead of Pulumi.<stack>.yaml")
+    parser.add_argument("--json", type=Path, dest="json_out", help="write the plan as JSON to this file")
+    parser.add_argument("--emit", type=Path, help="write every artifact rendered for hosts into this directory")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    try:
+        result = build_plan(args.stack, args.config_file)
+    except PlanError as error:
+        print(f"plan of stack {args.stack!r} refused: {error}", file=sys.stderr)
+        return EXIT_INVALID_SETTINGS
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    sys.stdout.write(render_tree(result))
+    if args.json_out:
+        args.json_out.write_text(plan_json(result))
+    if args.emit:
+        for path in write_artifacts(result, args.emit):
+            print(f"emitted {path}", file=sys.stderr)
+    print(f"planned in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

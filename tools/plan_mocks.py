@@ -1,0 +1,126 @@
+"""Pulumi mocks for the offline plan: deterministic fake values, and a record of every registration.
+
+Every computed value (id, address, DNS name) is derived from a hash of the resource's own type and name, so it is
+the same on every run and adding one resource never changes another one's values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks, rpc
+
+SECRET_SIG_KEY = rpc._special_sig_key
+SECRET_SIG_VALUE = rpc._special_secret_sig
+FAKE_ADDRESSES = ipaddress.IPv4Network("10.0.0.0/8")
+
+_ID_PREFIXES = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+    "aws:ec2/instance:Instance": "i",
+    "aws:ec2/keyPair:KeyPair": "key",
+}
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def fake_address(*parts: str) -> str:
+    offset = int(digest(*parts)[:8], 16) % (FAKE_ADDRESSES.num_addresses - 2) + 1
+    return str(FAKE_ADDRESSES.network_address + offset)
+
+
+def fake_public_address(*parts: str) -> str:
+    # The documentation range, so that no fake public address is ever someone's real one.
+    return str(ipaddress.IPv4Address("203.0.113.0") + int(digest(*parts)[:4], 16) % 254 + 1)
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    def __init__(self, region: str):
+        self.region = region
+
+    def new_resource(self, args: mocks.MockResourceArgs):
+        if not args.custom:
+            return "", {}
+        h = digest(args.typ, args.name)
+        prefix = _ID_PREFIXES.get(args.typ, args.typ.split(":")[-1].lower())
+        resource_id = f"{prefix}-{h[:17]}"
+        outputs = dict(args.inputs)
+        outputs["id"] = resource_id
+        outputs.setdefault("arn", f"arn:aws:{args.typ.split(':')[1].split('/')[0]}:{self.region}:000000000000:"
+                                  f"{prefix}/{args.name}-{h[:12]}")
+        if args.typ == "aws:ec2/instance:Instance":
+            outputs["privateIp"] = fake_address(args.typ, args.name)
+            if args.inputs.get("associatePublicIpAddress"):
+                outputs["publicIp"] = fake_public_address(args.typ, args.name)
+        elif args.typ == "aws:lb/loadBalancer:LoadBalancer":
+            outputs["dnsName"] = f"{args.name}-{h[:16]}.elb.{self.region}.amazonaws.com"
+        elif args.typ == "aws:ec2/eip:Eip":
+            outputs["allocationId"] = resource_id
+            outputs["publicIp"] = fake_public_address(args.typ, args.name)
+        elif args.typ == "aws:ec2/keyPair:KeyPair":
+            outputs.setdefault("keyName", f"{args.name}-{h[:7]}")
+        return resource_id, outputs
+
+    def call(self, args: mocks.MockCallArgs):
+        if args.token == "aws:ec2/getAmi:getAmi":
+            h = digest(args.token, repr(sorted(str(f) for f in args.args.get("filters", []))))
+            return {"id": f"ami-{h[:17]}", "imageId": f"ami-{h[:17]}", "name": "ubuntu-noble-24.04 (planned)"}, []
+        return {}, []
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    depends_on: list[str] = field(default_factory=list)
+    id: str = ""
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """A MockMonitor that also keeps each registration's parent and dependencies, which mocks do not report."""
+
+    def __init__(self, plan_mocks: PlanMocks):
+        super().__init__(plan_mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(Registration(
+                urn=response.urn, type=request.type, name=request.name, parent=request.parent,
+                custom=request.custom, inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+                depends_on=sorted(set(request.dependencies)), id=response.id,
+            ))
+        return response
+
+
+def mask_secrets(value: Any) -> Any:
+    """The value with every secret replaced by "[secret]", and whole numbers as integers again (the wire format
+    carries every number as a double)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE:
+            return "[secret]"
+        return {k: mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_secrets(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

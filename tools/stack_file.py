@@ -1,0 +1,65 @@
+"""Reads a Pulumi stack file into the config a Pulumi program would receive, without decrypting anything."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from components.settings import PROJECT
+
+SECRET_PLACEHOLDER = "[secret]"
+# Secret settings the program requires; the plan never needs their values, so an absent one is stood in for.
+REQUIRED_SECRETS = (f"{PROJECT}:sshPrivateKey",)
+
+
+class StackFileError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    values: dict[str, str]
+    secret_keys: frozenset[str]
+    notes: tuple[str, ...]
+
+
+def _as_config_string(value: object) -> str:
+    """The string form the Pulumi CLI passes a program: structured values as JSON, scalars as text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def read_stack_file(path: Path) -> StackConfig:
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise StackFileError(f"cannot read {path}: {error}") from error
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise StackFileError(f"{path}: 'config' must be a mapping")
+    values: dict[str, str] = {}
+    secrets: set[str] = set()
+    notes: list[str] = []
+    for key, value in config.items():
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Encrypted by the stack's secrets provider: the plan keeps it secret and never decrypts it.
+            values[key] = SECRET_PLACEHOLDER
+            secrets.add(key)
+        elif isinstance(value, dict) and set(value) == {"value"}:
+            values[key] = _as_config_string(value["value"])
+        else:
+            values[key] = _as_config_string(value)
+    for key in REQUIRED_SECRETS:
+        if key not in values:
+            values[key] = SECRET_PLACEHOLDER
+            secrets.add(key)
+            short = key.split(":", 1)[1]
+            notes.append(f"{short} is not set in {path.name}; the plan stands in a placeholder, `pulumi up` will "
+                         f"require it (pulumi config set --secret {short} < key)")
+    return StackConfig(values, frozenset(secrets), tuple(notes))
