@@ -386,7 +386,7 @@ def _read_control_plane(value: Any, tier: str | None, problems: Problems) -> Poo
     r = Reader(value, "controlPlane", problems, ("count",) + _POOL_SIZE_KEYS)
     count = r.integer("count", minimum=1, maximum=7)
     size = _read_size(r, tier, CONTROL_PLANE, "controlPlane", problems)
-    if count is not None and tier is not None:
+    if count is not None:
         if count % 2 == 0:
             problems.add("controlPlane.count", f"etcd needs an odd member count (1, 3, 5 or 7; prod 3, 5 or 7), "
                                                f"got {count}")

@@ -53,6 +53,23 @@ def _resolve(value: Any) -> Any:
     return mask_secrets(_sync_await(output.future()))
 
 
+def run_program(stack: str, values: dict[str, str], secret_keys: frozenset[str],
+                monitor: RecordingMonitor) -> dict[str, Any]:
+    """Runs __main__.py under mocks with this config; returns the program's globals."""
+    runtime_settings.ROOT.set(None)  # a fresh root stack for every plan in this process
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(values), sorted(secret_keys))
+    saved_env = {k: os.environ.pop(k) for k in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS") if k in os.environ}
+    try:
+        program = runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        _sync_await(wait_for_rpcs())
+    except pulumi.RunError as error:
+        raise PlanError(str(error)) from error
+    finally:
+        os.environ.update(saved_env)
+    return program
+
+
 def build_plan(stack: str, config_file: Path | None = None) -> PlanResult:
     path = config_file or PROJECT_DIR / f"Pulumi.{stack}.yaml"
     try:
@@ -66,18 +83,7 @@ def build_plan(stack: str, config_file: Path | None = None) -> PlanResult:
         raise PlanError(str(error)) from error
 
     monitor = RecordingMonitor(PlanMocks(stack_config.values.get("aws:region", "")))
-    runtime_settings.ROOT.set(None)  # a fresh root stack for every plan in this process
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(stack_config.values), sorted(stack_config.secret_keys))
-    saved_env = {k: os.environ.pop(k) for k in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS") if k in os.environ}
-    try:
-        program = runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
-        _sync_await(wait_for_rpcs())
-    except pulumi.RunError as error:
-        raise PlanError(str(error)) from error
-    finally:
-        os.environ.update(saved_env)
-
+    program = run_program(stack, stack_config.values, stack_config.secret_keys, monitor)
     root = runtime_settings.get_root_resource()
     outputs = {name: _resolve(value) for name, value in sorted(root.outputs.items())}
     artifacts = {rel: _resolve(content) for rel, content in sorted(program.get("artifacts", {}).items())}
@@ -89,6 +95,7 @@ def build_plan(stack: str, config_file: Path | None = None) -> PlanResult:
             "parent": r.parent,
             "inputs": mask_secrets(r.inputs),
             "dependsOn": r.depends_on,
+            "options": r.options,
         }
         for r in sorted(monitor.registrations, key=lambda r: r.urn)
     ]

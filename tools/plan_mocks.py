@@ -92,6 +92,7 @@ class Registration:
     inputs: dict[str, Any]
     depends_on: list[str] = field(default_factory=list)
     id: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -107,9 +108,25 @@ class RecordingMonitor(mocks.MockMonitor):
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,
                 custom=request.custom, inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
-                depends_on=sorted(set(request.dependencies)), id=response.id,
+                depends_on=sorted(set(request.dependencies)), id=response.id, options=resource_options(request),
             ))
         return response
+
+
+def resource_options(request) -> dict[str, Any]:
+    """The lifecycle options a registration asked for (only those set), as the engine will apply them."""
+    options: dict[str, Any] = {}
+    if request.ignoreChanges:
+        options["ignoreChanges"] = sorted(request.ignoreChanges)
+    if request.replaceOnChanges:
+        options["replaceOnChanges"] = sorted(request.replaceOnChanges)
+    if request.deleteBeforeReplace:
+        options["deleteBeforeReplace"] = True
+    if request.protect:
+        options["protect"] = True
+    if request.additionalSecretOutputs:
+        options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
+    return options
 
 
 def mask_secrets(value: Any) -> Any:

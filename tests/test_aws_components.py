@@ -1,0 +1,133 @@
+"""The AWS layer under Pulumi mocks, through the real __main__.py, for the shipped stacks."""
+
+import pytest
+
+from components import sizing
+from tests.plan_fixtures import INSTANCE, TARGET_ATTACHMENT, of_type, shipped_plan
+
+
+def machines(stack, role):
+    return [r for r in of_type(shipped_plan(stack), INSTANCE) if r["inputs"]["tags"]["role"] == role]
+
+
+def test_prod_has_three_control_planes_in_three_zones_at_or_above_minimum():
+    result = shipped_plan("prod")
+    control_planes = machines("prod", "control-plane")
+    assert len(control_planes) == 3
+    assert len({r["_zone"] for r in control_planes}) == 3
+    minimum = sizing.tier_minimum("prod", "control-plane")
+    for cp in control_planes:
+        itype = sizing.INSTANCE_TYPES_BY_NAME[cp["inputs"]["instanceType"]]
+        assert itype.vcpu >= minimum.vcpu and itype.memory_gib >= minimum.memory_gib
+        disk = cp["inputs"]["rootBlockDevice"]
+        assert disk["volumeSize"] >= minimum.disk_gib
+        assert disk["volumeType"] == "gp3" and disk["encrypted"] is True
+    assert result.document["stack"] == "prod"
+
+
+def test_prod_workers_meet_the_worker_minimum():
+    workers = machines("prod", "worker")
+    assert len(workers) >= 3
+    for worker in workers:
+        itype = sizing.INSTANCE_TYPES_BY_NAME[worker["inputs"]["instanceType"]]
+        assert (itype.vcpu, itype.memory_gib) >= (8, 64) and itype.memory_gib >= 64
+        assert worker["inputs"]["rootBlockDevice"]["volumeSize"] >= 500
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_machine_requires_imdsv2_and_encrypts_its_disk(stack):
+    for machine in of_type(shipped_plan(stack), INSTANCE):
+        assert machine["inputs"]["metadataOptions"]["httpTokens"] == "required"
+        assert machine["inputs"]["rootBlockDevice"]["encrypted"] is True
+        assert machine["inputs"]["rootBlockDevice"]["volumeType"] == "gp3"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_aws_resource_is_tagged(stack):
+    for resource in shipped_plan(stack).document["resources"]:
+        if not resource["type"].startswith("aws:") or resource["type"] in (
+                "aws:ec2/routeTableAssociation:RouteTableAssociation", TARGET_ATTACHMENT):
+            continue  # these two AWS types take no tags
+        tags = resource["inputs"].get("tags", {})
+        assert {"cluster", "tier", "role", "pool"} <= set(tags), resource["urn"]
+        assert tags["tier"] == stack
+
+
+def test_prod_machines_are_private_except_the_bastion():
+    for machine in of_type(shipped_plan("prod"), INSTANCE):
+        public = machine["inputs"].get("associatePublicIpAddress", False)
+        assert public == (machine["inputs"]["tags"]["role"] == "bastion"), machine["name"]
+
+
+def test_dev_machines_are_public_and_no_bastion_or_nat():
+    result = shipped_plan("dev")
+    assert all(m["inputs"]["associatePublicIpAddress"] for m in of_type(result, INSTANCE))
+    assert not of_type(result, "aws:ec2/natGateway:NatGateway")
+    assert result.document["outputs"]["bastion"] is None
+
+
+def test_prod_has_one_nat_gateway_per_zone_and_private_routes_use_their_own_zone():
+    result = shipped_plan("prod")
+    nats = of_type(result, "aws:ec2/natGateway:NatGateway")
+    assert len(nats) == 3
+    private_tables = [r for r in of_type(result, "aws:ec2/routeTable:RouteTable") if "private" in r["name"]]
+    assert len({t["inputs"]["routes"][0]["natGatewayId"] for t in private_tables}) == 3
+
+
+def test_load_balancer_targets_are_exactly_the_control_planes():
+    for stack in ("dev", "prod"):
+        result = shipped_plan(stack)
+        targets = sorted(a["inputs"]["targetId"] for a in of_type(result, TARGET_ATTACHMENT))
+        control_plane_ips = sorted(n["privateAddress"] for n in result.document["outputs"]["nodes"]
+                                   if n["role"] == "control-plane")
+        assert targets == control_plane_ips
+        assert all(a["inputs"]["port"] == 6443 for a in of_type(result, TARGET_ATTACHMENT))
+
+
+def test_load_balancer_and_health_check_settings():
+    result = shipped_plan("prod")
+    (lb,) = of_type(result, "aws:lb/loadBalancer:LoadBalancer")
+    assert lb["inputs"]["loadBalancerType"] == "network"
+    assert lb["inputs"]["internal"] is True
+    assert lb["inputs"]["enableCrossZoneLoadBalancing"] is True
+    assert len(lb["inputs"]["subnets"]) == 3
+    (tg,) = of_type(result, "aws:lb/targetGroup:TargetGroup")
+    # IP targets without client IP preservation: hairpin traffic from a control plane to itself is not dropped.
+    assert (tg["inputs"]["targetType"], tg["inputs"]["preserveClientIp"]) == ("ip", "false")
+    assert (tg["inputs"]["protocol"], tg["inputs"]["port"]) == ("TCP", 6443)
+    hc = tg["inputs"]["healthCheck"]
+    assert (hc["protocol"], hc["path"], hc["matcher"], hc["port"]) == ("HTTPS", "/readyz", "200", "traffic-port")
+    assert hc["interval"] * hc["unhealthyThreshold"] <= 30
+    (listener,) = of_type(result, "aws:lb/listener:Listener")
+    assert (listener["inputs"]["protocol"], listener["inputs"]["port"]) == ("TCP", 6443)
+
+
+def test_dev_load_balancer_is_internet_facing_in_public_subnets():
+    result = shipped_plan("dev")
+    (lb,) = of_type(result, "aws:lb/loadBalancer:LoadBalancer")
+    assert lb["inputs"]["internal"] is False
+    public_ids = {s["urn"] for s in of_type(result, "aws:ec2/subnet:Subnet") if "public" in s["name"]}
+    assert public_ids and len(lb["inputs"]["subnets"]) == 2
+
+
+def test_security_group_rules_all_have_descriptions_and_no_open_ssh_or_api_in_prod():
+    result = shipped_plan("prod")
+    rules = of_type(result, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert rules
+    for rule in rules:
+        assert rule["inputs"]["description"].strip()
+        if rule["inputs"].get("fromPort") in (22, 6443):
+            assert rule["inputs"].get("cidrIpv4") != "0.0.0.0/0"
+
+
+def test_machines_depend_on_their_key_pair_subnet_and_groups():
+    result = shipped_plan("prod")
+    cp0 = next(r for r in of_type(result, INSTANCE) if r["name"] == "k8s-prod-cp-0")
+    kinds = {urn.split("::")[-2].split("$")[-1] for urn in cp0["dependsOn"]}
+    assert {"aws:ec2/keyPair:KeyPair", "aws:ec2/subnet:Subnet", "aws:ec2/securityGroup:SecurityGroup"} <= kinds
+
+
+def test_machines_ignore_newer_images():
+    # A new Ubuntu image must not replace running nodes behind the user's back.
+    for machine in of_type(shipped_plan("prod"), INSTANCE):
+        assert machine["options"].get("ignoreChanges") == ["ami"], machine["name"]

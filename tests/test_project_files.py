@@ -1,0 +1,50 @@
+"""Project files agree with the code: declared settings, defaults, pinned requirements, README and CI."""
+
+import re
+
+import yaml
+
+from components import settings as settings_module
+from tests.helpers import ROOT
+
+
+def project():
+    return yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+
+
+def test_project_runs_python_in_a_virtualenv():
+    doc = project()
+    assert doc["name"] == settings_module.PROJECT
+    assert doc["runtime"]["name"] == "python" and doc["runtime"]["options"]["virtualenv"] == ".venv"
+    assert doc["description"]
+
+
+def test_every_scalar_setting_is_declared_with_a_description_and_the_code_default():
+    declared = project()["config"]
+    assert set(declared) == set(settings_module._SCALAR_KEYS)
+    for key, spec in declared.items():
+        assert spec["type"] in ("string", "integer", "boolean", "array") and spec["description"], key
+        if key in settings_module.SCALAR_DEFAULTS:
+            assert spec["default"] == settings_module.SCALAR_DEFAULTS[key], key
+        else:
+            assert "default" not in spec, f"{key} is required by the code, so Pulumi.yaml must not default it"
+    assert declared["sshPrivateKey"]["secret"] is True
+
+
+def test_requirements_are_pinned():
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith(("#", "-r")):
+                assert re.match(r"^[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*$", line), line
+
+
+def test_readme_opens_with_the_deploy_and_test_commands():
+    head = "\n".join((ROOT / "README.md").read_text().splitlines()[:25])
+    assert "pulumi login" in head and "file://" in head and "pulumi up" in head
+    assert "bash scripts/test" in head
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bash scripts/test" in ci and "README" in ci
