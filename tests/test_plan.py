@@ -1,6 +1,7 @@
 """The offline plan command: output, exit codes, determinism, and what adding a worker changes."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -10,9 +11,10 @@ from tools.plan_mocks import PlanMocks, RecordingMonitor
 from tools.stack_file import read_stack_file
 
 
-def run_cli(*args, cwd=ROOT):
+def run_cli(*args, cwd=ROOT, hash_seed="0"):
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
     return subprocess.run([sys.executable, "-m", "tools.plan", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, env=env)
 
 
 def test_cli_plans_prod_and_prints_tree_and_counts(tmp_path):
@@ -31,8 +33,9 @@ def test_cli_plans_prod_and_prints_tree_and_counts(tmp_path):
 
 def test_plan_json_is_byte_identical_across_processes(tmp_path):
     first, second = tmp_path / "a.json", tmp_path / "b.json"
-    assert run_cli("--stack", "prod", "--json", str(first)).returncode == 0
-    assert run_cli("--stack", "prod", "--json", str(second)).returncode == 0
+    # Different hash seeds: set and dict-order accidents would show up as a difference.
+    assert run_cli("--stack", "prod", "--json", str(first), hash_seed="1").returncode == 0
+    assert run_cli("--stack", "prod", "--json", str(second), hash_seed="2").returncode == 0
     assert first.read_bytes() == second.read_bytes()
 
 

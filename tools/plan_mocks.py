@@ -7,6 +7,7 @@ the same on every run and adding one resource never changes another one's values
 from __future__ import annotations
 
 import hashlib
+import json
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,7 +78,7 @@ class PlanMocks(pulumi.runtime.Mocks):
 
     def call(self, args: mocks.MockCallArgs):
         if args.token == "aws:ec2/getAmi:getAmi":
-            h = digest(args.token, repr(sorted(str(f) for f in args.args.get("filters", []))))
+            h = digest(args.token, json.dumps(args.args, sort_keys=True, default=str))
             return {"id": f"ami-{h[:17]}", "imageId": f"ami-{h[:17]}", "name": "ubuntu-noble-24.04 (planned)"}, []
         return {}, []
 
