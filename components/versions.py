@@ -4,12 +4,29 @@ Kubernetes minors listed here are the ones the settings accept; a patch release 
 given (the package repository of that minor carries it). Bump DEFAULT_KUBERNETES_VERSION and the minors together.
 """
 
-# Kubernetes minors we test and support: the current upstream release and its neighbours.
-SUPPORTED_KUBERNETES_MINORS = (34, 35, 36)
+# Kubernetes minors we support. The nodes run Ubuntu 24.04's containerd 1.7 (below), and Kubernetes 1.35 is the
+# last minor that supports containerd 1.x, so 1.36 waits until the runtime phase installs containerd 2.
+SUPPORTED_KUBERNETES_MINORS = (34, 35)
 DEFAULT_KUBERNETES_VERSION = "1.35.4"
+
+# The official package repository of each minor (pkgs.k8s.io) and the package revision it publishes.
+KUBERNETES_APT_REPOSITORY = "https://pkgs.k8s.io/core:/stable:/v1.{minor}/deb/"
+KUBERNETES_PACKAGE_REVISION = "1.1"
+DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io"
+
+# The pause (sandbox) image kubeadm of each minor expects; containerd must use the same one.
+PAUSE_IMAGE_TAGS = {34: "3.10.1", 35: "3.10.1"}
+
+# containerd from the Ubuntu archive; the runtime phase refuses any other major.minor.
+CONTAINERD_PACKAGE = "containerd"
+CONTAINERD_VERSION_PREFIX = "1.7."
 
 # Ubuntu LTS images published by Canonical. The owner id is Canonical's AWS account; the name filter pins the
 # release (24.04 "noble"), the architecture and the gp3 SSD image family.
 UBUNTU_AMI_OWNER = "099720109477"
 UBUNTU_AMI_NAME_FILTER = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"
 UBUNTU_AMI_ARCHITECTURE = "x86_64"
+
+
+def kubernetes_minor(version: str) -> int:
+    return int(version.split(".")[1])

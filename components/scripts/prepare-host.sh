@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Prepares a host for kubeadm: hostname, name resolution, time sync, swap off, kernel modules and sysctls,
+# now and at boot. Each step changes the host only when it differs from the wanted state.
+# Inputs (generated header): ROOT, NODE_NAME, HOSTS_BLOCK ("address name" lines).
+# shellcheck disable=SC2154
+set -euo pipefail
+
+require_ubuntu_or_debian
+
+if [[ "$(hostname)" != "$NODE_NAME" ]]; then
+  hostnamectl set-hostname "$NODE_NAME"
+  log "hostname set to $NODE_NAME"
+fi
+
+# /etc/hosts: our block between markers, everything else untouched.
+hosts_file="$ROOT/etc/hosts"
+touch "$hosts_file"
+kept=$(awk '/^# BEGIN k8s-platform/{skip=1} !skip{print} /^# END k8s-platform/{skip=0}' "$hosts_file")
+write_file "$hosts_file" 644 "$kept
+# BEGIN k8s-platform
+$HOSTS_BLOCK
+# END k8s-platform" || true
+
+# Time: TLS between nodes fails with clock skew, so chrony must run and be synchronised.
+if [[ -z "$(package_version chrony)" ]]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chrony
+fi
+if ! systemctl is-active --quiet chrony; then
+  systemctl enable --now chrony
+fi
+chronyc -n waitsync 60 0.5 0 1 >/dev/null || fail "clock not synchronised after 60 s (chronyc waitsync)"
+
+# Swap off now and after reboot.
+if [[ -n "$(swapon --show --noheadings)" ]]; then
+  swapoff -a
+  log "swap turned off"
+fi
+if [[ -f "$ROOT/etc/fstab" ]]; then
+  without_swap=$(awk '!/^[[:space:]]*#/ && $3 == "swap" { print "#" $0; next } { print }' "$ROOT/etc/fstab")
+  write_file "$ROOT/etc/fstab" 644 "$without_swap" || true
+fi
+
+# Kernel modules for container networking, now and at boot.
+write_file "$ROOT/etc/modules-load.d/k8s-platform.conf" 644 "overlay
+br_netfilter" || true
+for module in overlay br_netfilter; do
+  [[ -d "$ROOT/sys/module/$module" ]] || modprobe "$module"
+done
+
+# Bridged traffic through iptables, and forwarding.
+sysctls="net.bridge.bridge-nf-call-iptables = 1
+net.bridge.bridge-nf-call-ip6tables = 1
+net.ipv4.ip_forward = 1"
+sysctl_changed=false
+write_file "$ROOT/etc/sysctl.d/99-k8s-platform.conf" 644 "$sysctls" && sysctl_changed=true
+for key in net/bridge/bridge-nf-call-iptables net/bridge/bridge-nf-call-ip6tables net/ipv4/ip_forward; do
+  [[ "$(cat "$ROOT/proc/sys/$key" 2>/dev/null)" == 1 ]] || sysctl_changed=true
+done
+if [[ $sysctl_changed == true ]]; then
+  sysctl --system >/dev/null
+fi
+log "host prepared"
