@@ -13,7 +13,8 @@ if [[ -f $done_marker ]]; then
 fi
 if [[ -e "$ROOT/etc/kubernetes/admin.conf" || -n "$(ls -A "$ROOT/etc/kubernetes/manifests" 2>/dev/null)" ]]; then
   log "an earlier init did not finish: resetting before running it again"
-  kubeadm reset -f >/dev/null
+  mkdir -p "$state"
+  kubeadm reset -f >"$state/reset.log" 2>&1 || fail "kubeadm reset failed; log (root only): /etc/kubernetes/k8s-platform/reset.log"
 fi
 
 umask 077

@@ -13,7 +13,8 @@ if [[ -f $done_marker ]]; then
 fi
 if [[ -e "$ROOT/etc/kubernetes/kubelet.conf" ]]; then
   log "an earlier join did not finish: resetting before running it again"
-  kubeadm reset -f >/dev/null
+  mkdir -p "$state"
+  kubeadm reset -f >"$state/reset.log" 2>&1 || fail "kubeadm reset failed; log (root only): /etc/kubernetes/k8s-platform/reset.log"
 fi
 
 umask 077

@@ -1,0 +1,116 @@
+"""Runs a rendered host script against a temporary root directory with stub system commands.
+
+The stubs log every call to calls.log and keep just enough state (installed packages, services, cluster files)
+for a second run to see what the first one did. Touching state/fail/<command> makes that command fail.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from pathlib import Path
+
+STUB_PREAMBLE = """#!/usr/bin/env bash
+S="{state}"; R="{root}"
+echo "$(basename "$0") $*" >>"{log}"
+if [[ -e "$S/fail/$(basename "$0")" || -e "$S/fail/$(basename "$0")-${{1:-}}" ]]; then echo "stub $(basename "$0") failing; token abcdef.secret" >&2; exit 1; fi
+"""
+
+STUBS = {
+    "hostname": 'cat "$S/hostname"',
+    "hostnamectl": 'echo "$2" >"$S/hostname"',
+    "dpkg-query": 'p="${@: -1}"; [[ -f "$S/pkgs/$p" ]] || exit 1; echo "ii  $(cat "$S/pkgs/$p")"',
+    "apt-get": '''[[ $1 == install ]] || exit 0
+for a in "$@"; do case "$a" in -*|install) ;; *=*) echo "${a#*=}" >"$S/pkgs/${a%%=*}";;
+  *) cat "$S/available/$a" >"$S/pkgs/$a";; esac; done''',
+    "apt-mark": '''case $1 in hold) touch "$S/held/$2";; showhold) ls "$S/held";; esac''',
+    "systemctl": '''svc="${@: -1}"; case $1 in
+  is-active) [[ -e "$S/active/$svc" ]];; is-enabled) [[ -e "$S/enabled/$svc" ]];;
+  enable) touch "$S/enabled/$svc"; [[ $2 == --now ]] && touch "$S/active/$svc"; true;;
+  restart) touch "$S/active/$svc";; esac''',
+    "chronyc": "exit 0",
+    "swapon": '[[ -f "$S/swap" ]] && cat "$S/swap"; true',
+    "swapoff": 'rm -f "$S/swap"',
+    "modprobe": 'mkdir -p "$R/sys/module/$1"',
+    "sysctl": '''for k in net/bridge/bridge-nf-call-iptables net/bridge/bridge-nf-call-ip6tables net/ipv4/ip_forward; do
+  mkdir -p "$(dirname "$R/proc/sys/$k")"; echo 1 >"$R/proc/sys/$k"; done''',
+    "curl": '''case "$*" in *Release.key*) echo "KEY";; *readyz*) n=$(cat "$S/ready_in" 2>/dev/null || echo 0)
+  if ((n > 0)); then echo $((n - 1)) >"$S/ready_in"; exit 22; fi; echo ok;; esac''',
+    "gpg": 'out="${@: -1}"; cat >"$out"',
+    "kubeadm": '''case "$1 $2" in
+  "init --config") mkdir -p "$R/etc/kubernetes/manifests"; echo admin >"$R/etc/kubernetes/admin.conf"
+    touch "$R/etc/kubernetes/manifests/kube-apiserver.yaml"; echo "kubeadm join lb:6443 --token abcdef.0123456789abcdef";;
+  "join --config") echo kubelet >"$R/etc/kubernetes/kubelet.conf";;
+  "reset -f") rm -rf "$R/etc/kubernetes/admin.conf" "$R/etc/kubernetes/manifests" "$R/etc/kubernetes/kubelet.conf";;
+  "token create") echo "abcdef.0123456789abcdef";;
+  esac''',
+    "kubectl": '''case "$*" in *"get node"*) [[ -e "$S/nodes/${@: -1}" ]];;
+  *"delete node"*) rm -f "$S/nodes/$5";; esac''',
+    "openssl": '''case $1 in x509) echo PUBKEY;; pkey) cat;; dgst) cat >/dev/null; echo "0123abcd *stdin";; esac''',
+    "sleep": "true",
+}
+MUTATING = ("hostnamectl", "apt-get install", "apt-mark hold", "systemctl enable", "systemctl restart", "swapoff",
+            "modprobe", "sysctl --system", "gpg", "kubeadm init", "kubeadm join", "kubeadm reset", "kubectl drain",
+            "kubectl --kubeconfig", "apt-get update")
+
+
+class Sandbox:
+    def __init__(self, base: Path):
+        self.root, self.bin, self.state = base / "root", base / "bin", base / "state"
+        self.log = base / "calls.log"
+        for d in (self.root / "etc", self.bin, *(self.state / s for s in
+                  ("pkgs", "held", "active", "enabled", "fail", "available", "nodes"))):
+            d.mkdir(parents=True, exist_ok=True)
+        (self.root / "etc/os-release").write_text('NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="24.04"\n')
+        (self.root / "etc/hosts").write_text("127.0.0.1 localhost\n")
+        (self.root / "etc/fstab").write_text("UUID=1 / ext4 defaults 0 1\n/swap.img none swap sw 0 0\n")
+        (self.state / "hostname").write_text("ubuntu\n")
+        (self.state / "swap").write_text("/swap.img file 2G 0B -2\n")
+        for package, version in (("chrony", "4.5-1ubuntu4"), ("containerd", "1.7.28-0ubuntu1")):
+            (self.state / "available" / package).write_text(version + "\n")
+        self.log.write_text("")
+        for name, body in STUBS.items():
+            stub = self.bin / name
+            stub.write_text(STUB_PREAMBLE.format(state=self.state, root=self.root, log=self.log) + body + "\n")
+            stub.chmod(0o755)
+
+    def run(self, script: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        env = {"PATH": f"{self.bin}:/usr/bin:/bin", "HOME": str(self.root), "LANG": "C.UTF-8"}
+        return subprocess.run(["bash", "-s"], input=script, capture_output=True, text=True, env=env,
+                              timeout=timeout)
+
+    def calls(self) -> list[str]:
+        return [line for line in self.log.read_text().splitlines() if line]
+
+    def reset_calls(self) -> None:
+        self.log.write_text("")
+
+    def mutating_calls(self) -> list[str]:
+        return [c for c in self.calls() if c.startswith(MUTATING) and "get node" not in c]
+
+    def fail(self, command: str) -> None:
+        """Makes `command` fail; "kubeadm-init" fails only `kubeadm init ...`."""
+        (self.state / "fail" / command).touch()
+
+    def heal(self, command: str) -> None:
+        (self.state / "fail" / command).unlink()
+
+    def snapshot(self) -> dict[str, bytes]:
+        files = {}
+        for base in (self.root, self.state):
+            for path in sorted(base.rglob("*")):
+                if path.is_file():
+                    files[str(path.relative_to(base.parent))] = path.read_bytes()
+        return files
+
+
+def installed(sandbox: Sandbox, package: str) -> str | None:
+    path = sandbox.state / "pkgs" / package
+    return path.read_text().strip() if path.exists() else None
+
+
+def render_for(sandbox: Sandbox, renderer, *args) -> str:
+    """A step's script with ROOT pointed at the sandbox (the header's ROOT line is the only difference)."""
+    script = renderer(*args)
+    assert "readonly ROOT=''" in script
+    return script.replace("readonly ROOT=''", f"readonly ROOT={shlex.quote(str(sandbox.root))}", 1)
