@@ -4,6 +4,7 @@ import pulumi
 
 from components.aws_infrastructure import AwsInfrastructure, AwsInfrastructureArgs
 from components.inventory import host_inventory
+from components.kubeadm_bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
 from components.settings import SettingsError, load_settings
 from components.stack_config import read_stack_config
 
@@ -15,11 +16,18 @@ except SettingsError as error:
     raise pulumi.RunError(str(error)) from None
 
 infra = AwsInfrastructure(settings.cluster_name, AwsInfrastructureArgs(settings))
+bootstrap = KubeadmBootstrap(settings.cluster_name, KubeadmBootstrapArgs(
+    settings=settings,
+    hosts=infra.hosts,
+    endpoint=infra.endpoint,
+    ssh_private_key=pulumi.Config().require_secret(settings.ssh_private_key_config),
+))
 
 pulumi.export("tier", settings.tier)
 pulumi.export("kubernetesVersion", settings.kubernetes_version)
 pulumi.export("apiEndpoint", pulumi.Output.concat(infra.endpoint.host, ":", str(infra.endpoint.port)))
 pulumi.export("bastion", infra.bastion_address)
+pulumi.export("kubeconfig", bootstrap.kubeconfig)
 pulumi.export("nodes", [
     {"name": h.name, "role": h.role, "pool": h.pool, "zone": h.zone, "privateAddress": h.private_address,
      "vcpu": h.capacity.vcpu, "memoryGiB": h.capacity.memory_gib, "diskGiB": h.capacity.disk_gib}
@@ -27,4 +35,4 @@ pulumi.export("nodes", [
 ])
 
 # Documents rendered for hosts, by relative path; `python -m tools.plan --emit DIR` writes them for review.
-artifacts = {"inventory/hosts.json": host_inventory(infra.hosts)}
+artifacts = {"inventory/hosts.json": host_inventory(infra.hosts), **bootstrap.artifacts}

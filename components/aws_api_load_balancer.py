@@ -76,7 +76,7 @@ class ApiLoadBalancer(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        aws.lb.Listener(
+        listener = aws.lb.Listener(
             name,
             load_balancer_arn=lb.arn,
             port=API_PORT,
@@ -85,14 +85,15 @@ class ApiLoadBalancer(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        attachments = []
         for host in args.control_planes:
-            aws.lb.TargetGroupAttachment(
+            attachments.append(aws.lb.TargetGroupAttachment(
                 f"{name}-{host.name}",
                 target_group_arn=target_group.arn,
                 target_id=host.private_address,
                 port=API_PORT,
                 opts=child,
-            )
+            ))
         self.dns_name = lb.dns_name
-        self.endpoint = ApiEndpoint(host=lb.dns_name, port=API_PORT)
+        self.endpoint = ApiEndpoint(host=lb.dns_name, port=API_PORT, depends_on=(listener, *attachments))
         self.register_outputs({"dnsName": self.dns_name})

@@ -58,6 +58,12 @@ def rules(settings: Settings) -> list[Rule]:
         peer=CONTROL_PLANE)
 
     tcp("kubelet", NODES, 10250, 10250, "kubelet API from control planes and in-cluster scrapers", peer=NODES)
+    tcp("kube-proxy-metrics", NODES, 10249, 10249, "kube-proxy metrics for in-cluster Prometheus", peer=NODES)
+    tcp("controller-manager-metrics", CONTROL_PLANE, 10257, 10257,
+        "kube-controller-manager metrics for in-cluster Prometheus", peer=NODES)
+    tcp("scheduler-metrics", CONTROL_PLANE, 10259, 10259, "kube-scheduler metrics for in-cluster Prometheus",
+        peer=NODES)
+    tcp("etcd-metrics", CONTROL_PLANE, 2381, 2381, "etcd metrics for in-cluster Prometheus", peer=NODES)
     tcp("calico-typha", NODES, 5473, 5473, "Calico Typha from Felix on every node", peer=NODES)
     encapsulation = settings.network.calico_encapsulation
     if encapsulation.startswith("VXLAN"):

@@ -54,3 +54,5 @@ class ApiEndpoint:
 
     host: Any
     port: int = 6443
+    # Resources that must exist before anything talks to the endpoint (the listener, the registered targets).
+    depends_on: tuple = field(default=(), compare=False)

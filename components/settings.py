@@ -30,7 +30,7 @@ RESERVED_POOL_NAMES = ("cp", "bastion", "api")
 RESERVED_TAGS = ("Name", "cluster", "tier", "role", "pool")
 
 _SCALAR_KEYS = ("tier", "clusterName", "kubernetesVersion", "maxPodsPerNode", "sshUser", "sshPublicKey",
-                "sshPrivateKey", "imageId")
+                "sshPrivateKey", "imageId", "imageRepository")
 _OBJECT_KEYS = ("network", "access", "controlPlane", "workerPools", "workloads", "tags")
 KNOWN_KEYS = _SCALAR_KEYS + _OBJECT_KEYS
 # Defaults of the optional scalar settings; Pulumi.yaml declares the same ones (a test holds them equal).
@@ -39,11 +39,13 @@ SCALAR_DEFAULTS = {
     "maxPodsPerNode": sizing.MAX_PODS_PER_NODE,
     "sshUser": "ubuntu",
     "imageId": "",
+    "imageRepository": versions.DEFAULT_IMAGE_REPOSITORY,
 }
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _VERSION = re.compile(r"^1\.(\d+)\.(\d+)$")
 _ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
+_IMAGE_REPOSITORY = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?(/[a-z0-9]([-._a-z0-9]*[a-z0-9])?)*$")
 _AMI = re.compile(r"^ami-[0-9a-f]{8,17}$")
 _SSH_PUBLIC_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$")
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
@@ -115,6 +117,7 @@ class Settings:
     # secret where it is used, so no error message or repr can show it.
     ssh_private_key_config: str
     image_id: str | None
+    image_repository: str  # where kubeadm and containerd pull control-plane and pause images (a mirror, or upstream)
     network: NetworkSettings
     access: AccessSettings
     control_plane: PoolSettings
@@ -184,6 +187,11 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
     if image_id is not None and not _AMI.match(image_id):
         problems.add("imageId", f"must be an AMI id such as ami-0123456789abcdef0, got {image_id!r}")
 
+    image_repository = scalar("imageRepository") or SCALAR_DEFAULTS["imageRepository"]
+    if not _IMAGE_REPOSITORY.match(image_repository):
+        problems.add("imageRepository", f"must be a registry host with an optional path, such as "
+                                        f"registry.example.com/k8s, got {image_repository!r}")
+
     network = _read_network(values.get("network", {}), tier, region, problems)
     access = _read_access(values.get("access"), tier, problems)
     control_plane = _read_control_plane(values.get("controlPlane"), tier, problems)
@@ -209,6 +217,7 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         ssh_public_key=ssh_public_key.strip(),
         ssh_private_key_config="sshPrivateKey",
         image_id=image_id,
+        image_repository=image_repository,
         network=network,
         access=access,
         control_plane=control_plane,

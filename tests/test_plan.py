@@ -51,9 +51,11 @@ def test_adding_one_worker_only_adds_resources(tmp_path):
     assert set(before) <= set(after)
     changed = [urn for urn in before if before[urn] != after[urn]]
     assert changed == []
-    added = sorted(set(after) - set(before))
-    assert added == ["urn:pulumi:custom::k8s-platform::k8s-platform:aws:NodePool$aws:ec2/instance:Instance::"
-                     "k8s-prod-general-3"]
+    added = sorted(urn.split("::")[-1] for urn in set(after) - set(before))
+    # The machine and its four bootstrap steps (prepare, install, credentials, join), nothing else.
+    assert added == ["k8s-prod-general-3", "k8s-prod-general-3-credentials",
+                     "k8s-prod-general-3-install", "k8s-prod-general-3-join",
+                     "k8s-prod-general-3-prepare"]
 
 
 def test_invalid_stack_exits_2_with_every_problem_and_no_resources(tmp_path):

@@ -49,6 +49,28 @@ def fake_public_address(*parts: str) -> str:
     return str(ipaddress.IPv4Address("203.0.113.0") + int(digest(*parts)[:4], 16) % 254 + 1)
 
 
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE:
+        return value.get("value")
+    return value
+
+
+def fake_command_stdout(stdin: Any, h: str) -> str:
+    """What a host script prints, for the scripts whose output the program reads."""
+    text = _unwrap(stdin) or ""
+    if "from join-credentials.sh" in text:
+        return json.dumps({"token": f"{h[:6]}.{h[6:22]}", "caCertHash": f"sha256:{h}"}) + "\n"
+    if "from read-admin-kubeconfig.sh" in text:
+        return (
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: planned\n  cluster:\n"
+            "    server: https://planned:6443\n    certificate-authority-data: UExBTk5FRA==\n"
+            "users:\n- name: admin\n  user:\n    client-key-data: UExBTk5FRA==\n"
+            "contexts:\n- name: admin@planned\n  context: {cluster: planned, user: admin}\n"
+            "current-context: admin@planned\n"
+        )
+    return ""
+
+
 class PlanMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str):
         self.region = region
@@ -74,6 +96,15 @@ class PlanMocks(pulumi.runtime.Mocks):
             outputs["publicIp"] = fake_public_address(args.typ, args.name)
         elif args.typ == "aws:ec2/keyPair:KeyPair":
             outputs.setdefault("keyName", f"{args.name}-{h[:7]}")
+        elif args.typ in ("random:index/randomString:RandomString", "random:index/randomPassword:RandomPassword"):
+            length = int(args.inputs.get("length", 16))
+            outputs["result"] = (h * 4)[:length]
+        elif args.typ == "random:index/randomBytes:RandomBytes":
+            outputs["hex"] = (h * 4)[: 2 * int(args.inputs.get("length", 32))]
+            outputs["base64"] = h
+        elif args.typ == "command:remote:Command":
+            outputs["stdout"] = fake_command_stdout(args.inputs.get("stdin"), h)
+            outputs["stderr"] = ""
         return resource_id, outputs
 
     def call(self, args: mocks.MockCallArgs):
