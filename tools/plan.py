@@ -15,7 +15,7 @@ import runpy
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,9 @@ class PlanResult:
     document: dict[str, Any]
     artifacts: dict[str, str]
     notes: tuple[str, ...]
+    # What the engine received, secrets still wrapped (for tests of what is sent as a secret).
+    registrations: list = field(default_factory=list)
+    program: dict = field(default_factory=dict)
 
 
 def _resolve(value: Any) -> Any:
@@ -103,7 +106,7 @@ def build_plan(stack: str, config_file: Path | None = None) -> PlanResult:
     for resource in resources:
         resource["_zone"] = _zone_of(resource["inputs"], ids)
     document = {"stack": stack, "resources": resources, "outputs": outputs}
-    return PlanResult(document, artifacts, stack_config.notes)
+    return PlanResult(document, artifacts, stack_config.notes, monitor.registrations, program)
 
 
 def _zone_of(inputs: dict[str, Any], ids: dict[str, Any]) -> str | None:

@@ -1,0 +1,225 @@
+"""The kubeadm bootstrap under Pulumi mocks: order of phases, secrets, lifecycle, and the emitted artifacts."""
+
+import re
+import shutil
+import subprocess
+from functools import lru_cache
+
+import pulumi
+import yaml
+from pulumi.runtime.sync_await import _sync_await
+
+from tests.helpers import edited, write_stack
+from tests.kube_schema import unknown_fields
+from tests.plan_fixtures import INSTANCE, of_type, shipped_plan
+from tools.plan import build_plan, plan_json, write_artifacts
+from tools.plan_mocks import SECRET_SIG_KEY, digest
+
+COMMAND = "command:remote:Command"
+
+
+def commands(result) -> dict[str, dict]:
+    return {r["name"]: r for r in of_type(result, COMMAND)}
+
+
+def urn_of(result, name):
+    return next(r["urn"] for r in result.document["resources"] if r["name"] == name)
+
+
+def raw_inputs(result, name):
+    return next(r.inputs for r in result.registrations if r.name == name)
+
+
+def is_wrapped_secret(value) -> bool:
+    return isinstance(value, dict) and SECRET_SIG_KEY in value
+
+
+def unwrapped(value):
+    return value["value"] if is_wrapped_secret(value) else value
+
+
+def test_each_host_runs_its_phases_in_order():
+    result = shipped_plan("prod")
+    cmds = commands(result)
+    for machine in of_type(result, INSTANCE):
+        if machine["inputs"]["tags"]["role"] == "bastion":
+            continue
+        host = machine["name"]
+        assert machine["urn"] in cmds[f"{host}-prepare"]["dependsOn"]
+        assert urn_of(result, f"{host}-prepare") in cmds[f"{host}-install"]["dependsOn"]
+        final = cmds.get(f"{host}-init") or cmds[f"{host}-join"]
+        assert urn_of(result, f"{host}-install") in final["dependsOn"]
+        if f"{host}-join" in cmds:
+            assert urn_of(result, f"{host}-credentials") in final["dependsOn"]
+
+
+def test_control_planes_join_one_after_another():
+    result = shipped_plan("prod")
+    cmds = commands(result)
+    assert urn_of(result, "k8s-prod-cp-0-init") in cmds["k8s-prod-cp-1-credentials"]["dependsOn"]
+    assert urn_of(result, "k8s-prod-cp-1-join") in cmds["k8s-prod-cp-2-credentials"]["dependsOn"]
+    assert urn_of(result, "k8s-prod-cp-2-join") in cmds["k8s-prod-api-ready"]["dependsOn"]
+
+
+def test_workers_join_independently_after_init():
+    result = shipped_plan("prod")
+    cmds = commands(result)
+    workers = [m["name"] for m in of_type(result, INSTANCE) if m["inputs"]["tags"]["role"] == "worker"]
+    for worker in workers:
+        assert urn_of(result, "k8s-prod-cp-0-init") in cmds[f"{worker}-credentials"]["dependsOn"]
+        for phase in ("prepare", "install", "credentials", "join"):
+            deps = " ".join(cmds[f"{worker}-{phase}"]["dependsOn"])
+            for other in workers:
+                if other != worker:
+                    assert f"::{other}" not in deps, f"{worker}-{phase} depends on {other}"
+            # Workers know the control planes' addresses (for /etc/hosts), never wait on their bootstrap steps.
+            assert not re.search(r"cp-[12]-(prepare|install|credentials|join)", deps)
+
+
+def _generated_secrets(result) -> list[str]:
+    """The values the plan's mocks generated for the bootstrap token and the certificate key."""
+    by_name = {r.name: r for r in result.registrations}
+    token_id = digest("random:index/randomString:RandomString", "k8s-prod-token-id")[:6]
+    token_secret = digest("random:index/randomPassword:RandomPassword", "k8s-prod-token-secret")[:16]
+    certificate_key = (digest("random:index/randomBytes:RandomBytes", "k8s-prod-certificate-key") * 4)[:64]
+    assert by_name["k8s-prod-token-id"].inputs["length"] == 6
+    return [f"{token_id}.{token_secret}", token_secret, certificate_key]
+
+
+def test_no_secret_on_any_command_line_and_secrets_sent_as_secrets():
+    result = shipped_plan("prod")
+    secrets = _generated_secrets(result)
+    init_stdin = unwrapped(raw_inputs(result, "k8s-prod-cp-0-init")["stdin"])
+    assert secrets[0] in init_stdin and secrets[2] in init_stdin, "the host does get the real secrets"
+    for name, cmd in commands(result).items():
+        assert cmd["inputs"]["create"] == "sudo bash -s"
+        command_lines = cmd["inputs"]["create"] + cmd["inputs"].get("delete", "")
+        assert not any(secret in command_lines for secret in secrets), name
+        raw = raw_inputs(result, name)
+        if name.endswith(("-init", "-join", "-credentials")):
+            assert is_wrapped_secret(raw["stdin"]), f"{name} must send its stdin as a secret"
+        if name.endswith(("-init", "-join", "-credentials", "-kubeconfig")):
+            assert "stdout" in cmd["options"]["additionalSecretOutputs"]
+        else:
+            assert not any(secret in raw["stdin"] for secret in secrets), name
+        assert raw["addPreviousOutputInEnv"] is False
+        connection = unwrapped(raw["connection"])  # pulumi-command keeps the whole connection secret
+        assert connection["dialErrorLimit"] >= 100
+    plan_text = plan_json(result) + "".join(result.artifacts.values())
+    assert not any(secret in plan_text for secret in secrets)
+    assert "PRIVATE KEY" not in plan_text
+
+
+def test_secret_values_never_reach_the_plan_json():
+    result = shipped_plan("prod")
+    cmds = commands(result)
+    for name in ("k8s-prod-cp-0-init", "k8s-prod-general-0-join", "k8s-prod-cp-1-credentials"):
+        assert cmds[name]["inputs"]["stdin"] == "[secret]"
+    assert result.document["outputs"]["kubeconfig"] == "[secret]"
+
+
+def test_kubeconfig_is_secret_and_points_at_the_load_balancer():
+    result = shipped_plan("dev")
+    kubeconfig = result.program["bootstrap"].kubeconfig
+    assert _sync_await(kubeconfig.is_secret())
+    document = yaml.safe_load(_sync_await(kubeconfig.future()))
+    endpoint = result.document["outputs"]["apiEndpoint"]
+    assert document["clusters"][0]["cluster"]["server"] == f"https://{endpoint}"
+
+
+def test_private_nodes_are_reached_through_the_bastion():
+    prod, dev = shipped_plan("prod"), shipped_plan("dev")
+    bastion = prod.document["outputs"]["bastion"]
+    assert all(unwrapped(raw_inputs(prod, n)["connection"])["proxy"]["host"] == bastion for n in commands(prod))
+    assert all("proxy" not in unwrapped(raw_inputs(dev, n)["connection"]) for n in commands(dev))
+
+
+def test_removing_a_worker_drains_it_before_its_machine_goes():
+    result = shipped_plan("prod")
+    credentials = commands(result)["k8s-prod-general-2-credentials"]
+    assert "from remove-node.sh" in credentials["inputs"]["delete"]
+    assert "readonly NODE_NAME=k8s-prod-general-2" in credentials["inputs"]["delete"]
+    # Depending on the machine makes Pulumi delete this command (and drain) before the machine.
+    assert urn_of(result, "k8s-prod-general-2") in credentials["dependsOn"]
+
+
+def test_no_command_can_be_replaced_into_a_late_destructive_delete():
+    for cmd in commands(shipped_plan("prod")).values():
+        assert "triggers" not in cmd["inputs"], "a triggers change replaces create-before-delete"
+        if "delete" in cmd["inputs"]:
+            assert cmd["name"].endswith("-credentials")
+
+
+def _host_commands(result):
+    return {name: cmd["inputs"] for name, cmd in commands(result).items()}
+
+
+def test_unrelated_settings_rerun_nothing_on_hosts(tmp_path):
+    base = _host_commands(shipped_plan("prod"))
+    document = edited("prod", tags={"cost-center": "platform-42"})
+    document["config"]["k8s-platform:access"]["apiAllowedCidrs"].append("192.0.2.0/24")
+    changed = _host_commands(build_plan("prod", write_stack(tmp_path, document)))
+    assert changed == base
+
+
+def _longest_chain_to(result, target_name):
+    resources = {r["urn"]: r for r in result.document["resources"]}
+    memo = {}
+
+    def depth(urn):
+        if urn not in memo:
+            memo[urn] = 1 + max((depth(d) for d in resources[urn]["dependsOn"] if d in resources), default=0)
+        return memo[urn]
+
+    return depth(urn_of(result, target_name))
+
+
+@lru_cache(maxsize=None)
+def _plan_with_workers(tmp_dir, count):
+    from pathlib import Path
+    document = edited("prod", workerPools=[{"name": "general", "count": count, "maxCount": 300}])
+    document["config"]["k8s-platform:network"]["podCidr"] = "10.240.0.0/15"  # room for 303 nodes of /24
+    return build_plan("custom", write_stack(Path(tmp_dir), document, f"w{count}"))
+
+
+def test_chain_to_api_ready_does_not_grow_with_workers(tmp_path):
+    three = _longest_chain_to(_plan_with_workers(str(tmp_path), 3), "k8s-prod-api-ready")
+    many = _longest_chain_to(_plan_with_workers(str(tmp_path), 300), "k8s-prod-api-ready")
+    assert three == many
+    assert three <= 16
+
+
+def test_emitted_configs_have_only_known_fields_and_scripts_pass_shellcheck(tmp_path):
+    result = shipped_plan("prod")
+    written = write_artifacts(result, tmp_path)
+    names = {p.relative_to(tmp_path).as_posix() for p in written}
+    assert {"hosts/k8s-prod-cp-0/kubeadm-init.yaml", "hosts/k8s-prod-cp-1/kubeadm-join.yaml",
+            "hosts/k8s-prod-general-0/kubelet-patch.yaml", "hosts/k8s-prod-general-0/containerd-config.toml",
+            "hosts/k8s-prod-general-0/kubeadm-join.sh"} <= names
+    for path in written:
+        if path.name.startswith("kubeadm-") and path.suffix == ".yaml":
+            for document in yaml.safe_load_all(path.read_text()):
+                assert unknown_fields(document) == [], path
+        if path.name == "kubelet-patch.yaml":
+            patch = yaml.safe_load(path.read_text())
+            assert unknown_fields(patch, "kubelet.config.k8s.io/v1beta1", "KubeletConfiguration") == []
+    scripts = [p for p in written if p.suffix == ".sh"]
+    assert shutil.which("shellcheck")
+    check = subprocess.run(["shellcheck", "-S", "warning", *map(str, scripts)], capture_output=True, text=True,
+                           timeout=300)
+    assert check.returncode == 0, check.stdout
+    init = (tmp_path / "hosts/k8s-prod-cp-0/kubeadm-init.yaml").read_text()
+    assert re.search(r"token: secret\.placeholder00000", init)
+    endpoint = result.document["outputs"]["apiEndpoint"]
+    assert f"controlPlaneEndpoint: {endpoint}" in init
+
+
+def test_prod_workers_get_prod_reservations_in_their_patch():
+    result = shipped_plan("prod")
+    patch = yaml.safe_load(result.artifacts["hosts/k8s-prod-general-0/kubelet-patch.yaml"])
+    assert patch["evictionHard"]["memory.available"] == "1024Mi"
+    assert patch["systemReserved"]["cpu"] == "300m"
+
+
+def test_bootstrap_is_a_pulumi_component():
+    assert isinstance(shipped_plan("prod").program["bootstrap"], pulumi.ComponentResource)
