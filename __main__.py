@@ -21,6 +21,7 @@ bootstrap = KubeadmBootstrap(settings.cluster_name, KubeadmBootstrapArgs(
     hosts=infra.hosts,
     endpoint=infra.endpoint,
     ssh_private_key=pulumi.Config().require_secret(settings.ssh_private_key_config),
+    node_domain=infra.node_domain,
 ))
 
 pulumi.export("tier", settings.tier)

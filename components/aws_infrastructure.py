@@ -30,6 +30,7 @@ class AwsInfrastructure(pulumi.ComponentResource):
     hosts: list[Host]
     endpoint: ApiEndpoint
     bastion_address: pulumi.Output[str] | None
+    node_domain: str
 
     def __init__(self, name: str, args: AwsInfrastructureArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("k8s-platform:aws:Infrastructure", name, None, opts)
@@ -51,6 +52,13 @@ class AwsInfrastructure(pulumi.ComponentResource):
                               tags=resource_tags(s, f"{name}-ssh", "ssh"), opts=child)
 
         network = Network(name, NetworkArgs(s), opts=child)
+        # Every node resolvable by name: a private zone in the VPC with one A record per node (added with the
+        # node, so nothing else changes when a node is added).
+        self.node_domain = f"{s.cluster_name}.internal"
+        zone = aws.route53.Zone(f"{name}-nodes", name=self.node_domain,
+                                comment=f"Node names of cluster {s.cluster_name}",
+                                vpcs=[aws.route53.ZoneVpcArgs(vpc_id=network.vpc_id)],
+                                tags=resource_tags(s, f"{name}-nodes", "dns"), opts=child)
         groups = SecurityGroups(name, SecurityGroupsArgs(s, network.vpc_id), opts=child).group_ids
 
         bastion = None
@@ -80,6 +88,8 @@ class AwsInfrastructure(pulumi.ComponentResource):
                 key_name=key.key_name,
                 source_dest_check=source_dest_check,
                 bastion=bastion.hop if bastion else None,
+                dns_zone_id=zone.zone_id,
+                dns_domain=self.node_domain,
             ), opts=child)
             self.hosts.extend(node_pool.hosts)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 
 from components.aws_machine import MachineSpec, declare_machine
 from components.host import Host, SshHop
@@ -23,6 +24,8 @@ class NodePoolArgs:
     key_name: pulumi.Input[str]
     source_dest_check: bool
     bastion: SshHop | None
+    dns_zone_id: pulumi.Input[str]
+    dns_domain: str
 
 
 class NodePool(pulumi.ComponentResource):
@@ -46,6 +49,9 @@ class NodePool(pulumi.ComponentResource):
                 tags=resource_tags(s, host_name, pool.role, pool.name),
             )
             machine = declare_machine(host_name, spec, args.image_id, args.key_name, parent=self)
+            aws.route53.Record(f"{host_name}-dns", zone_id=args.dns_zone_id, name=f"{host_name}.{args.dns_domain}",
+                               type="A", ttl=60, records=[machine.private_ip],
+                               opts=pulumi.ResourceOptions(parent=self))
             self.hosts.append(Host(
                 name=host_name,
                 role=pool.role,

@@ -20,13 +20,16 @@ DRAIN_TIMEOUT = "5m"
 
 
 def hosts_block(entries: list[tuple[str, str]]) -> str:
-    """/etc/hosts lines: the node itself and the control planes (nodes reach each other by address)."""
+    """/etc/hosts lines for (address, name) entries, sorted by name."""
     return "\n".join(f"{address} {name}" for address, name in sorted(set(entries), key=lambda e: e[1]))
 
 
-def prepare(node: NodeFacts, resolvable: list[tuple[str, str]]) -> str:
+def prepare(node: NodeFacts, resolvable: list[tuple[str, str]], node_domain: str = "") -> str:
+    """/etc/hosts gets the node and the control planes (enough to bootstrap before DNS answers); every other node
+    is found through `node_domain`, the DNS zone with one record per node, when the infrastructure has one."""
     entries = [(node.address, node.name)] + list(resolvable)
-    return host_scripts.render("prepare-host.sh", {"NODE_NAME": node.name, "HOSTS_BLOCK": hosts_block(entries)})
+    return host_scripts.render("prepare-host.sh", {"NODE_NAME": node.name, "HOSTS_BLOCK": hosts_block(entries),
+                                                   "NODE_DOMAIN": node_domain})
 
 
 def install(c: ClusterFacts) -> str:

@@ -38,6 +38,7 @@ class KubeadmBootstrapArgs:
     hosts: list[Host]
     endpoint: ApiEndpoint
     ssh_private_key: pulumi.Input[str]  # a secret
+    node_domain: str = ""  # a DNS zone with a record per node, searched by every host ("" when there is none)
 
 
 def _node_facts(host: Host, address: str) -> NodeFacts:
@@ -109,7 +110,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         installed: dict[str, remote.Command] = {}
         for host in args.hosts:
             node = facts[host.name]
-            prepare_script = pulumi.Output.all(node, resolvable).apply(lambda v: host_steps.prepare(v[0], v[1]))
+            prepare_script = pulumi.Output.all(node, resolvable).apply(lambda v: host_steps.prepare(v[0], v[1], args.node_domain))
             prepared = run(f"{host.name}-prepare", host, prepare_script, [host.machine])
             install_script = cluster.apply(host_steps.install)
             installed[host.name] = run(f"{host.name}-install", host, install_script, [prepared])

@@ -46,8 +46,9 @@ def test_every_machine_requires_imdsv2_and_encrypts_its_disk(stack):
 def test_every_aws_resource_is_tagged(stack):
     for resource in shipped_plan(stack).document["resources"]:
         if not resource["type"].startswith("aws:") or resource["type"] in (
-                "aws:ec2/routeTableAssociation:RouteTableAssociation", TARGET_ATTACHMENT):
-            continue  # these two AWS types take no tags
+                "aws:ec2/routeTableAssociation:RouteTableAssociation", TARGET_ATTACHMENT,
+                "aws:route53/record:Record"):
+            continue  # these AWS types take no tags
         tags = resource["inputs"].get("tags", {})
         assert {"cluster", "tier", "role", "pool"} <= set(tags), resource["urn"]
         assert tags["tier"] == stack
@@ -131,3 +132,12 @@ def test_machines_ignore_newer_images():
     # A new Ubuntu image must not replace running nodes behind the user's back.
     for machine in of_type(shipped_plan("prod"), INSTANCE):
         assert machine["options"].get("ignoreChanges") == ["ami"], machine["name"]
+
+
+def test_every_node_has_a_dns_record_in_the_private_zone():
+    result = shipped_plan("prod")
+    (zone,) = of_type(result, "aws:route53/zone:Zone")
+    assert zone["inputs"]["name"] == "k8s-prod.internal" and len(zone["inputs"]["vpcs"]) == 1
+    records = {r["inputs"]["name"]: r["inputs"]["records"] for r in of_type(result, "aws:route53/record:Record")}
+    nodes = {f"{n['name']}.k8s-prod.internal": [n["privateAddress"]] for n in result.document["outputs"]["nodes"]}
+    assert records == nodes

@@ -25,7 +25,7 @@ CERT_KEY = "c0ffee" * 10 + "abcd"
 CREDENTIALS = json.dumps({"token": TOKEN, "caCertHash": "sha256:0123abcd"})
 
 EXAMPLES = {
-    "prepare": lambda: host_steps.prepare(WORKER, [(CP0.address, CP0.name)]),
+    "prepare": lambda: host_steps.prepare(WORKER, [(CP0.address, CP0.name)], "k8s-prod.internal"),
     "install": lambda: host_steps.install(CLUSTER),
     "init": lambda: host_steps.init(CLUSTER, CP0, TOKEN, CERT_KEY),
     "join-worker": lambda: host_steps.join(CLUSTER, WORKER, CREDENTIALS, None),
@@ -94,6 +94,9 @@ def test_prepare_host(tmp_path):
     assert "127.0.0.1 localhost" in hosts and "10.20.128.10 k8s-prod-cp-0" in hosts
     assert "10.20.128.20 k8s-prod-general-0" in hosts
     assert "#/swap.img none swap" in (box.root / "etc/fstab").read_text()
+    resolved = (box.root / "etc/systemd/resolved.conf.d/k8s-platform.conf").read_text()
+    assert resolved == "[Resolve]\nDomains=k8s-prod.internal\n"
+    assert "systemctl restart systemd-resolved" in calls
     assert (box.root / "etc/modules-load.d/k8s-platform.conf").read_text() == "overlay\nbr_netfilter\n"
     assert "net.ipv4.ip_forward = 1" in (box.root / "etc/sysctl.d/99-k8s-platform.conf").read_text()
 

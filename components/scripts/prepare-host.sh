@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a host for kubeadm: hostname, name resolution, time sync, swap off, kernel modules and sysctls,
 # now and at boot. Each step changes the host only when it differs from the wanted state.
-# Inputs (generated header): ROOT, NODE_NAME, HOSTS_BLOCK ("address name" lines).
+# NODE_DOMAIN is the DNS zone that holds every node's name (searched for short names), or empty.
+# Inputs (generated header): ROOT, NODE_NAME, HOSTS_BLOCK ("address name" lines), NODE_DOMAIN.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -20,6 +21,15 @@ write_file "$hosts_file" 644 "$kept
 # BEGIN k8s-platform
 $HOSTS_BLOCK
 # END k8s-platform" || true
+
+# Every node resolvable by its short name through the cluster's DNS zone (same setting on every host, so adding a
+# node changes nothing here).
+if [[ -n $NODE_DOMAIN ]]; then
+  if write_file "$ROOT/etc/systemd/resolved.conf.d/k8s-platform.conf" 644 "[Resolve]
+Domains=$NODE_DOMAIN"; then
+    systemctl restart systemd-resolved
+  fi
+fi
 
 # Time: TLS between nodes fails with clock skew, so chrony must run and be synchronised.
 if [[ -z "$(package_version chrony)" ]]; then
