@@ -6,27 +6,18 @@
 set -euo pipefail
 
 state="$ROOT/etc/kubernetes/k8s-platform"
-done_marker="$state/init.done"
-if [[ -f $done_marker ]]; then
+if [[ -f "$state/init.done" ]]; then
   log "kubeadm init already done"
   exit 0
 fi
 if [[ -e "$ROOT/etc/kubernetes/admin.conf" || -n "$(ls -A "$ROOT/etc/kubernetes/manifests" 2>/dev/null)" ]]; then
   log "an earlier init did not finish: resetting before running it again"
   mkdir -p "$state"
-  kubeadm reset -f >"$state/reset.log" 2>&1 || fail "kubeadm reset failed; log (root only): /etc/kubernetes/k8s-platform/reset.log"
+  run_logged "$state/reset.log" "kubeadm reset" kubeadm reset -f
 fi
 
-umask 077
-mkdir -p "$state" "$ROOT/etc/kubernetes/patches"
-write_file "$state/kubeadm-init.yaml" 600 "$KUBEADM_CONFIG" || true
-write_file "$ROOT/etc/kubernetes/patches/$PATCH_FILE" 600 "$KUBELET_PATCH" || true
-
+write_kubeadm_inputs "$state" kubeadm-init.yaml
 kubeadm config images pull --config "$state/kubeadm-init.yaml" >/dev/null
-# kubeadm prints the join command with its token: keep that in a root-only log, never on our output.
-if ! kubeadm init --config "$state/kubeadm-init.yaml" --upload-certs >"$state/init.log" 2>&1; then
-  grep -v -i -E 'token|certificate-key|discovery' "$state/init.log" | tail -n 20 >&2 || true
-  fail "kubeadm init failed; full log (root only): /etc/kubernetes/k8s-platform/init.log"
-fi
-touch "$done_marker"
+run_logged "$state/init.log" "kubeadm init" kubeadm init --config "$state/kubeadm-init.yaml" --upload-certs
+touch "$state/init.done"
 log "kubeadm init done"

@@ -6,25 +6,17 @@
 set -euo pipefail
 
 state="$ROOT/etc/kubernetes/k8s-platform"
-done_marker="$state/join.done"
-if [[ -f $done_marker ]]; then
+if [[ -f "$state/join.done" ]]; then
   log "kubeadm join already done"
   exit 0
 fi
 if [[ -e "$ROOT/etc/kubernetes/kubelet.conf" ]]; then
   log "an earlier join did not finish: resetting before running it again"
   mkdir -p "$state"
-  kubeadm reset -f >"$state/reset.log" 2>&1 || fail "kubeadm reset failed; log (root only): /etc/kubernetes/k8s-platform/reset.log"
+  run_logged "$state/reset.log" "kubeadm reset" kubeadm reset -f
 fi
 
-umask 077
-mkdir -p "$state" "$ROOT/etc/kubernetes/patches"
-write_file "$state/kubeadm-join.yaml" 600 "$KUBEADM_CONFIG" || true
-write_file "$ROOT/etc/kubernetes/patches/$PATCH_FILE" 600 "$KUBELET_PATCH" || true
-
-if ! kubeadm join --config "$state/kubeadm-join.yaml" >"$state/join.log" 2>&1; then
-  grep -v -i -E 'token|certificate-key' "$state/join.log" | tail -n 20 >&2 || true
-  fail "kubeadm join failed; full log (root only): /etc/kubernetes/k8s-platform/join.log"
-fi
-touch "$done_marker"
+write_kubeadm_inputs "$state" kubeadm-join.yaml
+run_logged "$state/join.log" "kubeadm join" kubeadm join --config "$state/kubeadm-join.yaml"
+touch "$state/join.done"
 log "kubeadm join done"

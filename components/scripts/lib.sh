@@ -33,3 +33,23 @@ require_ubuntu_or_debian() {
     *) fail "unsupported operating system '${os_id:-unknown}': hosts must run Ubuntu or Debian" ;;
   esac
 }
+
+# run_logged LOG WHAT COMMAND...: runs COMMAND with all its output in LOG (kubeadm prints join commands with their
+# tokens); on failure shows LOG's last lines without anything that looks like a credential, and fails.
+run_logged() {
+  local log_file=$1 what=$2
+  shift 2
+  if ! "$@" >"$log_file" 2>&1; then
+    grep -v -i -E 'token|certificate-key|discovery' "$log_file" | tail -n 20 >&2 || true
+    fail "$what failed; full log (root only): ${log_file#"$ROOT"}"
+  fi
+}
+
+# write_kubeadm_inputs STATE_DIR CONFIG_NAME: the kubeadm config (root only) and this node's kubelet patch.
+write_kubeadm_inputs() {
+  local state_dir=$1 config_name=$2
+  umask 077
+  mkdir -p "$state_dir" "$ROOT/etc/kubernetes/patches"
+  write_file "$state_dir/$config_name" 600 "$KUBEADM_CONFIG" || true
+  write_file "$ROOT/etc/kubernetes/patches/$PATCH_FILE" 600 "$KUBELET_PATCH" || true
+}
