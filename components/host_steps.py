@@ -83,6 +83,10 @@ def remove_node(node_name: str) -> str:
     return host_scripts.render("remove-node.sh", {"NODE_NAME": node_name, "DRAIN_TIMEOUT": DRAIN_TIMEOUT})
 
 
+def leave_control_plane() -> str:
+    return host_scripts.render("leave-control-plane.sh", {})
+
+
 def read_kubeconfig() -> str:
     return host_scripts.render("read-admin-kubeconfig.sh", {})
 

@@ -148,8 +148,11 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             self._artifact(host, "kubeadm-join.yaml", pulumi.Output.all(cluster, facts[host.name]).apply(
                 lambda v: node_config.to_yaml(node_config.join_configuration(
                     v[0], v[1], *host_steps.parse_credentials(PLACEHOLDER_CREDENTIALS), placeholder_key))))
+            # A control plane leaving the settings resets itself first (removing its etcd member); this runs
+            # before the drain above, since this command depends on the credentials command.
+            leave = f"sudo bash -c {shlex.quote(host_steps.leave_control_plane())}" if is_control_plane else None
             return run(f"{host.name}-join", host, join_script, [installed[host.name], credentials],
-                       secret=True)
+                       secret=True, delete=leave)
 
         previous = init
         for host in other_control_planes:  # one after another: etcd grows by one member at a time

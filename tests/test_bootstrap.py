@@ -147,7 +147,7 @@ def test_no_command_can_be_replaced_into_a_late_destructive_delete():
     for cmd in commands(shipped_plan("prod")).values():
         assert "triggers" not in cmd["inputs"], "a triggers change replaces create-before-delete"
         if "delete" in cmd["inputs"]:
-            assert cmd["name"].endswith("-credentials")
+            assert cmd["name"].endswith("-credentials") or re.search(r"-cp-\d+-join$", cmd["name"])
 
 
 def _host_commands(result):
@@ -223,3 +223,14 @@ def test_prod_workers_get_prod_reservations_in_their_patch():
 
 def test_bootstrap_is_a_pulumi_component():
     assert isinstance(shipped_plan("prod").program["bootstrap"], pulumi.ComponentResource)
+
+
+def test_removing_a_control_plane_removes_its_etcd_member_before_the_drain():
+    result = shipped_plan("prod")
+    cmds = commands(result)
+    join = cmds["k8s-prod-cp-2-join"]
+    assert "from leave-control-plane.sh" in join["inputs"]["delete"]
+    # Deletion runs in reverse dependency order: the join (reset, etcd member removed) before its credentials
+    # command (drain and delete of the Node).
+    assert urn_of(result, "k8s-prod-cp-2-credentials") in join["dependsOn"]
+    assert "delete" not in cmds["k8s-prod-general-0-join"]["inputs"]

@@ -33,6 +33,7 @@ EXAMPLES = {
     "credentials-worker": lambda: host_steps.credentials(WORKER, None),
     "credentials-control-plane": lambda: host_steps.credentials(CP1, CERT_KEY),
     "remove-node": lambda: host_steps.remove_node(WORKER.name),
+    "leave-control-plane": host_steps.leave_control_plane,
     "kubeconfig": host_steps.read_kubeconfig,
     "wait-ready": lambda: host_steps.wait_ready(CLUSTER.endpoint),
 }
@@ -219,3 +220,15 @@ def test_wait_ready_is_bounded(tmp_path):
     result = box.run(render_for(box, EXAMPLES["wait-ready"]))
     assert result.returncode != 0 and f"after {host_steps.READY_ATTEMPTS} attempts" in result.stderr
     assert sum(c.startswith("curl") for c in box.calls()) == 4 + host_steps.READY_ATTEMPTS
+
+
+def test_leaving_control_plane_resets_once(tmp_path):
+    box = Sandbox(tmp_path)
+    assert box.run(render_for(box, EXAMPLES["join-control-plane"])).returncode == 0
+    box.reset_calls()
+    assert box.run(render_for(box, EXAMPLES["leave-control-plane"])).returncode == 0
+    assert box.calls() == ["kubeadm reset -f"]
+    assert not (box.root / "etc/kubernetes/kubelet.conf").exists()
+    box.reset_calls()
+    assert box.run(render_for(box, EXAMPLES["leave-control-plane"])).returncode == 0
+    assert box.calls() == []
