@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by every host script; the renderer places this after the generated inputs header.
 # Every path goes through "$ROOT" (empty on real hosts, a sandbox directory in tests).
 
