@@ -107,16 +107,18 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                                             additional_secret_outputs=["stdout"] if secret else None),
             )
 
+        # The same on every host: rendered once.
+        install_script = cluster.apply(host_steps.install)
+        containerd_config = cluster.apply(node_config.containerd_config)
         installed: dict[str, remote.Command] = {}
         for host in args.hosts:
             node = facts[host.name]
             prepare_script = pulumi.Output.all(node, resolvable).apply(lambda v: host_steps.prepare(v[0], v[1], args.node_domain))
             prepared = run(f"{host.name}-prepare", host, prepare_script, [host.machine])
-            install_script = cluster.apply(host_steps.install)
             installed[host.name] = run(f"{host.name}-install", host, install_script, [prepared])
             self._artifact(host, "prepare.sh", prepare_script)
             self._artifact(host, "install.sh", install_script)
-            self._artifact(host, "containerd-config.toml", cluster.apply(node_config.containerd_config))
+            self._artifact(host, "containerd-config.toml", containerd_config)
             self._artifact(host, "kubelet-patch.yaml", node.apply(
                 lambda n: node_config.to_yaml(node_config.kubelet_patch(s.tier, n))))
 

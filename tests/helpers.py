@@ -8,8 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from components.settings import PROJECT, load_settings
-from tools.stack_file import read_stack_file
+from components.settings import PROJECT
 
 ROOT = Path(__file__).resolve().parent.parent
 PRIVATE_KEY = f"{PROJECT}:sshPrivateKey"
@@ -35,16 +34,6 @@ def edited(stack: str, **changes) -> dict:
         else:
             document["config"][full] = value
     return document
-
-
-def config_of(document: dict, tmp_path: Path) -> tuple[dict[str, str], frozenset[str]]:
-    stack = read_stack_file(write_stack(tmp_path, document))
-    return stack.values, stack.secret_keys
-
-
-def settings_of(document: dict, tmp_path: Path, stack: str = "custom"):
-    values, secrets = config_of(document, tmp_path)
-    return load_settings(values, secrets, stack)
 
 
 def raw_config(stack: str) -> dict[str, str]:
