@@ -30,7 +30,7 @@ def test_prod_workers_meet_the_worker_minimum():
     assert len(workers) >= 3
     for worker in workers:
         itype = sizing.INSTANCE_TYPES_BY_NAME[worker["inputs"]["instanceType"]]
-        assert (itype.vcpu, itype.memory_gib) >= (8, 64) and itype.memory_gib >= 64
+        assert itype.vcpu >= 8 and itype.memory_gib >= 64
         assert worker["inputs"]["rootBlockDevice"]["volumeSize"] >= 500
 
 
@@ -107,8 +107,9 @@ def test_dev_load_balancer_is_internet_facing_in_public_subnets():
     result = shipped_plan("dev")
     (lb,) = of_type(result, "aws:lb/loadBalancer:LoadBalancer")
     assert lb["inputs"]["internal"] is False
-    public_ids = {s["urn"] for s in of_type(result, "aws:ec2/subnet:Subnet") if "public" in s["name"]}
-    assert public_ids and len(lb["inputs"]["subnets"]) == 2
+    public_ids = {r.id for r in result.registrations
+                  if r.type == "aws:ec2/subnet:Subnet" and "-public-" in r.name}
+    assert len(public_ids) == 2 and set(lb["inputs"]["subnets"]) == public_ids
 
 
 def test_security_group_rules_all_have_descriptions_and_no_open_ssh_or_api_in_prod():

@@ -5,7 +5,6 @@ import shutil
 import subprocess
 from functools import lru_cache
 
-import pulumi
 import yaml
 from pulumi.runtime.sync_await import _sync_await
 
@@ -219,10 +218,6 @@ def test_prod_workers_get_prod_reservations_in_their_patch():
     patch = yaml.safe_load(result.artifacts["hosts/k8s-prod-general-0/kubelet-patch.yaml"])
     assert patch["evictionHard"]["memory.available"] == "1024Mi"
     assert patch["systemReserved"]["cpu"] == "300m"
-
-
-def test_bootstrap_is_a_pulumi_component():
-    assert isinstance(shipped_plan("prod").program["bootstrap"], pulumi.ComponentResource)
 
 
 def test_removing_a_control_plane_removes_its_etcd_member_before_the_drain():

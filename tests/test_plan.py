@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from tests.helpers import ROOT, edited, write_stack
-from tools.plan import PlanError, PlanResult, build_plan, plan_json, render_tree, run_program
+from tools.plan import PlanError, build_plan, plan_json, render_tree, run_program
 from tools.plan_mocks import PlanMocks, RecordingMonitor
 from tools.stack_file import read_stack_file
 
@@ -108,4 +108,5 @@ def test_tree_lists_every_resource_once():
     result = build_plan("dev")
     tree = render_tree(result)
     assert f"Resources: {len(result.document['resources'])}" in tree
-    assert isinstance(result, PlanResult)
+    listed = [line.split()[1] for line in tree.split("\n\nResources:")[0].splitlines()[1:]]
+    assert sorted(listed) == sorted(r["name"] for r in result.document["resources"])
