@@ -16,6 +16,9 @@ from typing import Any, Mapping
 from components import sizing, subnets, versions
 from components.config_reader import REQUIRED, Problem, Problems, Reader, did_you_mean, join
 from components.host import CONTROL_PLANE, WORKER, Taint
+from components.inventory_settings import (InventoryHost, LoadBalancerSettings, check_inventory,
+                                          read_inventory, read_load_balancer)
+from components.setting_rules import DNS_LABEL, SSH_PUBLIC_KEY, check_labels, cidr, read_taints
 from components.quantities import QuantityError, cpu_millicores, memory_mib
 from components.sizing import NodeSize
 
@@ -25,16 +28,22 @@ CALICO_ENCAPSULATIONS = ("VXLAN", "VXLANCrossSubnet", "IPIP", "IPIPCrossSubnet",
 NAT_GATEWAY_MODES = ("single", "perZone")
 SSH_PATHS = ("bastion", "public")
 API_LOAD_BALANCER_SCHEMES = ("internal", "internet-facing")
-TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 RESERVED_POOL_NAMES = ("cp", "bastion", "api")
 RESERVED_TAGS = ("Name", "cluster", "tier", "role", "pool")
 
-_SCALAR_KEYS = ("tier", "clusterName", "kubernetesVersion", "maxPodsPerNode", "sshUser", "sshPublicKey",
+INFRASTRUCTURES = ("aws", "bareMetal")
+
+_SCALAR_KEYS = ("infrastructure", "tier", "clusterName", "kubernetesVersion", "maxPodsPerNode", "sshUser", "sshPublicKey",
                 "sshPrivateKey", "imageId", "imageRepository")
-_OBJECT_KEYS = ("network", "access", "controlPlane", "workerPools", "workloads", "tags")
+_OBJECT_KEYS = ("network", "access", "controlPlane", "workerPools", "inventory", "loadBalancer", "workloads", "tags")
+# Settings that only one infrastructure reads: set on the other, they would be silently ignored, so they are refused.
+_AWS_ONLY = ("sshPublicKey", "imageId", "access", "controlPlane", "workerPools")
+_BARE_METAL_ONLY = ("inventory", "loadBalancer")
 KNOWN_KEYS = _SCALAR_KEYS + _OBJECT_KEYS
 # Defaults of the optional scalar settings; Pulumi.yaml declares the same ones (a test holds them equal).
 SCALAR_DEFAULTS = {
+    "infrastructure": "aws",
+    "sshPublicKey": "",
     "kubernetesVersion": versions.DEFAULT_KUBERNETES_VERSION,
     "maxPodsPerNode": sizing.MAX_PODS_PER_NODE,
     "sshUser": "ubuntu",
@@ -42,14 +51,10 @@ SCALAR_DEFAULTS = {
     "imageRepository": versions.DEFAULT_IMAGE_REPOSITORY,
 }
 
-_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _VERSION = re.compile(r"^1\.(\d+)\.(\d+)$")
 _ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
 _IMAGE_REPOSITORY = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?(/[a-z0-9]([-._a-z0-9]*[a-z0-9])?)*$")
 _AMI = re.compile(r"^ami-[0-9a-f]{8,17}$")
-_SSH_PUBLIC_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$")
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
 MAX_CLUSTER_NAME = 20  # "<cluster>-api" plus Pulumi's 8-character suffix must fit AWS's 32-character LB names.
 MAX_POOL_NAME = 20
 
@@ -78,13 +83,14 @@ class PoolSettings:
 
 @dataclass(frozen=True)
 class NetworkSettings:
-    zones: tuple[str, ...]
-    vpc_cidr: str
+    zones: tuple[str, ...]  # AWS availability zones; empty on bare metal
+    vpc_cidr: str | None  # AWS only
     pod_cidr: str
     service_cidr: str
     node_cidr_mask_size: int
     nat_gateways: str
     calico_encapsulation: str
+    host_cidr: str | None = None  # bare metal: the subnet of the hosts that hold the API VIP
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ class Settings:
     stack: str
     cluster_name: str
     tier: str
-    region: str
+    region: str | None  # AWS only
     kubernetes_version: str
     max_pods_per_node: int
     ssh_user: str
@@ -119,11 +125,18 @@ class Settings:
     image_id: str | None
     image_repository: str  # where kubeadm and containerd pull control-plane and pause images (a mirror, or upstream)
     network: NetworkSettings
-    access: AccessSettings
+    access: AccessSettings | None  # AWS only
     control_plane: PoolSettings
     worker_pools: tuple[PoolSettings, ...]
     workloads: tuple[Workload, ...]
     extra_tags: tuple[tuple[str, str], ...]
+    infrastructure: str = "aws"
+    inventory: tuple[InventoryHost, ...] = ()  # bare metal: every host, in the stack file's order
+    load_balancer: LoadBalancerSettings | None = None  # bare metal
+
+    @property
+    def bare_metal(self) -> bool:
+        return self.infrastructure == "bareMetal"
 
     @property
     def pools(self) -> tuple[PoolSettings, ...]:
@@ -136,7 +149,7 @@ class Settings:
     @property
     def nodes_private(self) -> bool:
         """Nodes sit in private subnets behind NAT and are reached through the bastion."""
-        return self.access.ssh_via == "bastion"
+        return self.access is not None and self.access.ssh_via == "bastion"
 
 
 def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[str], stack: str) -> Settings:
@@ -154,14 +167,29 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         problems.add("tier", f"must be one of {', '.join(sizing.TIERS)}, got {tier!r}{did_you_mean(tier, sizing.TIERS)}")
         tier = None
 
+    infrastructure = scalar("infrastructure") or SCALAR_DEFAULTS["infrastructure"]
+    if infrastructure not in INFRASTRUCTURES:
+        problems.add("infrastructure", f"must be one of {', '.join(INFRASTRUCTURES)}, got {infrastructure!r}"
+                                       f"{did_you_mean(infrastructure, INFRASTRUCTURES)}")
+        infrastructure = None
+    bare_metal = infrastructure == "bareMetal"
+    if infrastructure is not None:
+        present = {key for key, value in values.items() if value not in ("", None)}
+        refused = _BARE_METAL_ONLY if not bare_metal else _AWS_ONLY
+        for key in refused:
+            if key in present:
+                owner = "bareMetal" if key in _BARE_METAL_ONLY else "aws"
+                problems.add(key, f"applies only when infrastructure is {owner}; this stack's infrastructure is "
+                                  f"{infrastructure}")
+
     region = config.get("aws:region")
-    if not region:
+    if not region and not bare_metal:
         problems.add("aws:region", "is required (pulumi config set aws:region eu-west-1)")
 
     cluster_name = scalar("clusterName")
     if cluster_name is None:
         problems.add("clusterName", f"is required: a DNS label of at most {MAX_CLUSTER_NAME} characters")
-    elif not _DNS_LABEL.match(cluster_name) or len(cluster_name) > MAX_CLUSTER_NAME:
+    elif not DNS_LABEL.match(cluster_name) or len(cluster_name) > MAX_CLUSTER_NAME:
         problems.add("clusterName", f"must be a DNS label (a-z, 0-9, '-') of at most {MAX_CLUSTER_NAME} characters, "
                                     f"got {cluster_name!r}")
 
@@ -171,10 +199,10 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
     max_pods = _scalar_int(scalar("maxPodsPerNode"), "maxPodsPerNode", SCALAR_DEFAULTS["maxPodsPerNode"], 10, sizing.MAX_PODS_PER_NODE, problems)
 
     ssh_user = scalar("sshUser") or SCALAR_DEFAULTS["sshUser"]
-    ssh_public_key = scalar("sshPublicKey")
-    if ssh_public_key is None:
+    ssh_public_key = scalar("sshPublicKey") or None
+    if ssh_public_key is None and not bare_metal:
         problems.add("sshPublicKey", "is required: the OpenSSH public key installed on every machine")
-    elif not _SSH_PUBLIC_KEY.match(ssh_public_key.strip()):
+    elif ssh_public_key is not None and not SSH_PUBLIC_KEY.match(ssh_public_key.strip()):
         problems.add("sshPublicKey", "must be an OpenSSH public key (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp*)")
     private_key = ns + "sshPrivateKey"
     if private_key not in config:
@@ -192,10 +220,25 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         problems.add("imageRepository", f"must be a registry host with an optional path, such as "
                                         f"registry.example.com/k8s, got {image_repository!r}")
 
-    network = _read_network(values.get("network", {}), tier, region, problems)
-    access = _read_access(values.get("access"), tier, problems)
-    control_plane = _read_control_plane(values.get("controlPlane"), tier, problems)
-    worker_pools = _read_worker_pools(values.get("workerPools"), tier, problems)
+    inventory: list[InventoryHost] = []
+    load_balancer = None
+    if bare_metal:
+        network = _read_network(values.get("network", {}), tier, region, problems, bare_metal=True)
+        access = None
+        lb = read_load_balancer(values.get("loadBalancer"), problems) or (None,) * 5
+        hosts = read_inventory(values.get("inventory"), tier, ssh_user, lb[1], problems)
+        if hosts is not None:
+            host_cidr = cidr(network.host_cidr, "network.hostCidr", problems) if network else None
+            others = [] if network is None else [("network.podCidr", ipaddress.IPv4Network(network.pod_cidr)),
+                                                 ("network.serviceCidr", ipaddress.IPv4Network(network.service_cidr))]
+            load_balancer = check_inventory(hosts, lb, host_cidr, others, tier, problems)
+            inventory = hosts
+        control_plane, worker_pools = _inventory_pools(inventory)
+    else:
+        network = _read_network(values.get("network", {}), tier, region, problems)
+        access = _read_access(values.get("access"), tier, problems)
+        control_plane = _read_control_plane(values.get("controlPlane"), tier, problems)
+        worker_pools = _read_worker_pools(values.get("workerPools"), tier, problems)
     workloads = _read_workloads(values.get("workloads", []), problems)
     tags = Reader({"tags": values.get("tags", {})}, "", problems, ["tags"]).string_map("tags", {}) or {}
     for key in sorted(tags):
@@ -214,7 +257,7 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         kubernetes_version=kubernetes_version,
         max_pods_per_node=max_pods,
         ssh_user=ssh_user,
-        ssh_public_key=ssh_public_key.strip(),
+        ssh_public_key=(ssh_public_key or "").strip(),
         ssh_private_key_config="sshPrivateKey",
         image_id=image_id,
         image_repository=image_repository,
@@ -224,6 +267,9 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         worker_pools=tuple(worker_pools),
         workloads=tuple(workloads),
         extra_tags=tuple(sorted(tags.items())),
+        infrastructure=infrastructure,
+        inventory=tuple(inventory),
+        load_balancer=load_balancer,
     )
     _check_whole(settings, problems)
     if problems:
@@ -278,32 +324,31 @@ def _check_kubernetes_version(version: str, problems: Problems) -> None:
         problems.add("kubernetesVersion", f"minor 1.{match[1]} is not supported; accepted: {accepted}")
 
 
-def _cidr(value: str | None, path: str, problems: Problems) -> ipaddress.IPv4Network | None:
-    if value is None:
-        return None
-    try:
-        return ipaddress.IPv4Network(value, strict=True)
-    except ValueError as error:
-        problems.add(path, f"must be an IPv4 CIDR with no host bits set, such as 10.0.0.0/16 ({error})")
-        return None
-
-
 # --- sections ------------------------------------------------------------------------------------------------
 
 
-def _read_network(value: Any, tier: str | None, region: str | None, problems: Problems) -> NetworkSettings | None:
-    r = Reader(value, "network", problems,
-               ["zones", "vpcCidr", "podCidr", "serviceCidr", "nodeCidrMaskSize", "natGateways",
-                "calicoEncapsulation"])
-    zones = r.string_list("zones")
-    vpc = _cidr(r.string("vpcCidr", "10.0.0.0/16"), "network.vpcCidr", problems)
-    pods = _cidr(r.string("podCidr", "10.244.0.0/16"), "network.podCidr", problems)
-    services = _cidr(r.string("serviceCidr", "10.96.0.0/12"), "network.serviceCidr", problems)
+_CLUSTER_NETWORK_KEYS = ("podCidr", "serviceCidr", "nodeCidrMaskSize", "calicoEncapsulation")
+
+
+def _read_network(value: Any, tier: str | None, region: str | None, problems: Problems,
+                  bare_metal: bool = False) -> NetworkSettings | None:
+    if bare_metal:
+        r = Reader(value, "network", problems, ("hostCidr",) + _CLUSTER_NETWORK_KEYS)
+        host_cidr = cidr(r.string("hostCidr"), "network.hostCidr", problems)
+        zones, vpc, nat = [], None, "single"
+    else:
+        r = Reader(value, "network", problems, ("zones", "vpcCidr", "natGateways") + _CLUSTER_NETWORK_KEYS)
+        host_cidr = None
+        zones = r.string_list("zones")
+        vpc = cidr(r.string("vpcCidr", "10.0.0.0/16"), "network.vpcCidr", problems)
+    pods = cidr(r.string("podCidr", "10.244.0.0/16"), "network.podCidr", problems)
+    services = cidr(r.string("serviceCidr", "10.96.0.0/12"), "network.serviceCidr", problems)
     mask = r.integer("nodeCidrMaskSize", 24, minimum=16, maximum=28)
-    nat = r.choice("natGateways", NAT_GATEWAY_MODES, "single")
+    if not bare_metal:
+        nat = r.choice("natGateways", NAT_GATEWAY_MODES, "single")
     encapsulation = r.choice("calicoEncapsulation", CALICO_ENCAPSULATIONS, "VXLAN")
 
-    if zones is not None:
+    if zones is not None and not bare_metal:
         needed = 3 if tier == "prod" else 1
         if len(zones) < needed:
             problems.add("network.zones", f"needs at least {needed} availability zone(s) in tier {tier}, "
@@ -325,14 +370,18 @@ def _read_network(value: Any, tier: str | None, region: str | None, problems: Pr
                                             f"2^20 addresses), got /{services.prefixlen}")
     if pods is not None and mask is not None and mask <= pods.prefixlen:
         problems.add("network.nodeCidrMaskSize", f"must be longer than the pod CIDR's /{pods.prefixlen}, got /{mask}")
-    named = [("network.vpcCidr", vpc), ("network.podCidr", pods), ("network.serviceCidr", services)]
+    named = [("network.hostCidr", host_cidr) if bare_metal else ("network.vpcCidr", vpc),
+             ("network.podCidr", pods), ("network.serviceCidr", services)]
     for i, (name_a, a) in enumerate(named):
         for name_b, b in named[i + 1:]:
             if a is not None and b is not None and a.overlaps(b):
                 problems.add(name_b, f"{b} overlaps {name_a} {a}")
-    if None in (zones, vpc, pods, services, mask, nat, encapsulation) or not r.ok:
+    if None in (zones, pods, services, mask, nat, encapsulation) or not r.ok:
         return None
-    return NetworkSettings(tuple(zones), str(vpc), str(pods), str(services), mask, nat, encapsulation)
+    if (host_cidr if bare_metal else vpc) is None:
+        return None
+    return NetworkSettings(tuple(zones), None if vpc is None else str(vpc), str(pods), str(services), mask, nat,
+                           encapsulation, None if host_cidr is None else str(host_cidr))
 
 
 def _read_access(value: Any, tier: str | None, problems: Problems) -> AccessSettings | None:
@@ -345,7 +394,7 @@ def _read_access(value: Any, tier: str | None, problems: Problems) -> AccessSett
         path = f"access.{key}"
         if items is not None and not items:
             problems.add(path, "must list at least one CIDR")
-        parsed = [_cidr(item, f"{path}[{i}]", problems) for i, item in enumerate(items or [])]
+        parsed = [cidr(item, f"{path}[{i}]", problems) for i, item in enumerate(items or [])]
         if tier == "prod":
             for i, net in enumerate(parsed):
                 if net is not None and net.prefixlen == 0:
@@ -421,10 +470,10 @@ def _read_worker_pools(value: Any, tier: str | None, problems: Problems) -> list
         count = r.integer("count", minimum=1, maximum=sizing.MAX_NODES)
         max_count = r.integer("maxCount", count, minimum=1, maximum=sizing.MAX_NODES)
         labels = r.string_map("labels", {})
-        taints = _read_taints(r, path, problems)
+        taints = read_taints(r, path, problems)
         size = _read_size(r, tier, WORKER, path, problems)
         if name is not None:
-            if not _DNS_LABEL.match(name) or len(name) > MAX_POOL_NAME:
+            if not DNS_LABEL.match(name) or len(name) > MAX_POOL_NAME:
                 problems.add(join(path, "name"), f"must be a DNS label of at most {MAX_POOL_NAME} characters, "
                                                  f"got {name!r}")
             elif name in RESERVED_POOL_NAMES:
@@ -434,33 +483,13 @@ def _read_worker_pools(value: Any, tier: str | None, problems: Problems) -> list
             seen.add(name)
         if count is not None and max_count is not None and max_count < count:
             problems.add(join(path, "maxCount"), f"must be at least count ({count}), got {max_count}")
-        for key, val in sorted((labels or {}).items()):
-            if not _LABEL_KEY.match(key) or not _LABEL_VALUE.match(val) or len(val) > 63:
-                problems.add(join(join(path, "labels"), key), "is not a valid Kubernetes label (key and value)")
+        check_labels(labels, path, problems)
         if None in (name, count, max_count, labels, taints, size) or not r.ok:
             continue
         requested, instance_type, capacity = size
         pools.append(PoolSettings(name, WORKER, count, max_count, requested, instance_type, capacity,
                                   tuple(sorted(labels.items())), tuple(taints)))
     return pools
-
-
-def _read_taints(r: Reader, path: str, problems: Problems) -> list[Taint] | None:
-    items = r.list_of("taints", [])
-    if items is None:
-        return None
-    taints = []
-    for item_path, item in items:
-        t = Reader(item, item_path, problems, ["key", "value", "effect"])
-        key = t.string("key")
-        value = t.string("value", "")
-        effect = t.choice("effect", TAINT_EFFECTS)
-        if key is not None and not _LABEL_KEY.match(key):
-            problems.add(join(item_path, "key"), f"is not a valid taint key: {key!r}")
-        if None in (key, value, effect) or not t.ok:
-            return None
-        taints.append(Taint(key=key, value=value, effect=effect))
-    return taints
 
 
 def _read_workloads(value: Any, problems: Problems) -> list[Workload]:
@@ -506,13 +535,9 @@ def _check_whole(s: Settings, problems: Problems) -> None:
     if 2 ** (32 - mask) < s.max_pods_per_node:
         problems.add("network.nodeCidrMaskSize", f"a /{mask} pod block holds {2 ** (32 - mask)} addresses, fewer "
                                                  f"than maxPodsPerNode ({s.max_pods_per_node})")
-    per_subnet = subnets.usable_hosts_per_subnet(s.network.vpc_cidr)
-    zones = len(s.network.zones)
-    busiest = max(-(-p.max_count // zones) for p in s.pools) * len(s.pools)
-    if busiest > per_subnet:
-        problems.add("network.vpcCidr", f"each zone's subnet holds {per_subnet} machines, but up to {busiest} may "
-                                        f"land in one zone; widen the VPC CIDR")
-    if s.tier == "prod" and sum(p.count for p in s.worker_pools) < 2:
+    if not s.bare_metal:
+        _check_zone_room(s, problems)
+    if s.tier == "prod" and not s.bare_metal and sum(p.count for p in s.worker_pools) < 2:
         problems.add("workerPools", "prod needs at least 2 workers so that a node failure leaves capacity")
     total_replicas = sum(w.replicas for w in s.workloads)
     if total_replicas > sizing.MAX_PODS_TOTAL:
@@ -525,3 +550,29 @@ def _check_whole(s: Settings, problems: Problems) -> None:
         short = sizing.capacity_shortfall(demand, pools)
         if short:
             problems.add("workloads", short.describe())
+
+
+def _check_zone_room(s: Settings, problems: Problems) -> None:
+    per_subnet = subnets.usable_hosts_per_subnet(s.network.vpc_cidr)
+    zones = len(s.network.zones)
+    busiest = max(-(-p.max_count // zones) for p in s.pools) * len(s.pools)
+    if busiest > per_subnet:
+        problems.add("network.vpcCidr", f"each zone's subnet holds {per_subnet} machines, but up to {busiest} may "
+                                        f"land in one zone; widen the VPC CIDR")
+
+
+def _inventory_pools(hosts: list[InventoryHost]) -> tuple[PoolSettings | None, list[PoolSettings]]:
+    """The inventory as pools, for the rules every infrastructure shares (node count, pod CIDR room, capacity
+    planning). A pool's capacity is the smallest declared one among its hosts: what every node surely has."""
+    def pool(name: str, role: str, members: list[InventoryHost]) -> PoolSettings:
+        smallest = NodeSize(min(h.capacity.vcpu for h in members), min(h.capacity.memory_gib for h in members),
+                            min(h.capacity.disk_gib for h in members))
+        return PoolSettings(name, role, len(members), len(members), smallest, "", smallest)
+
+    control_planes = [h for h in hosts if h.node_role == CONTROL_PLANE]
+    by_pool: dict[str, list[InventoryHost]] = {}
+    for host in hosts:
+        if host.node_role == WORKER:
+            by_pool.setdefault(host.pool, []).append(host)
+    workers = [pool(name, WORKER, members) for name, members in by_pool.items()]
+    return (pool("cp", CONTROL_PLANE, control_planes) if control_planes else None), workers

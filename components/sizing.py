@@ -45,7 +45,14 @@ TIER_MINIMUMS: dict[tuple[str, str], NodeSize] = {
 }
 
 
+# A bare-metal host that only runs haproxy and keepalived is not a node: the brief has no row for it. It needs
+# little (haproxy forwards TCP), so every tier asks for the lab floor.
+LOAD_BALANCER_MINIMUM = NodeSize(2, 2, 20)
+
+
 def tier_minimum(tier: str, role: str) -> NodeSize:
+    if role == "load-balancer":
+        return LOAD_BALANCER_MINIMUM
     return TIER_MINIMUMS[(tier, role)]
 
 
