@@ -1,0 +1,107 @@
+"""A throwaway network of Linux network namespaces for tests: hosts on one bridge, processes run inside them.
+
+Every namespace name carries this process's id, addresses come from 192.0.2.0/24 (documentation range), and
+`close()` kills every process started here and deletes every namespace, whatever happened before.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+SUBNET_PREFIX = 24
+
+
+def available() -> str | None:
+    """Why these tests cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "network namespaces need root"
+    for tool in ("ip", "haproxy", "keepalived", "curl", "openssl"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (scripts/test installs it)"
+    return None
+
+
+def _run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(args, check=check, capture_output=True, text=True, timeout=20)
+
+
+class Lab:
+    def __init__(self, tag: str):
+        self.prefix = f"k8p{os.getpid()}{tag}"
+        self.switch = f"{self.prefix}-sw"
+        self.namespaces: list[str] = []
+        self.processes: list[subprocess.Popen] = []
+        self.addresses: dict[str, str] = {}
+        _run("ip", "netns", "add", self.switch)
+        self.namespaces.append(self.switch)
+        self.exec(self.switch, "ip", "link", "add", "br0", "type", "bridge")
+        self.exec(self.switch, "ip", "link", "set", "br0", "up")
+
+    def ns(self, host: str) -> str:
+        return f"{self.prefix}-{host}"
+
+    def add_host(self, host: str, address: str) -> None:
+        """A namespace with loopback and eth0 (address/24) plugged into the bridge."""
+        ns, port = self.ns(host), f"p{len(self.namespaces)}"
+        _run("ip", "netns", "add", ns)
+        self.namespaces.append(ns)
+        _run("ip", "link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", port, "netns", self.switch)
+        self.exec(self.switch, "ip", "link", "set", port, "master", "br0")
+        self.exec(self.switch, "ip", "link", "set", port, "up")
+        self.exec(ns, "ip", "link", "set", "lo", "up")
+        self.exec(ns, "ip", "addr", "add", f"{address}/{SUBNET_PREFIX}", "dev", "eth0")
+        self.exec(ns, "ip", "link", "set", "eth0", "up")
+        self.addresses[host] = address
+
+    def exec(self, ns: str, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+        return _run("ip", "netns", "exec", ns, *command, check=check)
+
+    def run(self, host: str, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+        return self.exec(self.ns(host), *command, check=check)
+
+    def start(self, host: str, *command: str, log: Path) -> subprocess.Popen:
+        handle = log.open("ab")
+        process = subprocess.Popen(["ip", "netns", "exec", self.ns(host), *command], stdout=handle,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(process)
+        return process
+
+    def stop(self, process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
+
+    def holds(self, host: str, address: str) -> bool:
+        out = self.run(host, "ip", "-4", "-o", "addr", "show", "dev", "eth0").stdout
+        return f" {address}/" in out
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            try:
+                self.stop(process)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        for ns in reversed(self.namespaces):
+            _run("ip", "netns", "del", ns, check=False)
+        self.namespaces.clear()
+
+
+def wait_until(condition, timeout: float, interval: float = 0.1) -> float | None:
+    """Seconds until `condition()` held, or None after `timeout` seconds (a bounded poll)."""
+    start = time.monotonic()
+    for _ in range(int(timeout / interval) + 1):
+        if condition():
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            break
+        time.sleep(interval)
+    return None
