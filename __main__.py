@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.aws_infrastructure import AwsInfrastructure, AwsInfrastructureArgs
+from components.infrastructure import provision
 from components.inventory import host_inventory
 from components.kubeadm_bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
 from components.settings import SettingsError, load_settings
@@ -15,25 +15,27 @@ except SettingsError as error:
     # Raised before any resource is declared: nothing is half-created.
     raise pulumi.RunError(str(error)) from None
 
-infra = AwsInfrastructure(settings.cluster_name, AwsInfrastructureArgs(settings))
+ssh_private_key = pulumi.Config().require_secret(settings.ssh_private_key_config)
+hosts = provision(settings, ssh_private_key)
 bootstrap = KubeadmBootstrap(settings.cluster_name, KubeadmBootstrapArgs(
     settings=settings,
-    hosts=infra.hosts,
-    endpoint=infra.endpoint,
-    ssh_private_key=pulumi.Config().require_secret(settings.ssh_private_key_config),
-    node_domain=infra.node_domain,
+    hosts=hosts.nodes,
+    endpoint=hosts.endpoint,
+    ssh_private_key=ssh_private_key,
+    node_domain=hosts.node_domain,
 ))
 
+pulumi.export("infrastructure", settings.infrastructure)
 pulumi.export("tier", settings.tier)
 pulumi.export("kubernetesVersion", settings.kubernetes_version)
-pulumi.export("apiEndpoint", pulumi.Output.concat(infra.endpoint.host, ":", str(infra.endpoint.port)))
-pulumi.export("bastion", infra.bastion_address)
+pulumi.export("apiEndpoint", pulumi.Output.concat(hosts.endpoint.host, ":", str(hosts.endpoint.port)))
+pulumi.export("bastion", hosts.bastion_address)
 pulumi.export("kubeconfig", bootstrap.kubeconfig)
 pulumi.export("nodes", [
     {"name": h.name, "role": h.role, "pool": h.pool, "zone": h.zone, "privateAddress": h.private_address,
      "vcpu": h.capacity.vcpu, "memoryGiB": h.capacity.memory_gib, "diskGiB": h.capacity.disk_gib}
-    for h in infra.hosts
+    for h in hosts.nodes
 ])
 
 # Documents rendered for hosts, by relative path; `python -m tools.plan --emit DIR` writes them for review.
-artifacts = {"inventory/hosts.json": host_inventory(infra.hosts), **bootstrap.artifacts}
+artifacts = {"inventory/hosts.json": host_inventory(hosts.nodes), **hosts.artifacts, **bootstrap.artifacts}

@@ -63,6 +63,6 @@ class NodePool(pulumi.ComponentResource):
                 bastion=args.bastion,
                 labels=pool.labels,
                 taints=pool.taints,
-                machine=machine,
+                ready_after=(machine,),
             ))
         self.register_outputs({"hosts": [h.name for h in self.hosts]})

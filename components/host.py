@@ -14,6 +14,7 @@ from components.sizing import NodeSize
 
 CONTROL_PLANE = "control-plane"
 WORKER = "worker"
+LOAD_BALANCER = "load-balancer"  # a bare-metal host that only holds the API VIP; not a Kubernetes node
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class SshHop:
     address: Any
     user: str
     port: int = 22
+    host_key: str | None = None  # the pinned public host key; None: not checked
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,8 @@ class Host:
     bastion: SshHop | None = None
     labels: tuple[tuple[str, str], ...] = ()
     taints: tuple[Taint, ...] = ()
-    # The resource that must exist before anything runs on the host (the VM), if any.
-    machine: Any = field(default=None, compare=False)
+    # What must complete before anything changes the host: its VM, then its preflight (resources or outputs).
+    ready_after: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

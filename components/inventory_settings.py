@@ -13,11 +13,10 @@ from typing import Any
 
 from components import sizing
 from components.config_reader import Problems, Reader, join
-from components.host import CONTROL_PLANE, WORKER, Taint
+from components.host import CONTROL_PLANE, LOAD_BALANCER, WORKER, Taint
 from components.setting_rules import DNS_LABEL, SSH_HOST_KEY, address, check_labels, read_taints
 from components.sizing import NodeSize
 
-LOAD_BALANCER = "load-balancer"
 HOST_ROLES = (CONTROL_PLANE, WORKER, LOAD_BALANCER)
 LOAD_BALANCER_MODES = ("dedicated", "colocated")
 DEFAULT_WORKER_POOL = "workers"

@@ -19,13 +19,9 @@ from pulumi_command import remote
 from components import host_steps, node_config
 from components.host import CONTROL_PLANE, ApiEndpoint, Host
 from components.node_config import ClusterFacts, NodeFacts
+from components.remote_runner import HostRunner
 from components.settings import Settings
 
-# A fresh VM refuses SSH for a minute or two while it boots; the provider's default (10 dials) gives up after
-# seconds. Refused dials fail fast, so 300 of them cover several minutes.
-DIAL_ERROR_LIMIT = 300
-PER_DIAL_TIMEOUT_S = 15
-RUN_AS_ROOT = "sudo bash -s"
 # Placeholders the reviewable copies of scripts carry where the hosts get secrets.
 PLACEHOLDER_TOKEN = "secret.placeholder00000"
 PLACEHOLDER_CERTIFICATE_KEY = "0" * 64
@@ -53,7 +49,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KubeadmBootstrapArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("k8s-platform:bootstrap:Kubeadm", name, None, opts)
-        s, key = args.settings, pulumi.Output.secret(args.ssh_private_key)
+        s = args.settings
         control_planes = [h for h in args.hosts if h.role == CONTROL_PLANE]
         if not control_planes:
             raise ValueError("bootstrap needs at least one control-plane host")
@@ -82,30 +78,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         facts = {h.name: pulumi.Output.from_input(h.private_address).apply(lambda a, h=h: _node_facts(h, a))
                  for h in args.hosts}
 
-        def connection(host: Host) -> remote.ConnectionArgs:
-            proxy = None
-            if host.bastion is not None:
-                proxy = remote.ProxyConnectionArgs(
-                    host=host.bastion.address, user=host.bastion.user, port=host.bastion.port, private_key=key,
-                    dial_error_limit=DIAL_ERROR_LIMIT, per_dial_timeout=PER_DIAL_TIMEOUT_S)
-            return remote.ConnectionArgs(
-                host=host.ssh.address, user=host.ssh.user, port=host.ssh.port, private_key=key,
-                dial_error_limit=DIAL_ERROR_LIMIT, per_dial_timeout=PER_DIAL_TIMEOUT_S, proxy=proxy)
-
-        def run(resource_name: str, host: Host, stdin: pulumi.Input[str], depends_on: list, secret: bool = False,
-                delete: pulumi.Input[str] | None = None) -> remote.Command:
-            return remote.Command(
-                resource_name,
-                connection=connection(host),
-                create=RUN_AS_ROOT,
-                stdin=pulumi.Output.secret(stdin) if secret else stdin,
-                delete=delete,
-                # The default sends the previous stdout back to the host as an environment variable.
-                add_previous_output_in_env=False,
-                logging=remote.Logging.NONE if secret else remote.Logging.STDOUT_AND_STDERR,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[d for d in depends_on if d is not None],
-                                            additional_secret_outputs=["stdout"] if secret else None),
-            )
+        run = HostRunner(self, args.ssh_private_key).run
 
         # The same on every host: rendered once.
         install_script = cluster.apply(host_steps.install)
@@ -114,7 +87,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         for host in args.hosts:
             node = facts[host.name]
             prepare_script = pulumi.Output.all(node, resolvable).apply(lambda v: host_steps.prepare(v[0], v[1], args.node_domain))
-            prepared = run(f"{host.name}-prepare", host, prepare_script, [host.machine])
+            prepared = run(f"{host.name}-prepare", host, prepare_script, list(host.ready_after))
             installed[host.name] = run(f"{host.name}-install", host, install_script, [prepared])
             self._artifact(host, "prepare.sh", prepare_script)
             self._artifact(host, "install.sh", install_script)

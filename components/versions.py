@@ -21,6 +21,15 @@ PAUSE_IMAGE_TAGS = {34: "3.10.1", 35: "3.10.1"}
 CONTAINERD_PACKAGE = "containerd"
 CONTAINERD_VERSION_PREFIX = "1.7."
 
+# Operating systems the hosts may run (checked by the preflight): the releases whose archive carries containerd 1.7.
+SUPPORTED_OS = (("ubuntu", "22.04"), ("ubuntu", "24.04"))
+
+# The bare-metal API load balancer, from the same archive; the install refuses any other major.minor.
+HAPROXY_PACKAGE = "haproxy"
+HAPROXY_VERSION_PREFIX = "2."
+KEEPALIVED_PACKAGE = "keepalived"
+KEEPALIVED_VERSION_PREFIX = "1:2.2."
+
 # Ubuntu LTS images published by Canonical. The owner id is Canonical's AWS account; the name filter pins the
 # release (24.04 "noble"), the architecture and the gp3 SSD image family.
 UBUNTU_AMI_OWNER = "099720109477"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shlex
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +62,10 @@ def fake_command_stdout(stdin: Any, h: str) -> str:
     text = _unwrap(stdin) or ""
     if "from join-credentials.sh" in text:
         return json.dumps({"token": f"{h[:6]}.{h[6:22]}", "caCertHash": f"sha256:{h}"}) + "\n"
+    if "from preflight.sh" in text:
+        match = re.search(r"^readonly HOST_NAME=(\S+)$", text, re.MULTILINE)
+        host = shlex.split(match[1])[0] if match else "unknown"
+        return json.dumps({"host": host, "hostname": host, "machineId": h[:32], "productUuid": h[32:64]}) + "\n"
     if "from read-admin-kubeconfig.sh" in text:
         return (
             "apiVersion: v1\nkind: Config\nclusters:\n- name: planned\n  cluster:\n"
