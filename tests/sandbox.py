@@ -27,7 +27,7 @@ for a in "$@"; do case "$a" in -*|install) ;; *=*) echo "${a#*=}" >"$S/pkgs/${a%
     "systemctl": '''svc="${@: -1}"; case $1 in
   is-active) [[ -e "$S/active/$svc" ]];; is-enabled) [[ -e "$S/enabled/$svc" ]];;
   enable) touch "$S/enabled/$svc"; [[ $2 == --now ]] && touch "$S/active/$svc"; true;;
-  restart) touch "$S/active/$svc";; esac''',
+  restart|start) touch "$S/active/$svc";; reload) [[ -e "$S/active/$svc" ]];; esac''',
     "chronyc": "exit 0",
     "swapon": '[[ -f "$S/swap" ]] && cat "$S/swap"; true',
     "swapoff": 'rm -f "$S/swap"',
@@ -48,8 +48,17 @@ for a in "$@"; do case "$a" in -*|install) ;; *=*) echo "${a#*=}" >"$S/pkgs/${a%
   *"delete node"*) rm -f "$S/nodes/$5";; esac''',
     "openssl": '''case $1 in x509) echo PUBKEY;; pkey) cat;; dgst) cat >/dev/null; echo "0123abcd *stdin";; esac''',
     "sleep": "true",
+    # System facts for the preflight: state/nproc, state/disk_kib, state/ntp and state/listeners set them.
+    "nproc": 'cat "$S/nproc"',
+    "df": 'echo "Filesystem 1024-blocks Used Available Capacity Mounted"; echo "/dev/sda1 $(cat "$S/disk_kib") 1 1 1% /"',
+    "timedatectl": 'cat "$S/ntp"',
+    "ss": 'cat "$S/listeners" 2>/dev/null; true',
+    # The real haproxy checks configs; keepalived's check is stubbed (it needs the VIP interface to exist).
+    "haproxy": 'exec /usr/sbin/haproxy "$@"',
+    "keepalived": 'grep -q "^vrrp_instance" "${@: -1}" || { echo "(${@: -1}) no vrrp_instance"; exit 4; }',
 }
-MUTATING = ("hostnamectl", "apt-get install", "apt-mark hold", "systemctl enable", "systemctl restart", "swapoff",
+MUTATING = ("hostnamectl", "apt-get install", "apt-mark hold", "systemctl enable", "systemctl restart",
+            "systemctl start", "systemctl reload", "swapoff",
             "modprobe", "sysctl --system", "gpg", "kubeadm init", "kubeadm join", "kubeadm reset", "kubectl drain",
             "kubectl --kubeconfig", "apt-get update")
 
@@ -66,7 +75,15 @@ class Sandbox:
         (self.root / "etc/fstab").write_text("UUID=1 / ext4 defaults 0 1\n/swap.img none swap sw 0 0\n")
         (self.state / "hostname").write_text("ubuntu\n")
         (self.state / "swap").write_text("/swap.img file 2G 0B -2\n")
-        for package, version in (("chrony", "4.5-1ubuntu4"), ("containerd", "1.7.28-0ubuntu1")):
+        (self.root / "etc/machine-id").write_text("0f1e2d3c4b5a69788796a5b4c3d2e1f0\n")
+        (self.root / "proc").mkdir()
+        (self.root / "proc/meminfo").write_text("MemTotal:       65536000 kB\nMemFree:        60000000 kB\n")
+        (self.root / "var/lib").mkdir(parents=True)
+        (self.state / "nproc").write_text("16\n")
+        (self.state / "disk_kib").write_text(f"{600 * 1024 * 1024}\n")
+        (self.state / "ntp").write_text("yes\n")
+        for package, version in (("chrony", "4.5-1ubuntu4"), ("containerd", "1.7.28-0ubuntu1"),
+                                 ("haproxy", "2.8.5-1ubuntu3"), ("keepalived", "1:2.2.8-1build2")):
             (self.state / "available" / package).write_text(version + "\n")
         self.log.write_text("")
         for name, body in STUBS.items():

@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 
-from components import host_scripts, host_steps, versions
+from components import haproxy_config, host_scripts, host_steps, preflight, versions, vip_configs
+from components.host import Host, SshHop
 from components.node_config import ClusterFacts, NodeFacts
 from components.sizing import NodeSize
 from tests.sandbox import Sandbox, installed, render_for
@@ -36,6 +37,11 @@ EXAMPLES = {
     "leave-control-plane": host_steps.leave_control_plane,
     "kubeconfig": host_steps.read_kubeconfig,
     "wait-ready": lambda: host_steps.wait_ready(CLUSTER.endpoint),
+    "preflight": lambda: preflight.script(
+        Host("cp-1", "control-plane", "cp", "", "192.0.2.21", SshHop("192.0.2.21", "ubuntu"), NodeSize(4, 8, 100)),
+        "prod", 8443),
+    "install-load-balancer": lambda: vip_configs.install_script(
+        haproxy_config.render(6443, [haproxy_config.Backend("cp-1", "192.0.2.21")], 3), "vrrp_instance x {\n}"),
 }
 
 

@@ -73,7 +73,7 @@ install_package "$KEEPALIVED_PACKAGE" "$KEEPALIVED_VERSION_PREFIX"
 command -v curl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl
 
 haproxy_changed=false
-install_checked "$ROOT/etc/haproxy/haproxy.cfg" 644 "$HAPROXY_CONFIG" haproxy -c -q -f && haproxy_changed=true
+install_checked "$ROOT/etc/haproxy/haproxy.cfg" 644 "$HAPROXY_CONFIG" haproxy -c -f && haproxy_changed=true
 start_or_reload haproxy "$haproxy_changed"
 
 # keepalived.conf holds the VRRP authentication secret: root only.
