@@ -60,6 +60,7 @@ def run_program(stack: str, values: dict[str, str], secret_keys: frozenset[str],
                 monitor: RecordingMonitor) -> dict[str, Any]:
     """Runs __main__.py under mocks with this config; returns the program's globals."""
     runtime_settings.ROOT.set(None)  # a fresh root stack for every plan in this process
+    _forget_previous_program()
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(values), sorted(secret_keys))
     saved_env = {k: os.environ.pop(k) for k in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS") if k in os.environ}
@@ -71,6 +72,16 @@ def run_program(stack: str, values: dict[str, str], secret_keys: frozenset[str],
     finally:
         os.environ.update(saved_env)
     return program
+
+
+def _forget_previous_program() -> None:
+    """A program that failed leaves RPCs and apply tasks behind (and their exception); the next plan in this
+    process must not await them."""
+    runtime_settings._get_rpc_manager().clear()
+    with runtime_settings.SETTINGS.lock:
+        for task in runtime_settings.SETTINGS.outputs:
+            task.cancel()
+        runtime_settings.SETTINGS.outputs.clear()
 
 
 def build_plan(stack: str, config_file: Path | None = None) -> PlanResult:
