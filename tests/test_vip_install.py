@@ -26,12 +26,12 @@ def test_first_run_installs_and_starts_then_a_second_run_changes_nothing(tmp_pat
     assert (box.state / "held/haproxy").exists() and (box.state / "held/keepalived").exists()
     assert {"systemctl enable haproxy", "systemctl start haproxy", "systemctl enable keepalived",
             "systemctl start keepalived"} <= set(calls)
-    assert any(c.startswith("haproxy -c -f ") and ".candidate." in c for c in calls)
+    assert any(c.startswith("haproxy -c -f ") and "/etc/haproxy/haproxy.cfg." in c for c in calls)
     cfg = box.root / "etc/haproxy/haproxy.cfg"
     conf = box.root / "etc/keepalived/keepalived.conf"
     assert cfg.read_text() == HAPROXY and conf.read_text() == KEEPALIVED
     assert stat.S_IMODE(conf.stat().st_mode) == 0o600, "keepalived.conf holds the VRRP secret"
-    assert not list(box.root.rglob("*.candidate.*"))
+    assert not list(box.root.rglob("*.cfg.*")) and not list(box.root.rglob("*.conf.*"))
 
     box.reset_calls()
     assert box.run(script(box)).returncode == 0
@@ -59,7 +59,7 @@ def test_a_config_haproxy_rejects_never_replaces_the_running_one(tmp_path):
         in result.stderr
     assert "balance only supports" in result.stderr  # haproxy's own reason is shown
     assert (box.root / "etc/haproxy/haproxy.cfg").read_text() == HAPROXY
-    assert box.mutating_calls() == [] and not list(box.root.rglob("*.candidate.*"))
+    assert box.mutating_calls() == [] and not list(box.root.rglob("*.cfg.*"))
 
 
 def test_a_config_keepalived_rejects_never_replaces_the_running_one(tmp_path):

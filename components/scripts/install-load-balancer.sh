@@ -34,27 +34,6 @@ keepalived_config_ok() {
   fi
 }
 
-# install_checked PATH MODE CONTENT CHECK...: replaces PATH with CONTENT only after CHECK accepts the candidate
-# file (its path is appended to CHECK). Returns 0 when PATH changed, 1 when it already had CONTENT.
-install_checked() {
-  local path=$1 mode=$2 content=$3 candidate
-  shift 3
-  if [[ -f $path ]] && [[ "$(cat "$path")" == "$content" ]]; then
-    return 1
-  fi
-  mkdir -p "$(dirname "$path")"
-  candidate=$(mktemp "$path.candidate.XXXXXX")
-  printf '%s\n' "$content" >"$candidate"
-  chmod "$mode" "$candidate"
-  if ! "$@" "$candidate" >&2; then
-    rm -f "$candidate"
-    fail "the new ${path#"$ROOT"} was rejected by $1; the running configuration is untouched"
-  fi
-  mv -f "$candidate" "$path"
-  log "installed ${path#"$ROOT"}"
-  return 0
-}
-
 # start_or_reload SERVICE CHANGED: a running service reloads a changed config without dropping connections.
 start_or_reload() {
   local service=$1 changed=$2
@@ -73,12 +52,12 @@ install_package "$KEEPALIVED_PACKAGE" "$KEEPALIVED_VERSION_PREFIX"
 command -v curl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl
 
 haproxy_changed=false
-install_checked "$ROOT/etc/haproxy/haproxy.cfg" 644 "$HAPROXY_CONFIG" haproxy -c -f && haproxy_changed=true
+write_file "$ROOT/etc/haproxy/haproxy.cfg" 644 "$HAPROXY_CONFIG" haproxy -c -f && haproxy_changed=true
 start_or_reload haproxy "$haproxy_changed"
 
 # keepalived.conf holds the VRRP authentication secret: root only.
 keepalived_changed=false
-install_checked "$ROOT/etc/keepalived/keepalived.conf" 600 "$KEEPALIVED_CONFIG" keepalived_config_ok &&
+write_file "$ROOT/etc/keepalived/keepalived.conf" 600 "$KEEPALIVED_CONFIG" keepalived_config_ok &&
   keepalived_changed=true
 start_or_reload keepalived "$keepalived_changed"
 log "haproxy and keepalived ready"

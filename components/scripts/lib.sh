@@ -5,9 +5,11 @@
 log() { printf '%s: %s\n' "$SCRIPT_NAME" "$*" >&2; }
 fail() { log "ERROR: $*"; exit 1; }
 
-# write_file PATH MODE CONTENT: replaces PATH atomically when its content differs; returns 0 when it changed.
+# write_file PATH MODE CONTENT [CHECK...]: replaces PATH atomically when its content differs; returns 0 when it
+# changed. With CHECK, the new file (its path appended to CHECK) must pass it first, or PATH stays as it was.
 write_file() {
   local path=$1 mode=$2 content=$3 tmp
+  shift 3
   if [[ -f $path ]] && [[ "$(cat "$path")" == "$content" ]]; then
     return 1
   fi
@@ -15,6 +17,10 @@ write_file() {
   tmp=$(mktemp "$path.XXXXXX")
   printf '%s\n' "$content" >"$tmp"
   chmod "$mode" "$tmp"
+  if (($#)) && ! "$@" "$tmp" >&2; then
+    rm -f "$tmp"
+    fail "the new ${path#"$ROOT"} was rejected by $1; the running configuration is untouched"
+  fi
   mv -f "$tmp" "$path"
   log "wrote ${path#"$ROOT"}"
   return 0
