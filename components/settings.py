@@ -33,8 +33,8 @@ RESERVED_TAGS = ("Name", "cluster", "tier", "role", "pool")
 
 INFRASTRUCTURES = ("aws", "bareMetal")
 
-_SCALAR_KEYS = ("infrastructure", "tier", "clusterName", "kubernetesVersion", "maxPodsPerNode", "sshUser", "sshPublicKey",
-                "sshPrivateKey", "imageId", "imageRepository")
+_SCALAR_KEYS = ("infrastructure", "tier", "clusterName", "kubernetesVersion", "maxPodsPerNode", "sshUser",
+                "sshPublicKey", "sshPrivateKey", "imageId", "imageRepository")
 _OBJECT_KEYS = ("network", "access", "controlPlane", "workerPools", "inventory", "loadBalancer", "workloads", "tags")
 # Settings that only one infrastructure reads: set on the other, they would be silently ignored, so they are refused.
 _AWS_ONLY = ("sshPublicKey", "imageId", "access", "controlPlane", "workerPools")
