@@ -140,3 +140,12 @@ def test_cloned_hosts_stop_the_update_before_they_are_changed(monkeypatch):
     message = str(caught.value)
     assert re.search(rf"worker-[23]: /etc/machine-id {'5eed' * 8} is also the one of worker-1", message), message
     assert "cloned machine" in message
+
+
+def test_emit_writes_each_holders_load_balancer_configs(tmp_path):
+    from tools.plan import main
+    assert main(["--stack", "metal", "--emit", str(tmp_path)]) == 0
+    for host in LOAD_BALANCERS:
+        assert (tmp_path / f"hosts/{host}/haproxy.cfg").read_text().count("server cp-") == 3
+        assert "auth_pass PLACEHLD" in (tmp_path / f"hosts/{host}/keepalived.conf").read_text()
+    assert not (tmp_path / "hosts/worker-1/haproxy.cfg").exists()
