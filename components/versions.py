@@ -39,3 +39,36 @@ UBUNTU_AMI_ARCHITECTURE = "x86_64"
 
 def kubernetes_minor(version: str) -> int:
     return int(version.split(".")[1])
+
+
+# --- cluster add-ons -----------------------------------------------------------------------------------------
+
+class Chart:
+    """A Helm chart pinned to one version, from its publisher's repository."""
+
+    def __init__(self, name: str, repository: str, version: str):
+        self.name, self.repository, self.version = name, repository, version
+
+    def __repr__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+CHARTS = {
+    # Calico 3.32 ships its CRDs in a chart of their own, installed before the operator.
+    "calico-crds": Chart("crd.projectcalico.org.v1", "https://docs.tigera.io/calico/charts", "v3.32.1"),
+    "tigera-operator": Chart("tigera-operator", "https://docs.tigera.io/calico/charts", "v3.32.1"),
+    "aws-ebs-csi-driver": Chart("aws-ebs-csi-driver", "https://kubernetes-sigs.github.io/aws-ebs-csi-driver",
+                                "2.64.0"),
+    "traefik": Chart("traefik", "https://traefik.github.io/charts", "41.3.0"),
+    "harbor": Chart("harbor", "https://helm.goharbor.io", "1.19.1"),
+    "kube-prometheus-stack": Chart("kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts",
+                                   "88.5.3"),
+    # The open-source Loki chart moved to the grafana-community repository (monolithic by default).
+    "loki": Chart("loki", "https://grafana-community.github.io/helm-charts", "18.11.0"),
+    "fluent-bit": Chart("fluent-bit", "https://fluent.github.io/helm-charts", "0.58.1"),
+}
+
+# Images the program deploys itself (not through a chart).
+LOCAL_PATH_PROVISIONER_IMAGE = "docker.io/rancher/local-path-provisioner:v0.0.37"
+HELPER_IMAGE = "docker.io/library/busybox:1.38.0"
+AWS_CLI_IMAGE = "docker.io/amazon/aws-cli:2.31.18"
