@@ -1,7 +1,10 @@
 """k8s-platform: one Pulumi program for a production kubeadm cluster. Thin on purpose: settings in, outputs out."""
 
 import pulumi
+import pulumi_kubernetes as k8s
 
+from components import versions
+from components.addons.calico_addon import Calico, CalicoArgs
 from components.infrastructure import provision
 from components.inventory import host_inventory
 from components.kubeadm_bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
@@ -25,12 +28,21 @@ bootstrap = KubeadmBootstrap(settings.cluster_name, KubeadmBootstrapArgs(
     node_domain=hosts.node_domain,
 ))
 
+# Add-ons talk to the cluster through this provider. A fixed cluster identifier keeps an unknown kubeconfig at
+# preview from replacing it (and every add-on); deleting from an unreachable cluster lets `destroy` finish.
+kubernetes = k8s.Provider(f"{settings.cluster_name}-kubernetes", kubeconfig=bootstrap.kubeconfig,
+                          cluster_identifier=settings.cluster_name, delete_unreachable=True,
+                          opts=pulumi.ResourceOptions(depends_on=[bootstrap.api_ready]))
+calico = Calico(f"{settings.cluster_name}-calico", CalicoArgs(settings, hosts.endpoint, kubernetes,
+                                                             after=[bootstrap.api_ready]))
+
 pulumi.export("infrastructure", settings.infrastructure)
 pulumi.export("tier", settings.tier)
 pulumi.export("kubernetesVersion", settings.kubernetes_version)
 pulumi.export("apiEndpoint", pulumi.Output.concat(hosts.endpoint.host, ":", str(hosts.endpoint.port)))
 pulumi.export("bastion", hosts.bastion_address)
 pulumi.export("kubeconfig", bootstrap.kubeconfig)
+pulumi.export("addons", {"calico": versions.CHARTS["tigera-operator"].version})
 pulumi.export("nodes", [
     {"name": h.name, "role": h.role, "pool": h.pool, "zone": h.zone, "privateAddress": h.private_address,
      "vcpu": h.capacity.vcpu, "memoryGiB": h.capacity.memory_gib, "diskGiB": h.capacity.disk_gib}

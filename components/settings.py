@@ -91,6 +91,7 @@ class NetworkSettings:
     nat_gateways: str
     calico_encapsulation: str
     host_cidr: str | None = None  # bare metal: the subnet of the hosts that hold the API VIP
+    mtu: int = 9001  # of the hosts' network: AWS VPCs carry jumbo frames; bare metal: network.mtu (default 1500)
 
 
 @dataclass(frozen=True)
@@ -333,12 +334,13 @@ _CLUSTER_NETWORK_KEYS = ("podCidr", "serviceCidr", "nodeCidrMaskSize", "calicoEn
 def _read_network(value: Any, tier: str | None, region: str | None, problems: Problems,
                   bare_metal: bool = False) -> NetworkSettings | None:
     if bare_metal:
-        r = Reader(value, "network", problems, ("hostCidr",) + _CLUSTER_NETWORK_KEYS)
+        r = Reader(value, "network", problems, ("hostCidr", "mtu") + _CLUSTER_NETWORK_KEYS)
         host_cidr = cidr(r.string("hostCidr"), "network.hostCidr", problems)
+        mtu = r.integer("mtu", 1500, minimum=1280, maximum=9216)
         zones, vpc, nat = [], None, "single"
     else:
         r = Reader(value, "network", problems, ("zones", "vpcCidr", "natGateways") + _CLUSTER_NETWORK_KEYS)
-        host_cidr = None
+        host_cidr, mtu = None, 9001
         zones = r.string_list("zones")
         vpc = cidr(r.string("vpcCidr", "10.0.0.0/16"), "network.vpcCidr", problems)
     pods = cidr(r.string("podCidr", "10.244.0.0/16"), "network.podCidr", problems)
@@ -376,12 +378,12 @@ def _read_network(value: Any, tier: str | None, region: str | None, problems: Pr
         for name_b, b in named[i + 1:]:
             if a is not None and b is not None and a.overlaps(b):
                 problems.add(name_b, f"{b} overlaps {name_a} {a}")
-    if None in (zones, pods, services, mask, nat, encapsulation) or not r.ok:
+    if None in (zones, pods, services, mask, nat, encapsulation, mtu) or not r.ok:
         return None
     if (host_cidr if bare_metal else vpc) is None:
         return None
     return NetworkSettings(tuple(zones), None if vpc is None else str(vpc), str(pods), str(services), mask, nat,
-                           encapsulation, None if host_cidr is None else str(host_cidr))
+                           encapsulation, None if host_cidr is None else str(host_cidr), mtu)
 
 
 def _read_access(value: Any, tier: str | None, problems: Problems) -> AccessSettings | None:

@@ -219,3 +219,12 @@ def test_ssh_public_key_is_optional_on_bare_metal_but_required_on_aws():
     aws = raw_config("prod")
     aws[f"{PROJECT}:sshPublicKey"] = ""
     assert "is required" in problems(aws, "prod")["sshPublicKey"]
+
+
+def test_host_network_mtu_defaults_to_1500_and_is_bounded():
+    assert load(metal()).network.mtu == 1500
+    network = json.loads(raw_config("metal")[f"{PROJECT}:network"])
+    network["mtu"] = 9000
+    assert load(metal(network=network)).network.mtu == 9000
+    network["mtu"] = 576
+    assert "must be at least 1280" in problems(metal(network=network))["network.mtu"]

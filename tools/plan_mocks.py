@@ -164,6 +164,9 @@ def resource_options(request) -> dict[str, Any]:
         options["protect"] = True
     if request.additionalSecretOutputs:
         options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
+    if request.provider and "pulumi:providers:" in request.provider and "::default" not in request.provider:
+        # An explicit provider reference is "<urn>::<id>"; the URN says which cluster or account it is.
+        options["provider"] = request.provider.rsplit("::", 1)[0]
     return options
 
 
