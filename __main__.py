@@ -5,6 +5,7 @@ import pulumi_kubernetes as k8s
 
 from components import versions
 from components.addons.calico_addon import Calico, CalicoArgs
+from components.addons.storage_addon import Storage, StorageArgs
 from components.infrastructure import provision
 from components.inventory import host_inventory
 from components.kubeadm_bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
@@ -33,8 +34,12 @@ bootstrap = KubeadmBootstrap(settings.cluster_name, KubeadmBootstrapArgs(
 kubernetes = k8s.Provider(f"{settings.cluster_name}-kubernetes", kubeconfig=bootstrap.kubeconfig,
                           cluster_identifier=settings.cluster_name, delete_unreachable=True,
                           opts=pulumi.ResourceOptions(depends_on=[bootstrap.api_ready]))
-calico = Calico(f"{settings.cluster_name}-calico", CalicoArgs(settings, hosts.endpoint, kubernetes,
-                                                             after=[bootstrap.api_ready]))
+pod_network = [bootstrap.api_ready]  # pods need the network; everything with persistence waits for storage.ready
+if settings.addons.calico:
+    calico = Calico(f"{settings.cluster_name}-calico", CalicoArgs(settings, hosts.endpoint, kubernetes,
+                                                                 after=[bootstrap.api_ready]))
+    pod_network.append(calico.operator)
+storage = Storage(f"{settings.cluster_name}-storage", StorageArgs(settings, kubernetes, after=pod_network))
 
 pulumi.export("infrastructure", settings.infrastructure)
 pulumi.export("tier", settings.tier)
@@ -42,7 +47,8 @@ pulumi.export("kubernetesVersion", settings.kubernetes_version)
 pulumi.export("apiEndpoint", pulumi.Output.concat(hosts.endpoint.host, ":", str(hosts.endpoint.port)))
 pulumi.export("bastion", hosts.bastion_address)
 pulumi.export("kubeconfig", bootstrap.kubeconfig)
-pulumi.export("addons", {"calico": versions.CHARTS["tigera-operator"].version})
+pulumi.export("addons", {"calico": versions.CHARTS["tigera-operator"].version if settings.addons.calico else None,
+                        "storageClass": storage.class_name})
 pulumi.export("nodes", [
     {"name": h.name, "role": h.role, "pool": h.pool, "zone": h.zone, "privateAddress": h.private_address,
      "vcpu": h.capacity.vcpu, "memoryGiB": h.capacity.memory_gib, "diskGiB": h.capacity.disk_gib}

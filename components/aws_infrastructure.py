@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from components import firewall, versions
 from components.aws_api_load_balancer import ApiLoadBalancer, ApiLoadBalancerArgs
 from components.aws_bastion import Bastion, BastionArgs
+from components.aws_iam import ControlPlaneIdentity
 from components.aws_network import Network, NetworkArgs
 from components.aws_node_pool import NodePool, NodePoolArgs
 from components.aws_security import SecurityGroups, SecurityGroupsArgs
@@ -72,12 +73,14 @@ class AwsInfrastructure(pulumi.ComponentResource):
             ), opts=child)
         self.bastion_address = bastion.public_ip if bastion else None
 
+        identity = ControlPlaneIdentity(f"{name}-control-plane", s, opts=child)
         node_subnets = network.node_subnet_ids(s.nodes_private)
         source_dest_check = not firewall.needs_source_dest_check_off(s)
         self.hosts = []
         for pool in s.pools:
             security_groups = [groups[firewall.NODES]]
-            if pool.role == "control-plane":
+            is_control_plane = pool.role == "control-plane"
+            if is_control_plane:
                 security_groups.append(groups[firewall.CONTROL_PLANE])
             node_pool = NodePool(f"{name}-{pool.name}", NodePoolArgs(
                 settings=s,
@@ -90,6 +93,8 @@ class AwsInfrastructure(pulumi.ComponentResource):
                 bastion=bastion.hop if bastion else None,
                 dns_zone_id=zone.zone_id,
                 dns_domain=self.node_domain,
+                instance_profile=identity.profile_name if is_control_plane else None,
+                metadata_hop_limit=2 if is_control_plane else 1,
             ), opts=child)
             self.hosts.extend(node_pool.hosts)
 

@@ -17,6 +17,10 @@ class MachineSpec:
     public_address: bool
     source_dest_check: bool
     tags: dict[str, str]
+    instance_profile: pulumi.Input[str] | None = None
+    # 1: pods (one hop further) cannot reach the node's credentials. 2 on control planes only, where the EBS CSI
+    # controller needs the instance profile's credentials and only control-plane workloads are scheduled.
+    metadata_hop_limit: int = 1
 
 
 def declare_machine(name: str, spec: MachineSpec, image_id: pulumi.Input[str], key_name: pulumi.Input[str],
@@ -29,11 +33,12 @@ def declare_machine(name: str, spec: MachineSpec, image_id: pulumi.Input[str], k
         vpc_security_group_ids=spec.security_group_ids,
         key_name=key_name,
         associate_public_ip_address=spec.public_address,
+        iam_instance_profile=spec.instance_profile,
         source_dest_check=spec.source_dest_check,
         metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
             http_endpoint="enabled",
             http_tokens="required",  # IMDSv2 only: no credential theft through SSRF to IMDSv1
-            http_put_response_hop_limit=1,  # pods (one hop further) cannot reach the node's credentials
+            http_put_response_hop_limit=spec.metadata_hop_limit,
         ),
         root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(
             volume_type="gp3",

@@ -26,6 +26,8 @@ class NodePoolArgs:
     bastion: SshHop | None
     dns_zone_id: pulumi.Input[str]
     dns_domain: str
+    instance_profile: pulumi.Input[str] | None = None
+    metadata_hop_limit: int = 1
 
 
 class NodePool(pulumi.ComponentResource):
@@ -47,6 +49,8 @@ class NodePool(pulumi.ComponentResource):
                 public_address=public,
                 source_dest_check=args.source_dest_check,
                 tags=resource_tags(s, host_name, pool.role, pool.name),
+                instance_profile=args.instance_profile,
+                metadata_hop_limit=args.metadata_hop_limit,
             )
             machine = declare_machine(host_name, spec, args.image_id, args.key_name, parent=self)
             aws.route53.Record(f"{host_name}-dns", zone_id=args.dns_zone_id, name=f"{host_name}.{args.dns_domain}",

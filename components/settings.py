@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from components import sizing, subnets, versions
+from components.addon_settings import AddonSettings, read_addons
 from components.config_reader import REQUIRED, Problem, Problems, Reader, did_you_mean, join
 from components.host import CONTROL_PLANE, WORKER, Taint
 from components.inventory_settings import (InventoryHost, LoadBalancerSettings, check_inventory,
@@ -35,7 +36,8 @@ INFRASTRUCTURES = ("aws", "bareMetal")
 
 _SCALAR_KEYS = ("infrastructure", "tier", "clusterName", "kubernetesVersion", "maxPodsPerNode", "sshUser",
                 "sshPublicKey", "sshPrivateKey", "imageId", "imageRepository")
-_OBJECT_KEYS = ("network", "access", "controlPlane", "workerPools", "inventory", "loadBalancer", "workloads", "tags")
+_OBJECT_KEYS = ("network", "access", "controlPlane", "workerPools", "inventory", "loadBalancer", "addons",
+                "workloads", "tags")
 # Settings that only one infrastructure reads: set on the other, they would be silently ignored, so they are refused.
 _AWS_ONLY = ("sshPublicKey", "imageId", "access", "controlPlane", "workerPools")
 _BARE_METAL_ONLY = ("inventory", "loadBalancer")
@@ -134,6 +136,7 @@ class Settings:
     infrastructure: str = "aws"
     inventory: tuple[InventoryHost, ...] = ()  # bare metal: every host, in the stack file's order
     load_balancer: LoadBalancerSettings | None = None  # bare metal
+    addons: AddonSettings = AddonSettings()
 
     @property
     def bare_metal(self) -> bool:
@@ -241,6 +244,7 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         control_plane = _read_control_plane(values.get("controlPlane"), tier, problems)
         worker_pools = _read_worker_pools(values.get("workerPools"), tier, problems)
     workloads = _read_workloads(values.get("workloads", []), problems)
+    addons = read_addons(values.get("addons"), bare_metal, problems)
     tags = Reader({"tags": values.get("tags", {})}, "", problems, ["tags"]).string_map("tags", {}) or {}
     for key in sorted(tags):
         if key in RESERVED_TAGS or key.startswith("kubernetes.io/cluster/"):
@@ -271,6 +275,7 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         infrastructure=infrastructure,
         inventory=tuple(inventory),
         load_balancer=load_balancer,
+        addons=addons,
     )
     _check_whole(settings, problems)
     if problems:

@@ -75,3 +75,97 @@ def test_mtu_follows_the_encapsulation_and_the_host_network():
         assert values["installation"]["calicoNetwork"]["mtu"] == expected
         assert values["installation"]["calicoNetwork"]["bgp"] == ("Disabled" if "VXLAN" in encapsulation
                                                                   else "Enabled")
+
+
+# --- storage -------------------------------------------------------------------------------------------------
+
+KINDS_WE_DECLARE = ("kubernetes:core/v1:", "kubernetes:apps/v1:", "kubernetes:batch/v1:",
+                    "kubernetes:rbac.authorization.k8s.io/v1:", "kubernetes:storage.k8s.io/v1:")
+
+
+def declared_objects(result) -> list[dict]:
+    """The Kubernetes objects the program declares itself, as manifests (the plan's inputs)."""
+    return [r["inputs"] for r in result.document["resources"] if r["type"].startswith(KINDS_WE_DECLARE)]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_objects_the_program_declares_validate_against_the_cluster_versions_schemas(stack):
+    import kubernetes_validate
+    version = settings(stack).kubernetes_version.rsplit(".", 1)[0] + ".0"
+    objects = declared_objects(shipped_plan(stack))
+    assert objects
+    for manifest in objects:
+        kubernetes_validate.validate(manifest, version, strict=True)
+
+
+def test_schema_validation_refuses_a_misspelled_field():
+    import kubernetes_validate
+    from components.addons import storage
+    manifest = storage.ebs_storage_class("prod")
+    manifest["volumeBindingMod"] = manifest.pop("volumeBindingMode")
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(manifest, "1.35.0", strict=True)
+
+
+@pytest.mark.parametrize("stack, reclaim", [("dev", "Delete"), ("prod", "Retain")])
+def test_aws_storage_is_the_ebs_driver_with_an_encrypted_gp3_default_class(stack, reclaim):
+    result = shipped_plan(stack)
+    s = settings(stack)
+    driver = releases(result)["aws-ebs-csi-driver"]
+    assert driver["inputs"]["version"] == versions.CHARTS["aws-ebs-csi-driver"].version
+    assert driver["inputs"]["namespace"] == "kube-system"
+    assert unknown_keys("aws-ebs-csi-driver", driver["inputs"]["values"]) == []
+    assert releases(result)["tigera-operator"]["urn"] in driver["dependsOn"], "pods need the network first"
+    values = driver["inputs"]["values"]
+    assert values["node"]["hostNetwork"] is True and values["controller"]["region"] == s.region
+    assert values["controller"]["nodeSelector"] == {"node-role.kubernetes.io/control-plane": ""}
+    (storage_class,) = of_type(result, "kubernetes:storage.k8s.io/v1:StorageClass")
+    assert storage_class["inputs"]["parameters"]["encrypted"] == "true"
+    assert storage_class["inputs"]["parameters"]["type"] == "gp3"
+    assert storage_class["inputs"]["reclaimPolicy"] == reclaim
+    assert storage_class["inputs"]["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
+    assert driver["urn"] in storage_class["dependsOn"]
+    assert result.document["outputs"]["addons"]["storageClass"] == "gp3-encrypted"
+
+
+def test_only_control_planes_carry_aws_permissions_and_a_hop_limit_of_two():
+    result = shipped_plan("prod")
+    (attachment,) = of_type(result, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attachment["inputs"]["policyArn"].endswith("AmazonEBSCSIDriverPolicy")
+    for machine in of_type(result, "aws:ec2/instance:Instance"):
+        role = machine["inputs"]["tags"]["role"]
+        hop = machine["inputs"]["metadataOptions"]["httpPutResponseHopLimit"]
+        assert machine["inputs"]["metadataOptions"]["httpTokens"] == "required"
+        if role == "control-plane":
+            assert hop == 2 and machine["inputs"]["iamInstanceProfile"], machine["name"]
+        else:
+            assert hop == 1 and not machine["inputs"].get("iamInstanceProfile"), machine["name"]
+
+
+def test_bare_metal_storage_is_local_path_unless_the_stack_names_a_class(tmp_path):
+    result = shipped_plan("metal")
+    (storage_class,) = of_type(result, "kubernetes:storage.k8s.io/v1:StorageClass")
+    assert storage_class["inputs"]["provisioner"] == "rancher.io/local-path"
+    (deployment,) = of_type(result, "kubernetes:apps/v1:Deployment")
+    container = deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == versions.LOCAL_PATH_PROVISIONER_IMAGE and container["resources"]["requests"]
+    assert not [r for r in of_type(result, RELEASE) if r["inputs"]["name"] == "aws-ebs-csi-driver"]
+
+    from tests.helpers import write_stack
+    from tests.test_bare_metal import metal_document
+    from tools.plan import build_plan
+    own = build_plan("custom", write_stack(tmp_path, metal_document(addons={"storage": {"className": "san-fast"}})))
+    assert not of_type(own, "kubernetes:storage.k8s.io/v1:StorageClass")
+    assert own.document["outputs"]["addons"]["storageClass"] == "san-fast"
+
+
+def test_addon_settings_are_checked():
+    from components.config_reader import Problems
+    from components.addon_settings import read_addons
+    problems = Problems()
+    assert read_addons({"storage": {"className": "gp2"}}, bare_metal=False, problems=problems) is not None
+    assert "applies to bare metal only" in problems.items[0].message
+    problems = Problems()
+    assert read_addons({"calico": {"enabled": "no"}, "storag": {}}, bare_metal=True, problems=problems) is None
+    found = {p.path: p.message for p in problems.items}
+    assert "did you mean 'storage'" in found["addons.storag"] and "true or false" in found["addons.calico.enabled"]

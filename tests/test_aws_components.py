@@ -47,7 +47,7 @@ def test_every_aws_resource_is_tagged(stack):
     for resource in shipped_plan(stack).document["resources"]:
         if not resource["type"].startswith("aws:") or resource["type"] in (
                 "aws:ec2/routeTableAssociation:RouteTableAssociation", TARGET_ATTACHMENT,
-                "aws:route53/record:Record"):
+                "aws:route53/record:Record", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
             continue  # these AWS types take no tags
         tags = resource["inputs"].get("tags", {})
         assert {"cluster", "tier", "role", "pool"} <= set(tags), resource["urn"]

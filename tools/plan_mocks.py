@@ -91,6 +91,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         outputs["id"] = resource_id
         outputs.setdefault("arn", f"arn:aws:{args.typ.split(':')[1].split('/')[0]}:{self.region}:000000000000:"
                                   f"{prefix}/{args.name}-{h[:12]}")
+        if args.typ.startswith("aws:") and "name" not in args.inputs:
+            # Auto-naming: the logical name plus a suffix (random in Pulumi, derived from the name here).
+            outputs["name"] = f"{args.name}-{h[:7]}"
         if args.typ == "aws:ec2/instance:Instance":
             outputs["privateIp"] = fake_address(args.typ, args.name)
             if args.inputs.get("associatePublicIpAddress"):

@@ -1,0 +1,39 @@
+"""Settings of the cluster add-ons (`addons`): each can be switched off, some tuned. Pure: no Pulumi."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components.config_reader import Problems, Reader
+from components.setting_rules import DNS_LABEL
+
+ADDONS = ("calico", "storage")
+
+
+@dataclass(frozen=True)
+class AddonSettings:
+    calico: bool = True
+    storage: bool = True
+    # Bare metal: an existing StorageClass (a SAN's CSI driver, say) to use instead of local-path-provisioner.
+    storage_class: str | None = None
+
+
+def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettings | None:
+    if value is None:
+        return AddonSettings()
+    r = Reader(value, "addons", problems, ADDONS)
+    calico = Reader(r.raw("calico", {}), "addons.calico", problems, ["enabled"])
+    storage = Reader(r.raw("storage", {}), "addons.storage", problems, ["enabled", "className"])
+    calico_on = calico.boolean("enabled", True)
+    storage_on = storage.boolean("enabled", True)
+    class_name = storage.string("className", None)
+    if class_name is not None:
+        if not bare_metal:
+            problems.add("addons.storage.className", "applies to bare metal only: on AWS the EBS CSI driver's "
+                                                     "encrypted gp3 class is the default")
+        elif not DNS_LABEL.match(class_name):
+            problems.add("addons.storage.className", f"must be a StorageClass name (a DNS label), got {class_name!r}")
+    if None in (calico_on, storage_on) or not (r.ok and calico.ok and storage.ok):
+        return None
+    return AddonSettings(calico=calico_on, storage=storage_on, storage_class=class_name)
