@@ -5,6 +5,7 @@ import pulumi_kubernetes as k8s
 
 from components import versions
 from components.addons.calico_addon import Calico, CalicoArgs
+from components.addons.monitoring_addon import Monitoring, MonitoringArgs
 from components.addons.storage_addon import Storage, StorageArgs
 from components.infrastructure import provision
 from components.inventory import host_inventory
@@ -40,6 +41,10 @@ if settings.addons.calico:
                                                                  after=[bootstrap.api_ready]))
     pod_network.append(calico.operator)
 storage = Storage(f"{settings.cluster_name}-storage", StorageArgs(settings, kubernetes, after=pod_network))
+monitoring = None
+if settings.addons.monitoring:
+    monitoring = Monitoring(f"{settings.cluster_name}-monitoring", MonitoringArgs(
+        settings, kubernetes, storage.class_name, after=pod_network + storage.ready))
 
 pulumi.export("infrastructure", settings.infrastructure)
 pulumi.export("tier", settings.tier)
@@ -48,7 +53,11 @@ pulumi.export("apiEndpoint", pulumi.Output.concat(hosts.endpoint.host, ":", str(
 pulumi.export("bastion", hosts.bastion_address)
 pulumi.export("kubeconfig", bootstrap.kubeconfig)
 pulumi.export("addons", {"calico": versions.CHARTS["tigera-operator"].version if settings.addons.calico else None,
-                        "storageClass": storage.class_name})
+                        "storageClass": storage.class_name,
+                        "kube-prometheus-stack": versions.CHARTS["kube-prometheus-stack"].version
+                        if monitoring else None})
+if monitoring:
+    pulumi.export("grafanaAdminPassword", monitoring.grafana_admin_password)
 pulumi.export("nodes", [
     {"name": h.name, "role": h.role, "pool": h.pool, "zone": h.zone, "privateAddress": h.private_address,
      "vcpu": h.capacity.vcpu, "memoryGiB": h.capacity.memory_gib, "diskGiB": h.capacity.disk_gib}

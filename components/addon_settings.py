@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from components.config_reader import Problems, Reader
 from components.setting_rules import DNS_LABEL
 
-ADDONS = ("calico", "storage")
+ADDONS = ("calico", "storage", "monitoring")
+_DURATION = re.compile(r"^[1-9][0-9]*[hdw]$")
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,10 @@ class AddonSettings:
     storage: bool = True
     # Bare metal: an existing StorageClass (a SAN's CSI driver, say) to use instead of local-path-provisioner.
     storage_class: str | None = None
+    monitoring: bool = True
+    # Overrides of the tier's defaults (addons/monitoring.py): Prometheus retention ("15d") and volume size.
+    monitoring_retention: str | None = None
+    monitoring_storage_gib: int | None = None
 
 
 def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettings | None:
@@ -25,6 +31,13 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettin
     r = Reader(value, "addons", problems, ADDONS)
     calico = Reader(r.raw("calico", {}), "addons.calico", problems, ["enabled"])
     storage = Reader(r.raw("storage", {}), "addons.storage", problems, ["enabled", "className"])
+    monitoring = Reader(r.raw("monitoring", {}), "addons.monitoring", problems, ["enabled", "retention", "storageGiB"])
+    monitoring_on = monitoring.boolean("enabled", True)
+    retention = monitoring.string("retention", None)
+    if retention is not None and not _DURATION.match(retention):
+        problems.add("addons.monitoring.retention", f"must be a duration in hours, days or weeks such as 15d, "
+                                                    f"got {retention!r}")
+    monitoring_gib = monitoring.integer("storageGiB", None, minimum=5, maximum=16384)
     calico_on = calico.boolean("enabled", True)
     storage_on = storage.boolean("enabled", True)
     class_name = storage.string("className", None)
@@ -34,6 +47,10 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettin
                                                      "encrypted gp3 class is the default")
         elif not DNS_LABEL.match(class_name):
             problems.add("addons.storage.className", f"must be a StorageClass name (a DNS label), got {class_name!r}")
-    if None in (calico_on, storage_on) or not (r.ok and calico.ok and storage.ok):
+    if None in (calico_on, storage_on, monitoring_on) or not (r.ok and calico.ok and storage.ok and monitoring.ok):
         return None
-    return AddonSettings(calico=calico_on, storage=storage_on, storage_class=class_name)
+    if monitoring_on and not storage_on:
+        problems.add("addons.monitoring.enabled", "monitoring keeps its data on volumes: it needs addons.storage")
+        return None
+    return AddonSettings(calico=calico_on, storage=storage_on, storage_class=class_name, monitoring=monitoring_on,
+                         monitoring_retention=retention, monitoring_storage_gib=monitoring_gib)

@@ -26,7 +26,13 @@ def unknown_keys(name: str, values: dict, prefix: str = "") -> list[str]:
 
     def visit(value, path: str) -> None:
         if prefix == "" and "." not in path and path in SUBCHARTS.get(name, {}):
-            unknown.extend(f"{path}.{k}" for k in unknown_keys(SUBCHARTS[name][path], value))
+            # The parent chart reads some keys under a subchart's name itself (kube-prometheus-stack's
+            # grafana.additionalDataSources): a key is valid when either chart knows it.
+            for key, child in value.items():
+                own = unknown_keys(name, {path: {key: child}}, prefix="subchart")
+                if own:
+                    sub = unknown_keys(SUBCHARTS[name][path], {key: child})
+                    unknown.extend(f"{path}.{k}" for k in sub)
             return
         parts = path.split(".")
         if any(".".join(parts[:i]) in open_paths for i in range(1, len(parts))):

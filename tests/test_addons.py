@@ -8,7 +8,9 @@ from components.settings import load_settings
 from tests.chart_keys import unknown_keys
 from tests.helpers import PRIVATE_KEY, raw_config
 from tests.plan_fixtures import of_type, shipped_plan
-from tests.test_bootstrap import is_wrapped_secret, raw_inputs, urn_of
+import tools.plan_mocks as plan_mocks
+from tests.test_bootstrap import is_wrapped_secret, raw_inputs, unwrapped, urn_of
+from tools.plan import plan_json
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PROVIDER = "pulumi:providers:kubernetes"
@@ -169,3 +171,95 @@ def test_addon_settings_are_checked():
     assert read_addons({"calico": {"enabled": "no"}, "storag": {}}, bare_metal=True, problems=problems) is None
     found = {p.path: p.message for p in problems.items}
     assert "did you mean 'storage'" in found["addons.storag"] and "true or false" in found["addons.calico.enabled"]
+
+
+# --- monitoring ----------------------------------------------------------------------------------------------
+
+
+def monitoring_values(result):
+    return unwrapped(raw_inputs(result, next(r["name"] for r in of_type(result, RELEASE)
+                                             if r["inputs"]["name"] == "kube-prometheus-stack"))["values"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_monitoring_is_pinned_after_storage_with_valid_keys_and_a_secret_password(stack):
+    result = shipped_plan(stack)
+    release = releases(result)["kube-prometheus-stack"]
+    assert release["inputs"]["version"] == versions.CHARTS["kube-prometheus-stack"].version
+    assert release["inputs"]["values"] == "[secret]", "the values carry Grafana's password"
+    values = monitoring_values(result)
+    assert unknown_keys("kube-prometheus-stack", values) == []
+    storage_class = settings(stack).addons.storage_class or result.document["outputs"]["addons"]["storageClass"]
+    claim = values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
+    assert claim["storageClassName"] == storage_class
+    namespace_urn = next(r["urn"] for r in result.document["resources"] if r["name"].endswith("monitoring-namespace"))
+    assert namespace_urn in release["dependsOn"]
+    namespace = next(r for r in result.document["resources"] if r["urn"] == namespace_urn)
+    storage_ready = [r["urn"] for r in of_type(result, "kubernetes:storage.k8s.io/v1:StorageClass")]
+    assert storage_ready and set(storage_ready) <= set(namespace["dependsOn"]), "persistence waits for storage"
+    assert result.document["outputs"]["grafanaAdminPassword"] == "[secret]"
+    password = next(r for r in of_type(result, "random:index/randomPassword:RandomPassword")
+                    if r["name"].endswith("grafana-admin"))
+    clear = (plan_mocks.digest(password["type"], password["name"]) * 4)[:24]
+    assert values["grafana"]["adminPassword"] == clear and clear not in plan_json(result)
+
+
+def test_lab_and_prod_differ_in_retention_replicas_and_sizes():
+    from components.addons import monitoring
+    lab = monitoring.values(monitoring.size_for("lab"), "local-path", "pw", None)
+    prod = monitoring.values(monitoring.size_for("prod"), "local-path", "pw", None)
+    assert lab["prometheus"]["prometheusSpec"]["retention"] == "2d"
+    assert prod["prometheus"]["prometheusSpec"]["retention"] == "15d"
+    assert (lab["prometheus"]["prometheusSpec"]["replicas"], prod["prometheus"]["prometheusSpec"]["replicas"]) == (1, 2)
+    assert prod["alertmanager"]["alertmanagerSpec"]["replicas"] == 3
+    storage = lambda v: v["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]  # noqa: E731
+    assert storage(lab)["resources"]["requests"]["storage"] == "10Gi"
+    assert storage(prod)["resources"]["requests"]["storage"] == "200Gi"
+    tuned = monitoring.values(monitoring.size_for("prod", "30d", 400), "x", "pw", None)
+    assert tuned["prometheus"]["prometheusSpec"]["retention"] == "30d"
+    assert tuned["prometheus"]["prometheusSpec"]["retentionSize"] == "340GB"
+
+
+def test_the_kubeadm_control_plane_is_scraped_where_it_listens():
+    from components import node_config
+    values = monitoring_values(shipped_plan("prod"))
+    assert values["kubeEtcd"]["service"]["targetPort"] == node_config.ETCD_METRICS_PORT == 2381
+    assert values["kubeEtcd"]["serviceMonitor"]["scheme"] == "http"
+    for component, port in (("kubeControllerManager", 10257), ("kubeScheduler", 10259)):
+        assert values[component]["service"]["targetPort"] == port
+        assert values[component]["serviceMonitor"] == {"https": True, "insecureSkipVerify": True}
+    assert values["kubeProxy"]["service"]["targetPort"] == node_config.KUBE_PROXY_METRICS_PORT
+    assert values["defaultRules"]["create"] is True
+    # ... and the control plane really listens there (the kubeadm configuration the bootstrap writes).
+    init = shipped_plan("prod").artifacts["hosts/k8s-prod-cp-0/kubeadm-init.yaml"]
+    assert "listen-metrics-urls" in init and "http://0.0.0.0:2381" in init
+    assert init.count("bind-address") >= 2 and "metricsBindAddress: 0.0.0.0:10249" in init
+
+
+def test_every_workload_has_resource_requests():
+    from components.addons import monitoring, storage
+    values = monitoring.values(monitoring.size_for("dev"), "x", "pw", None)
+    for path in (("prometheus", "prometheusSpec"), ("alertmanager", "alertmanagerSpec"), ("grafana",),
+                 ("prometheusOperator",), ("kube-state-metrics",), ("prometheus-node-exporter",)):
+        node = values
+        for key in path:
+            node = node[key]
+        assert node["resources"]["requests"], path
+    ebs = storage.ebs_values("dev", "eu-west-1")
+    assert ebs["controller"]["resources"]["requests"] and ebs["node"]["resources"]["requests"]
+    calico_values = calico.values(settings("dev"), "api", 6443)
+    assert calico_values["resources"]["requests"]
+
+
+def test_monitoring_settings_are_checked():
+    from components.config_reader import Problems
+    from components.addon_settings import read_addons
+    problems = Problems()
+    tuned = read_addons({"monitoring": {"retention": "30d", "storageGiB": 400}}, bare_metal=False, problems=problems)
+    assert (tuned.monitoring_retention, tuned.monitoring_storage_gib) == ("30d", 400)
+    problems = Problems()
+    read_addons({"monitoring": {"retention": "30 days"}}, bare_metal=False, problems=problems)
+    assert "must be a duration" in problems.items[0].message
+    problems = Problems()
+    assert read_addons({"storage": {"enabled": False}}, bare_metal=False, problems=problems) is None
+    assert problems.items[0].path == "addons.monitoring.enabled" and "needs addons.storage" in problems.items[0].message

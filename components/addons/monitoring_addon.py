@@ -1,0 +1,51 @@
+"""Prometheus, Alertmanager and Grafana (kube-prometheus-stack) in the `monitoring` namespace.
+
+A Helm release: the chart's admission-webhook certificate jobs are hooks. Grafana's admin password is generated
+as a Pulumi secret; the release's values are secret as a whole because they carry it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.addons import monitoring
+from components.addons.calico_addon import release
+from components.addons.manifests import declare, namespace
+from components.settings import Settings
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    settings: Settings
+    provider: k8s.Provider
+    storage_class: str
+    after: list  # pod networking and storage
+    loki_url: str | None = None
+
+
+class Monitoring(pulumi.ComponentResource):
+    grafana_admin_password: pulumi.Output[str]
+    release: k8s.helm.v3.Release
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("k8s-platform:addons:Monitoring", name, None, opts)
+        s = args.settings
+
+        def child(*depends_on) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(depends_on))
+
+        # node-exporter reads the host's /proc and /sys with host networking.
+        ns = declare(f"{name}-namespace", namespace(monitoring.NAMESPACE, pod_security="privileged"),
+                     child(*args.after))
+        password = random.RandomPassword(f"{name}-grafana-admin", length=24, special=False,
+                                         opts=pulumi.ResourceOptions(parent=self))
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
+        size = monitoring.size_for(s.tier, s.addons.monitoring_retention, s.addons.monitoring_storage_gib)
+        values = self.grafana_admin_password.apply(
+            lambda secret: monitoring.values(size, args.storage_class, secret, args.loki_url))
+        self.release = release(f"{name}-release", "kube-prometheus-stack", monitoring.NAMESPACE, values, child(ns))
+        self.register_outputs({"grafanaAdminPassword": self.grafana_admin_password})
