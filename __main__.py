@@ -5,6 +5,7 @@ import pulumi_kubernetes as k8s
 
 from components import versions
 from components.addons.calico_addon import Calico, CalicoArgs
+from components.addons.logging_addon import Logging, LoggingArgs
 from components.addons.monitoring_addon import Monitoring, MonitoringArgs
 from components.addons.storage_addon import Storage, StorageArgs
 from components.infrastructure import provision
@@ -41,10 +42,15 @@ if settings.addons.calico:
                                                                  after=[bootstrap.api_ready]))
     pod_network.append(calico.operator)
 storage = Storage(f"{settings.cluster_name}-storage", StorageArgs(settings, kubernetes, after=pod_network))
+logging = None
+if settings.addons.logging:
+    logging = Logging(f"{settings.cluster_name}-logging", LoggingArgs(
+        settings, kubernetes, storage.class_name, after=pod_network + storage.ready))
 monitoring = None
 if settings.addons.monitoring:
     monitoring = Monitoring(f"{settings.cluster_name}-monitoring", MonitoringArgs(
-        settings, kubernetes, storage.class_name, after=pod_network + storage.ready))
+        settings, kubernetes, storage.class_name, after=pod_network + storage.ready,
+        loki_url=logging.loki_url if logging else None))
 
 pulumi.export("infrastructure", settings.infrastructure)
 pulumi.export("tier", settings.tier)
@@ -55,7 +61,9 @@ pulumi.export("kubeconfig", bootstrap.kubeconfig)
 pulumi.export("addons", {"calico": versions.CHARTS["tigera-operator"].version if settings.addons.calico else None,
                         "storageClass": storage.class_name,
                         "kube-prometheus-stack": versions.CHARTS["kube-prometheus-stack"].version
-                        if monitoring else None})
+                        if monitoring else None,
+                        "loki": versions.CHARTS["loki"].version if logging else None,
+                        "fluent-bit": versions.CHARTS["fluent-bit"].version if logging else None})
 if monitoring:
     pulumi.export("grafanaAdminPassword", monitoring.grafana_admin_password)
 pulumi.export("nodes", [

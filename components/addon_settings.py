@@ -9,7 +9,7 @@ from typing import Any
 from components.config_reader import Problems, Reader
 from components.setting_rules import DNS_LABEL
 
-ADDONS = ("calico", "storage", "monitoring")
+ADDONS = ("calico", "storage", "monitoring", "logging")
 _DURATION = re.compile(r"^[1-9][0-9]*[hdw]$")
 
 
@@ -23,6 +23,7 @@ class AddonSettings:
     # Overrides of the tier's defaults (addons/monitoring.py): Prometheus retention ("15d") and volume size.
     monitoring_retention: str | None = None
     monitoring_storage_gib: int | None = None
+    logging: bool = True
 
 
 def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettings | None:
@@ -38,6 +39,8 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettin
         problems.add("addons.monitoring.retention", f"must be a duration in hours, days or weeks such as 15d, "
                                                     f"got {retention!r}")
     monitoring_gib = monitoring.integer("storageGiB", None, minimum=5, maximum=16384)
+    logging = Reader(r.raw("logging", {}), "addons.logging", problems, ["enabled"])
+    logging_on = logging.boolean("enabled", True)
     calico_on = calico.boolean("enabled", True)
     storage_on = storage.boolean("enabled", True)
     class_name = storage.string("className", None)
@@ -47,10 +50,13 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettin
                                                      "encrypted gp3 class is the default")
         elif not DNS_LABEL.match(class_name):
             problems.add("addons.storage.className", f"must be a StorageClass name (a DNS label), got {class_name!r}")
-    if None in (calico_on, storage_on, monitoring_on) or not (r.ok and calico.ok and storage.ok and monitoring.ok):
+    if None in (calico_on, storage_on, monitoring_on, logging_on) or not all(
+            x.ok for x in (r, calico, storage, monitoring, logging)):
         return None
-    if monitoring_on and not storage_on:
-        problems.add("addons.monitoring.enabled", "monitoring keeps its data on volumes: it needs addons.storage")
+    for key, on in (("monitoring", monitoring_on), ("logging", logging_on)):
+        if on and not storage_on:
+            problems.add(f"addons.{key}.enabled", f"{key} keeps its data on volumes: it needs addons.storage")
+    if (monitoring_on or logging_on) and not storage_on:
         return None
     return AddonSettings(calico=calico_on, storage=storage_on, storage_class=class_name, monitoring=monitoring_on,
-                         monitoring_retention=retention, monitoring_storage_gib=monitoring_gib)
+                         monitoring_retention=retention, monitoring_storage_gib=monitoring_gib, logging=logging_on)

@@ -263,3 +263,39 @@ def test_monitoring_settings_are_checked():
     problems = Problems()
     assert read_addons({"storage": {"enabled": False}}, bare_metal=False, problems=problems) is None
     assert problems.items[0].path == "addons.monitoring.enabled" and "needs addons.storage" in problems.items[0].message
+
+
+# --- logging -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_fluent_bit_ships_to_loki_which_grafana_reads(stack):
+    result = shipped_plan(stack)
+    found = releases(result)
+    loki, fluent_bit = found["loki"], found["fluent-bit"]
+    for release, key in ((loki, "loki"), (fluent_bit, "fluent-bit")):
+        assert release["inputs"]["version"] == versions.CHARTS[key].version
+        assert release["inputs"]["namespace"] == "logging"
+        assert unknown_keys(key, release["inputs"]["values"]) == []
+    assert loki["urn"] in fluent_bit["dependsOn"]
+    values = fluent_bit["inputs"]["values"]
+    assert values["tolerations"] == [{"operator": "Exists"}], "runs on control planes too"
+    assert "Path             /var/log/containers/*.log" in values["config"]["inputs"]
+    assert "_SYSTEMD_UNIT=kubelet.service" in values["config"]["inputs"]
+    assert "Host       loki.logging.svc.cluster.local" in values["config"]["outputs"]
+    loki_values = loki["inputs"]["values"]
+    assert loki_values["singleBinary"]["persistence"]["storageClass"] == \
+        result.document["outputs"]["addons"]["storageClass"]
+    datasources = monitoring_values(result)["grafana"]["additionalDataSources"]
+    assert datasources == [{"name": "Loki", "type": "loki", "access": "proxy",
+                            "url": "http://loki.logging.svc.cluster.local:3100"}]
+
+
+def test_loki_retention_and_size_follow_the_tier():
+    from components.addons import logging
+    lab, prod = logging.loki_values("lab", "x"), logging.loki_values("prod", "x")
+    retention = lambda v: v["loki"]["structuredConfig"]["limits_config"]["retention_period"]  # noqa: E731
+    assert (retention(lab), retention(prod)) == ("72h", "720h")
+    assert (lab["singleBinary"]["persistence"]["size"], prod["singleBinary"]["persistence"]["size"]) == ("10Gi",
+                                                                                                         "200Gi")
+    assert prod["loki"]["compactor"]["retention_enabled"] is True
