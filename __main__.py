@@ -5,9 +5,11 @@ import pulumi_kubernetes as k8s
 
 from components import versions
 from components.addons.calico_addon import Calico, CalicoArgs
+from components.addons.etcd_backup_addon import EtcdBackup, EtcdBackupArgs
 from components.addons.logging_addon import Logging, LoggingArgs
 from components.addons.monitoring_addon import Monitoring, MonitoringArgs
 from components.addons.storage_addon import Storage, StorageArgs
+from components.aws_backup_bucket import BackupBucket
 from components.infrastructure import provision
 from components.inventory import host_inventory
 from components.kubeadm_bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
@@ -52,6 +54,14 @@ if settings.addons.monitoring:
         settings, kubernetes, storage.class_name, after=pod_network + storage.ready,
         loki_url=logging.loki_url if logging else None))
 
+backup_bucket = None
+if settings.addons.etcd_backup:
+    if settings.addons.etcd_backup_s3 and hosts.control_plane_role is not None:
+        backup_bucket = BackupBucket(f"{settings.cluster_name}-etcd-backups", settings, hosts.control_plane_role,
+                                     prefix=settings.cluster_name).bucket_name
+    EtcdBackup(f"{settings.cluster_name}-etcd-backup", EtcdBackupArgs(
+        settings, kubernetes, hosts.nodes, ssh_private_key, after=[bootstrap.api_ready], bucket=backup_bucket))
+
 pulumi.export("infrastructure", settings.infrastructure)
 pulumi.export("tier", settings.tier)
 pulumi.export("kubernetesVersion", settings.kubernetes_version)
@@ -66,6 +76,7 @@ pulumi.export("addons", {"calico": versions.CHARTS["tigera-operator"].version if
                         "fluent-bit": versions.CHARTS["fluent-bit"].version if logging else None})
 if monitoring:
     pulumi.export("grafanaAdminPassword", monitoring.grafana_admin_password)
+pulumi.export("etcdBackupBucket", backup_bucket)
 pulumi.export("nodes", [
     {"name": h.name, "role": h.role, "pool": h.pool, "zone": h.zone, "privateAddress": h.private_address,
      "vcpu": h.capacity.vcpu, "memoryGiB": h.capacity.memory_gib, "diskGiB": h.capacity.disk_gib}

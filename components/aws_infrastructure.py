@@ -74,6 +74,7 @@ class AwsInfrastructure(pulumi.ComponentResource):
         self.bastion_address = bastion.public_ip if bastion else None
 
         identity = ControlPlaneIdentity(f"{name}-control-plane", s, opts=child)
+        self.control_plane_role = identity.role
         node_subnets = network.node_subnet_ids(s.nodes_private)
         source_dest_check = not firewall.needs_source_dest_check_off(s)
         self.hosts = []

@@ -47,7 +47,11 @@ def test_every_aws_resource_is_tagged(stack):
     for resource in shipped_plan(stack).document["resources"]:
         if not resource["type"].startswith("aws:") or resource["type"] in (
                 "aws:ec2/routeTableAssociation:RouteTableAssociation", TARGET_ATTACHMENT,
-                "aws:route53/record:Record", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+                "aws:route53/record:Record", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                "aws:iam/rolePolicy:RolePolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+                "aws:s3/bucketVersioning:BucketVersioning",
+                "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
             continue  # these AWS types take no tags
         tags = resource["inputs"].get("tags", {})
         assert {"cluster", "tier", "role", "pool"} <= set(tags), resource["urn"]

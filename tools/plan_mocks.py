@@ -66,6 +66,8 @@ def fake_command_stdout(stdin: Any, h: str) -> str:
         match = re.search(r"^readonly HOST_NAME=(\S+)$", text, re.MULTILINE)
         host = shlex.split(match[1])[0] if match else "unknown"
         return json.dumps({"host": host, "hostname": host, "machineId": h[:32], "productUuid": h[32:64]}) + "\n"
+    if "from read-etcd-image.sh" in text:
+        return "registry.k8s.io/etcd:planned\n"
     if "from read-admin-kubeconfig.sh" in text:
         return (
             "apiVersion: v1\nkind: Config\nclusters:\n- name: planned\n  cluster:\n"
@@ -94,6 +96,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         if args.typ.startswith("aws:") and "name" not in args.inputs:
             # Auto-naming: the logical name plus a suffix (random in Pulumi, derived from the name here).
             outputs["name"] = f"{args.name}-{h[:7]}"
+        if args.typ == "aws:s3/bucket:Bucket":
+            outputs.setdefault("bucket", f"{args.inputs.get('bucketPrefix', args.name)}{h[:12]}")
+            outputs["arn"] = f"arn:aws:s3:::{outputs['bucket']}"
         if args.typ == "aws:ec2/instance:Instance":
             outputs["privateIp"] = fake_address(args.typ, args.name)
             if args.inputs.get("associatePublicIpAddress"):

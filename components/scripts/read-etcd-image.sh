@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Prints the etcd image this control plane runs (kubeadm's choice for the cluster's Kubernetes version), so that
+# backups use the same etcdctl as the cluster. Read-only.
+# Inputs (generated header): ROOT, KUBERNETES_VERSION (the image changes with it: a new version reads it again).
+# shellcheck disable=SC2154
+set -euo pipefail
+
+image=$(awk '$1 == "image:" { print $2; exit }' "$ROOT/etc/kubernetes/manifests/etcd.yaml")
+[[ -n $image ]] || fail "no image in /etc/kubernetes/manifests/etcd.yaml"
+printf '%s\n' "$image"
