@@ -6,6 +6,7 @@ import pulumi_kubernetes as k8s
 from components import versions
 from components.addons.calico_addon import Calico, CalicoArgs
 from components.addons.etcd_backup_addon import EtcdBackup, EtcdBackupArgs
+from components.addons.ingress_addon import Ingress, IngressArgs
 from components.addons.logging_addon import Logging, LoggingArgs
 from components.addons.monitoring_addon import Monitoring, MonitoringArgs
 from components.addons.storage_addon import Storage, StorageArgs
@@ -44,6 +45,9 @@ if settings.addons.calico:
                                                                  after=[bootstrap.api_ready]))
     pod_network.append(calico.operator)
 storage = Storage(f"{settings.cluster_name}-storage", StorageArgs(settings, kubernetes, after=pod_network))
+ingress = None
+if settings.addons.ingress:
+    ingress = Ingress(f"{settings.cluster_name}-ingress", IngressArgs(settings, kubernetes, after=pod_network))
 logging = None
 if settings.addons.logging:
     logging = Logging(f"{settings.cluster_name}-logging", LoggingArgs(
@@ -70,6 +74,7 @@ pulumi.export("bastion", hosts.bastion_address)
 pulumi.export("kubeconfig", bootstrap.kubeconfig)
 pulumi.export("addons", {"calico": versions.CHARTS["tigera-operator"].version if settings.addons.calico else None,
                         "storageClass": storage.class_name,
+                        "traefik": versions.CHARTS["traefik"].version if ingress else None,
                         "kube-prometheus-stack": versions.CHARTS["kube-prometheus-stack"].version
                         if monitoring else None,
                         "loki": versions.CHARTS["loki"].version if logging else None,
@@ -77,6 +82,7 @@ pulumi.export("addons", {"calico": versions.CHARTS["tigera-operator"].version if
 if monitoring:
     pulumi.export("grafanaAdminPassword", monitoring.grafana_admin_password)
 pulumi.export("etcdBackupBucket", backup_bucket)
+pulumi.export("ingressAddress", hosts.ingress_address)
 pulumi.export("nodes", [
     {"name": h.name, "role": h.role, "pool": h.pool, "zone": h.zone, "privateAddress": h.private_address,
      "vcpu": h.capacity.vcpu, "memoryGiB": h.capacity.memory_gib, "diskGiB": h.capacity.disk_gib}

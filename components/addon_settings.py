@@ -9,7 +9,7 @@ from typing import Any
 from components.config_reader import Problems, Reader
 from components.setting_rules import DNS_LABEL
 
-ADDONS = ("calico", "storage", "monitoring", "logging", "etcdBackup")
+ADDONS = ("calico", "storage", "ingress", "monitoring", "logging", "etcdBackup")
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 _DURATION = re.compile(r"^[1-9][0-9]*[hdw]$")
 
@@ -25,6 +25,7 @@ class AddonSettings:
     monitoring_retention: str | None = None
     monitoring_storage_gib: int | None = None
     logging: bool = True
+    ingress: bool = True
     etcd_backup: bool = True
     etcd_backup_schedule: str | None = None  # cron; default per tier (addons/etcd_backup.py)
     etcd_backup_keep: int | None = None  # snapshots kept on each control plane; default per tier
@@ -57,6 +58,8 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettin
     if s3 and bare_metal and backup.raw("s3", None) is not None:
         problems.add("addons.etcdBackup.s3", "applies to AWS only; on bare metal snapshots stay on the control "
                                              "planes (copy /var/backups/etcd off them with your own tooling)")
+    ingress = Reader(r.raw("ingress", {}), "addons.ingress", problems, ["enabled"])
+    ingress_on = ingress.boolean("enabled", True)
     calico_on = calico.boolean("enabled", True)
     storage_on = storage.boolean("enabled", True)
     class_name = storage.string("className", None)
@@ -66,8 +69,8 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettin
                                                      "encrypted gp3 class is the default")
         elif not DNS_LABEL.match(class_name):
             problems.add("addons.storage.className", f"must be a StorageClass name (a DNS label), got {class_name!r}")
-    if None in (calico_on, storage_on, monitoring_on, logging_on, backup_on, s3) or not all(
-            x.ok for x in (r, calico, storage, monitoring, logging, backup)):
+    if None in (calico_on, storage_on, monitoring_on, logging_on, backup_on, s3, ingress_on) or not all(
+            x.ok for x in (r, calico, storage, monitoring, logging, backup, ingress)):
         return None
     for key, on in (("monitoring", monitoring_on), ("logging", logging_on)):
         if on and not storage_on:
@@ -76,5 +79,5 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettin
         return None
     return AddonSettings(calico=calico_on, storage=storage_on, storage_class=class_name, monitoring=monitoring_on,
                          monitoring_retention=retention, monitoring_storage_gib=monitoring_gib, logging=logging_on,
-                         etcd_backup=backup_on, etcd_backup_schedule=schedule, etcd_backup_keep=keep,
+                         ingress=ingress_on, etcd_backup=backup_on, etcd_backup_schedule=schedule, etcd_backup_keep=keep,
                          etcd_backup_s3=bool(s3) and not bare_metal)

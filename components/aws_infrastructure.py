@@ -14,6 +14,7 @@ from components import firewall, versions
 from components.aws_api_load_balancer import ApiLoadBalancer, ApiLoadBalancerArgs
 from components.aws_bastion import Bastion, BastionArgs
 from components.aws_iam import ControlPlaneIdentity
+from components.aws_ingress_load_balancer import IngressLoadBalancer, IngressLoadBalancerArgs
 from components.aws_network import Network, NetworkArgs
 from components.aws_node_pool import NodePool, NodePoolArgs
 from components.aws_security import SecurityGroups, SecurityGroupsArgs
@@ -108,4 +109,11 @@ class AwsInfrastructure(pulumi.ComponentResource):
             control_planes=[h for h in self.hosts if h.role == "control-plane"],
         ), opts=child)
         self.endpoint = api.endpoint
+        self.ingress_address = None
+        if s.addons.ingress:
+            ingress = IngressLoadBalancer(f"{s.cluster_name}-ing", IngressLoadBalancerArgs(
+                settings=s, vpc_id=network.vpc_id, subnet_ids=[lb_subnets[zone] for zone in s.network.zones],
+                security_group_id=groups[firewall.INGRESS_LB],
+                workers=[h for h in self.hosts if h.role != "control-plane"]), opts=child)
+            self.ingress_address = ingress.dns_name
         self.register_outputs({"apiEndpoint": api.dns_name})

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from components.settings import Settings
 
-NODES, CONTROL_PLANE, API_LB, BASTION = "nodes", "control-plane", "api-lb", "bastion"
+NODES, CONTROL_PLANE, API_LB, BASTION, INGRESS_LB = "nodes", "control-plane", "api-lb", "bastion", "ingress-lb"
 API_PORT = 6443
+# The ingress controller's fixed NodePorts (addons/ingress.py) behind the ingress load balancer's 80 and 443.
+INGRESS_PORTS = ((80, 30080), (443, 30443))
 ANYWHERE = "0.0.0.0/0"
 
 
@@ -33,7 +35,8 @@ def _cidr_slug(cidr: str) -> str:
 
 
 def groups(settings: Settings) -> tuple[str, ...]:
-    return (NODES, CONTROL_PLANE, API_LB) + ((BASTION,) if settings.nodes_private else ())
+    return ((NODES, CONTROL_PLANE, API_LB) + ((BASTION,) if settings.nodes_private else ())
+            + ((INGRESS_LB,) if settings.addons.ingress else ()))
 
 
 def rules(settings: Settings) -> list[Rule]:
@@ -90,6 +93,19 @@ def rules(settings: Settings) -> list[Rule]:
     else:
         for cidr in settings.access.ssh_allowed_cidrs:
             tcp(f"ssh-from-{_cidr_slug(cidr)}", NODES, 22, 22, f"SSH from allowed network {cidr}", cidr=cidr)
+
+    if settings.addons.ingress:
+        # HTTPS (and HTTP, redirected) from the allowed networks and from the nodes (pulling from Harbor).
+        for port, node_port in INGRESS_PORTS:
+            for cidr in settings.access.api_allowed_cidrs:
+                tcp(f"ingress-{port}-from-{_cidr_slug(cidr)}", INGRESS_LB, port, port,
+                    f"Ingress port {port} from allowed network {cidr}", cidr=cidr)
+            tcp(f"ingress-{port}-from-nodes", INGRESS_LB, port, port, f"Ingress port {port} from cluster nodes",
+                peer=NODES)
+            tcp(f"ingress-to-nodes-{node_port}", INGRESS_LB, node_port, node_port,
+                f"Forward ingress port {port} to the ingress controller's NodePort", direction="egress", peer=NODES)
+            tcp(f"ingress-node-port-{node_port}", NODES, node_port, node_port,
+                f"Ingress controller NodePort {node_port} from the ingress load balancer", peer=INGRESS_LB)
 
     out.append(Rule("all-out", NODES, "egress", "-1", None, None,
                     "Outbound for packages, images and AWS APIs (through NAT when private)", cidr=ANYWHERE))

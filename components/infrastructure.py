@@ -28,6 +28,7 @@ class Provisioned:
     node_domain: str = ""  # a DNS zone with a record per node ("" when there is none)
     bastion_address: Any = None
     control_plane_role: Any = None  # AWS: the control planes' IAM role (in-cluster controllers there use it)
+    ingress_address: Any = None  # AWS: the ingress load balancer's DNS name; bare metal: the workers serve it
     artifacts: dict[str, pulumi.Output[str]] = field(default_factory=dict)
 
 
@@ -38,7 +39,7 @@ def provision(s: Settings, ssh_private_key: pulumi.Input[str]) -> Provisioned:
         # EC2 gives every instance its own product UUID and cloud-init a fresh machine id: no clash to look for.
         checked = HostPreflight(name, HostPreflightArgs(s.tier, infra.hosts, ssh_private_key))
         return Provisioned(checked.hosts, infra.endpoint, infra.node_domain, infra.bastion_address,
-                           infra.control_plane_role, checked.artifacts)
+                           infra.control_plane_role, infra.ingress_address, checked.artifacts)
     vip_ports = {peer.name: s.load_balancer.port for peer in holders(s)}
     checked = HostPreflight(name, HostPreflightArgs(s.tier, inventory_hosts(s), ssh_private_key, vip_ports,
                                                     compare_identities=True))

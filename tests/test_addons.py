@@ -299,3 +299,26 @@ def test_loki_retention_and_size_follow_the_tier():
     assert (lab["singleBinary"]["persistence"]["size"], prod["singleBinary"]["persistence"]["size"]) == ("10Gi",
                                                                                                          "200Gi")
     assert prod["loki"]["compactor"]["retention_enabled"] is True
+
+
+# --- ingress -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_traefik_is_the_default_ingress_class_reachable_on_the_nodes(stack):
+    result = shipped_plan(stack)
+    traefik = releases(result)["traefik"]
+    values = traefik["inputs"]["values"]
+    assert traefik["inputs"]["version"] == versions.CHARTS["traefik"].version
+    assert unknown_keys("traefik", values) == []
+    assert values["ingressClass"] == {"enabled": True, "isDefaultClass": True, "name": "traefik"}
+    assert releases(result)["tigera-operator"]["urn"] in next(
+        r for r in result.document["resources"] if r["name"].endswith("ingress-namespace"))["dependsOn"]
+    if stack == "metal":
+        assert values["deployment"]["kind"] == "DaemonSet" and values["ports"]["websecure"]["hostPort"] == 443
+        assert result.document["outputs"]["ingressAddress"] is None
+    else:
+        assert values["service"]["spec"]["type"] == "NodePort"
+        assert (values["ports"]["web"]["nodePort"], values["ports"]["websecure"]["nodePort"]) == (30080, 30443)
+        assert values["deployment"]["replicas"] == (2 if stack == "prod" else 1)
+        assert result.document["outputs"]["ingressAddress"].endswith(".elb.eu-west-1.amazonaws.com")

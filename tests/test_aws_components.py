@@ -79,41 +79,48 @@ def test_prod_has_one_nat_gateway_per_zone_and_private_routes_use_their_own_zone
     assert len({t["inputs"]["routes"][0]["natGatewayId"] for t in private_tables}) == 3
 
 
+def api_only(result, type_token):
+    """Resources of the API load balancer (the ingress load balancer has its own test)."""
+    return [r for r in of_type(result, type_token) if r["name"].split("-")[2] == "api"]
+
+
 def test_load_balancer_targets_are_exactly_the_control_planes():
     for stack in ("dev", "prod"):
         result = shipped_plan(stack)
-        targets = sorted(a["inputs"]["targetId"] for a in of_type(result, TARGET_ATTACHMENT))
+        targets = sorted(a["inputs"]["targetId"] for a in api_only(result, TARGET_ATTACHMENT))
         control_plane_ips = sorted(n["privateAddress"] for n in result.document["outputs"]["nodes"]
                                    if n["role"] == "control-plane")
         assert targets == control_plane_ips
-        assert all(a["inputs"]["port"] == 6443 for a in of_type(result, TARGET_ATTACHMENT))
+        assert all(a["inputs"]["port"] == 6443 for a in api_only(result, TARGET_ATTACHMENT))
 
 
 def test_load_balancer_and_health_check_settings():
     result = shipped_plan("prod")
-    (lb,) = of_type(result, "aws:lb/loadBalancer:LoadBalancer")
+    (lb,) = api_only(result, "aws:lb/loadBalancer:LoadBalancer")
     assert lb["inputs"]["loadBalancerType"] == "network"
     assert lb["inputs"]["internal"] is True
     assert lb["inputs"]["enableCrossZoneLoadBalancing"] is True
     assert len(lb["inputs"]["subnets"]) == 3
-    (tg,) = of_type(result, "aws:lb/targetGroup:TargetGroup")
+    (tg,) = api_only(result, "aws:lb/targetGroup:TargetGroup")
     # IP targets without client IP preservation: hairpin traffic from a control plane to itself is not dropped.
     assert (tg["inputs"]["targetType"], tg["inputs"]["preserveClientIp"]) == ("ip", "false")
     assert (tg["inputs"]["protocol"], tg["inputs"]["port"]) == ("TCP", 6443)
     hc = tg["inputs"]["healthCheck"]
     assert (hc["protocol"], hc["path"], hc["matcher"], hc["port"]) == ("HTTPS", "/readyz", "200", "traffic-port")
     assert hc["interval"] * hc["unhealthyThreshold"] <= 30
-    (listener,) = of_type(result, "aws:lb/listener:Listener")
+    (listener,) = api_only(result, "aws:lb/listener:Listener")
     assert (listener["inputs"]["protocol"], listener["inputs"]["port"]) == ("TCP", 6443)
 
 
 def test_dev_load_balancer_is_internet_facing_in_public_subnets():
     result = shipped_plan("dev")
-    (lb,) = of_type(result, "aws:lb/loadBalancer:LoadBalancer")
-    assert lb["inputs"]["internal"] is False
     public_ids = {r.id for r in result.registrations
                   if r.type == "aws:ec2/subnet:Subnet" and "-public-" in r.name}
-    assert len(public_ids) == 2 and set(lb["inputs"]["subnets"]) == public_ids
+    assert len(public_ids) == 2
+    load_balancers = of_type(result, "aws:lb/loadBalancer:LoadBalancer")
+    assert len(load_balancers) == 2  # the API's and the ingress's
+    for lb in load_balancers:
+        assert lb["inputs"]["internal"] is False and set(lb["inputs"]["subnets"]) == public_ids
 
 
 def test_security_group_rules_all_have_descriptions_and_no_open_ssh_or_api_in_prod():
@@ -146,3 +153,17 @@ def test_every_node_has_a_dns_record_in_the_private_zone():
     records = {r["inputs"]["name"]: r["inputs"]["records"] for r in of_type(result, "aws:route53/record:Record")}
     nodes = {f"{n['name']}.k8s-prod.internal": [n["privateAddress"]] for n in result.document["outputs"]["nodes"]}
     assert records == nodes
+
+
+def test_ingress_load_balancer_sends_80_and_443_to_every_workers_node_ports():
+    for stack in ("dev", "prod"):
+        result = shipped_plan(stack)
+        ingress = [r for r in of_type(result, TARGET_ATTACHMENT) if "-ing-" in r["name"]]
+        workers = sorted(n["privateAddress"] for n in result.document["outputs"]["nodes"] if n["role"] == "worker")
+        for port, node_port in ((80, 30080), (443, 30443)):
+            targets = sorted(a["inputs"]["targetId"] for a in ingress if a["inputs"]["port"] == node_port)
+            assert targets == workers, (stack, port)
+        groups = [g for g in of_type(result, "aws:lb/targetGroup:TargetGroup") if "-ing-" in g["name"]]
+        assert sorted(g["inputs"]["port"] for g in groups) == [30080, 30443]
+        assert all((g["inputs"]["targetType"], g["inputs"]["preserveClientIp"]) == ("ip", "false") for g in groups)
+        assert all(len(g["inputs"]["namePrefix"]) <= 6 for g in groups), "target group names allow 32 characters"

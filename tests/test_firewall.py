@@ -58,10 +58,13 @@ def test_ssh_from_allowed_cidrs_when_public():
 
 
 def test_nothing_else_is_open_from_outside():
-    # Ingress from CIDRs: only SSH and the API, from the allowed networks (and the pod network in cross-subnet).
+    # Ingress from CIDRs: only SSH and the API, from the allowed networks (and the pod network in cross-subnet),
+    # and HTTP/HTTPS on the ingress load balancer alone.
     for rule in firewall.rules(settings_with("prod")):
         if rule.direction == "ingress" and rule.cidr is not None:
-            assert rule.from_port in (22, 6443) and rule.cidr == "198.51.100.0/24", rule
+            assert rule.cidr == "198.51.100.0/24", rule
+            allowed = (80, 443) if rule.group == firewall.INGRESS_LB else (22, 6443)
+            assert rule.from_port in allowed, rule
 
 
 def test_slugs_are_unique_per_group_and_direction():
