@@ -9,7 +9,8 @@ from typing import Any
 from components.config_reader import Problems, Reader
 from components.setting_rules import DNS_LABEL
 
-ADDONS = ("calico", "storage", "ingress", "monitoring", "logging", "etcdBackup")
+ADDONS = ("domain", "calico", "storage", "ingress", "harbor", "monitoring", "logging", "etcdBackup")
+_DOMAIN = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 _DURATION = re.compile(r"^[1-9][0-9]*[hdw]$")
 
@@ -26,15 +27,27 @@ class AddonSettings:
     monitoring_storage_gib: int | None = None
     logging: bool = True
     ingress: bool = True
+    harbor: bool = True
+    # Web hosts are harbor.<domain> and grafana.<domain>. AWS default: the cluster's private zone
+    # <cluster>.internal, where the program adds their records; bare metal: required, in your DNS.
+    domain: str | None = None
     etcd_backup: bool = True
     etcd_backup_schedule: str | None = None  # cron; default per tier (addons/etcd_backup.py)
     etcd_backup_keep: int | None = None  # snapshots kept on each control plane; default per tier
     etcd_backup_s3: bool = True  # AWS: copy each snapshot to an encrypted, versioned bucket
 
+    def web_hosts(self) -> tuple[str | None, str | None]:
+        """Harbor's and Grafana's host names, when the ingress serves them."""
+        served = self.ingress and self.domain is not None
+        harbor = f"harbor.{self.domain}" if served and self.harbor else None
+        grafana = f"grafana.{self.domain}" if served and self.monitoring else None
+        return harbor, grafana
 
-def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettings | None:
+
+def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: str | None = None
+                ) -> AddonSettings | None:
     if value is None:
-        return AddonSettings()
+        value = {}
     r = Reader(value, "addons", problems, ADDONS)
     calico = Reader(r.raw("calico", {}), "addons.calico", problems, ["enabled"])
     storage = Reader(r.raw("storage", {}), "addons.storage", problems, ["enabled", "className"])
@@ -60,6 +73,13 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettin
                                              "planes (copy /var/backups/etcd off them with your own tooling)")
     ingress = Reader(r.raw("ingress", {}), "addons.ingress", problems, ["enabled"])
     ingress_on = ingress.boolean("enabled", True)
+    harbor = Reader(r.raw("harbor", {}), "addons.harbor", problems, ["enabled"])
+    harbor_on = harbor.boolean("enabled", True)
+    domain = r.string("domain", None)
+    if domain is not None and not _DOMAIN.match(domain):
+        problems.add("addons.domain", f"must be a DNS domain such as k8s.example.com, got {domain!r}")
+    if domain is None and not bare_metal and cluster_name:
+        domain = f"{cluster_name}.internal"
     calico_on = calico.boolean("enabled", True)
     storage_on = storage.boolean("enabled", True)
     class_name = storage.string("className", None)
@@ -69,15 +89,24 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems) -> AddonSettin
                                                      "encrypted gp3 class is the default")
         elif not DNS_LABEL.match(class_name):
             problems.add("addons.storage.className", f"must be a StorageClass name (a DNS label), got {class_name!r}")
-    if None in (calico_on, storage_on, monitoring_on, logging_on, backup_on, s3, ingress_on) or not all(
-            x.ok for x in (r, calico, storage, monitoring, logging, backup, ingress)):
+    if None in (calico_on, storage_on, monitoring_on, logging_on, backup_on, s3, ingress_on, harbor_on) or not all(
+            x.ok for x in (r, calico, storage, monitoring, logging, backup, ingress, harbor)):
         return None
     for key, on in (("monitoring", monitoring_on), ("logging", logging_on)):
         if on and not storage_on:
             problems.add(f"addons.{key}.enabled", f"{key} keeps its data on volumes: it needs addons.storage")
     if (monitoring_on or logging_on) and not storage_on:
         return None
+    if harbor_on and not (storage_on and ingress_on):
+        problems.add("addons.harbor.enabled", "Harbor keeps images on volumes and is served through the ingress: "
+                                              "it needs addons.storage and addons.ingress")
+        return None
+    if domain is None and bare_metal and ingress_on and (harbor_on or monitoring_on):
+        problems.add("addons.domain", "is required on bare metal to serve Harbor and Grafana: they become "
+                                      "harbor.<domain> and grafana.<domain> (point both at your workers or at the "
+                                      "load balancer in front of them)")
+        return None
     return AddonSettings(calico=calico_on, storage=storage_on, storage_class=class_name, monitoring=monitoring_on,
                          monitoring_retention=retention, monitoring_storage_gib=monitoring_gib, logging=logging_on,
-                         ingress=ingress_on, etcd_backup=backup_on, etcd_backup_schedule=schedule, etcd_backup_keep=keep,
+                         ingress=ingress_on, harbor=harbor_on, domain=domain, etcd_backup=backup_on, etcd_backup_schedule=schedule, etcd_backup_keep=keep,
                          etcd_backup_s3=bool(s3) and not bare_metal)

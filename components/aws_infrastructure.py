@@ -116,4 +116,12 @@ class AwsInfrastructure(pulumi.ComponentResource):
                 security_group_id=groups[firewall.INGRESS_LB],
                 workers=[h for h in self.hosts if h.role != "control-plane"]), opts=child)
             self.ingress_address = ingress.dns_name
+            # Harbor and Grafana in the cluster's private zone, for the nodes (pulls) and the VPC's clients.
+            for host in s.addons.web_hosts():
+                if host and host.endswith(f".{self.node_domain}"):
+                    aws.route53.Record(f"{name}-{host.split('.')[0]}-dns", zone_id=zone.zone_id, name=host, type="A",
+                                       aliases=[aws.route53.RecordAliasArgs(name=ingress.dns_name,
+                                                                            zone_id=ingress.zone_id,
+                                                                            evaluate_target_health=True)],
+                                       opts=child)
         self.register_outputs({"apiEndpoint": api.dns_name})

@@ -53,11 +53,12 @@ for a in "$@"; do case "$a" in -*|install) ;; *=*) echo "${a#*=}" >"$S/pkgs/${a%
     "df": 'echo "Filesystem 1024-blocks Used Available Capacity Mounted"; echo "/dev/sda1 $(cat "$S/disk_kib") 1 1 1% /"',
     "timedatectl": 'cat "$S/ntp"',
     "ss": 'cat "$S/listeners" 2>/dev/null; true',
+    "update-ca-certificates": "true",
     # The real haproxy checks configs; keepalived's check is stubbed (it needs the VIP interface to exist).
     "haproxy": 'exec /usr/sbin/haproxy "$@"',
     "keepalived": 'grep -q "^vrrp_instance" "${@: -1}" || { echo "(${@: -1}) no vrrp_instance"; exit 4; }',
 }
-MUTATING = ("hostnamectl", "apt-get install", "apt-mark hold", "systemctl enable", "systemctl restart",
+MUTATING = ("update-ca-certificates", "hostnamectl", "apt-get install", "apt-mark hold", "systemctl enable", "systemctl restart",
             "systemctl start", "systemctl reload", "swapoff",
             "modprobe", "sysctl --system", "gpg", "kubeadm init", "kubeadm join", "kubeadm reset", "kubectl drain",
             "kubectl --kubeconfig", "apt-get update")

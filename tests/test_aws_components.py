@@ -150,9 +150,15 @@ def test_every_node_has_a_dns_record_in_the_private_zone():
     result = shipped_plan("prod")
     (zone,) = of_type(result, "aws:route53/zone:Zone")
     assert zone["inputs"]["name"] == "k8s-prod.internal" and len(zone["inputs"]["vpcs"]) == 1
-    records = {r["inputs"]["name"]: r["inputs"]["records"] for r in of_type(result, "aws:route53/record:Record")}
+    all_records = of_type(result, "aws:route53/record:Record")
+    records = {r["inputs"]["name"]: r["inputs"]["records"] for r in all_records if "records" in r["inputs"]}
     nodes = {f"{n['name']}.k8s-prod.internal": [n["privateAddress"]] for n in result.document["outputs"]["nodes"]}
     assert records == nodes
+    # Harbor and Grafana: aliases of the ingress load balancer.
+    aliases = {r["inputs"]["name"]: r["inputs"]["aliases"][0] for r in all_records if "aliases" in r["inputs"]}
+    assert set(aliases) == {"harbor.k8s-prod.internal", "grafana.k8s-prod.internal"}
+    ingress_lb = next(lb for lb in of_type(result, "aws:lb/loadBalancer:LoadBalancer") if "-ing" in lb["name"])
+    assert all(a["name"].startswith(ingress_lb["name"]) for a in aliases.values())
 
 
 def test_ingress_load_balancer_sends_80_and_443_to_every_workers_node_ports():

@@ -90,9 +90,16 @@ def derive_shared(folder: Path) -> tuple[set[str], set[str], str]:
     walk(yaml.safe_load((folder / "values.yaml").read_text()) or {}, "", keys, open_paths)
     refs = folder / "templates-values-refs.txt"
     if refs.exists():
-        for ref in template_refs(refs):
+        from_values = set(keys)
+        found = template_refs(refs)
+        for ref in found:
             parts = ref.split(".")
             keys.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        # A key the templates read but values.yaml only shows as a comment, with nothing read below it, is used
+        # whole (`toYaml .Values.core.resources`): whatever it holds is the template's business.
+        for ref in found - from_values:
+            if not any(other.startswith(ref + ".") for other in keys):
+                open_paths.add(ref)
     crd = folder / "operator.tigera.io_installations.yaml"
     if crd.exists():
         document = yaml.safe_load(crd.read_text())

@@ -6,6 +6,7 @@ the same on every run and adding one resource never changes another one's values
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -66,6 +67,11 @@ def fake_command_stdout(stdin: Any, h: str) -> str:
         match = re.search(r"^readonly HOST_NAME=(\S+)$", text, re.MULTILINE)
         host = shlex.split(match[1])[0] if match else "unknown"
         return json.dumps({"host": host, "hostname": host, "machineId": h[:32], "productUuid": h[32:64]}) + "\n"
+    if "from registry-ca.sh" in text:
+        match = re.search(r"^readonly HOSTS=(.+)$", text, re.MULTILINE)
+        hosts = shlex.split(match[1])[0].split() if match else []
+        planned = base64.b64encode(f"PLANNED {h}".encode()).decode()
+        return json.dumps({"ca": planned, "hosts": {host: {"cert": planned, "key": planned} for host in hosts}}) + "\n"
     if "from read-etcd-image.sh" in text:
         return "registry.k8s.io/etcd:planned\n"
     if "from read-admin-kubeconfig.sh" in text:

@@ -52,13 +52,20 @@ def size_for(tier: str, retention: str | None = None, storage_gib: int | None = 
                           size.grafana_storage_gib, size.prometheus_memory)
 
 
-def values(size: MonitoringSize, storage_class: str, grafana_password, loki_url: str | None) -> dict:
+GRAFANA_TLS_SECRET = "grafana-tls"
+
+
+def values(size: MonitoringSize, storage_class: str, grafana_password, loki_url: str | None,
+           grafana_host: str | None = None, ingress_class: str = "traefik") -> dict:
     https_self_signed = {"https": True, "insecureSkipVerify": True}
     grafana: dict = {
         "adminPassword": grafana_password,
         "persistence": {"enabled": True, "storageClassName": storage_class, "size": f"{size.grafana_storage_gib}Gi"},
         "resources": _requests("50m", "128Mi"),
     }
+    if grafana_host:
+        grafana["ingress"] = {"enabled": True, "ingressClassName": ingress_class, "hosts": [grafana_host],
+                              "tls": [{"secretName": GRAFANA_TLS_SECRET, "hosts": [grafana_host]}]}
     if loki_url:
         grafana["additionalDataSources"] = [{"name": "Loki", "type": "loki", "access": "proxy", "url": loki_url}]
     return {

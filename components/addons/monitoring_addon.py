@@ -12,7 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.addons import monitoring
+from components.addons import harbor, monitoring
 from components.addons.calico_addon import release
 from components.addons.manifests import declare, namespace
 from components.settings import Settings
@@ -25,6 +25,8 @@ class MonitoringArgs:
     storage_class: str
     after: list  # pod networking and storage
     loki_url: str | None = None
+    grafana_host: str | None = None  # served through the ingress with this host name
+    certificates: pulumi.Output[dict] | None = None  # the cluster CA's certificates (addons/harbor.py)
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -46,6 +48,12 @@ class Monitoring(pulumi.ComponentResource):
         self.grafana_admin_password = pulumi.Output.secret(password.result)
         size = monitoring.size_for(s.tier, s.addons.monitoring_retention, s.addons.monitoring_storage_gib)
         values = self.grafana_admin_password.apply(
-            lambda secret: monitoring.values(size, args.storage_class, secret, args.loki_url))
-        self.release = release(f"{name}-release", "kube-prometheus-stack", monitoring.NAMESPACE, values, child(ns))
+            lambda secret: monitoring.values(size, args.storage_class, secret, args.loki_url, args.grafana_host))
+        needs = [ns]
+        if args.grafana_host:
+            data = args.certificates.apply(lambda c: harbor.tls_data(c, args.grafana_host))
+            needs.append(declare(f"{name}-grafana-tls", harbor.tls_secret(
+                monitoring.GRAFANA_TLS_SECRET, monitoring.NAMESPACE, data), child(ns)))
+        self.release = release(f"{name}-release", "kube-prometheus-stack", monitoring.NAMESPACE, values,
+                               child(*needs))
         self.register_outputs({"grafanaAdminPassword": self.grafana_admin_password})

@@ -1,0 +1,97 @@
+"""Installs the add-ons the settings ask for, in dependency order, and says what it installed.
+
+    API ready -> Calico -> storage -> ingress, logging, monitoring, Harbor (each after what it needs)
+    API ready -> web certificates (cluster CA) -> registry trust on every node, TLS Secrets
+    API ready -> etcd backups (and their S3 bucket on AWS)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import versions
+from components.addons.calico_addon import Calico, CalicoArgs
+from components.addons.etcd_backup_addon import EtcdBackup, EtcdBackupArgs
+from components.addons.harbor_addon import Harbor, HarborArgs
+from components.addons.ingress_addon import Ingress, IngressArgs
+from components.addons.logging_addon import Logging, LoggingArgs
+from components.addons.monitoring_addon import Monitoring, MonitoringArgs
+from components.addons.storage_addon import Storage, StorageArgs
+from components.addons.web_certificates_addon import WebCertificates, WebCertificatesArgs
+from components.aws_backup_bucket import BackupBucket
+from components.host import ApiEndpoint, Host
+from components.settings import Settings
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """What the add-ons need of the bootstrapped cluster."""
+
+    kubeconfig: pulumi.Output[str]
+    api_ready: pulumi.Resource
+    endpoint: ApiEndpoint
+    nodes: list[Host]
+    ssh_private_key: pulumi.Input[str]
+    control_plane_role: Any = None  # AWS
+
+
+@dataclass
+class Installed:
+    versions: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def install_addons(s: Settings, c: Cluster) -> Installed:
+    name, a, done = s.cluster_name, s.addons, Installed()
+    # A fixed cluster identifier keeps an unknown kubeconfig at preview from replacing the provider (and every
+    # add-on with it); deleting from an unreachable cluster lets `destroy` finish.
+    provider = k8s.Provider(f"{name}-kubernetes", kubeconfig=c.kubeconfig, cluster_identifier=name,
+                            delete_unreachable=True, opts=pulumi.ResourceOptions(depends_on=[c.api_ready]))
+    pod_network: list = [c.api_ready]
+    if a.calico:
+        calico = Calico(f"{name}-calico", CalicoArgs(s, c.endpoint, provider, after=[c.api_ready]))
+        pod_network.append(calico.operator)
+        done.versions["calico"] = versions.CHARTS["tigera-operator"].version
+    storage = Storage(f"{name}-storage", StorageArgs(s, provider, after=pod_network))
+    done.versions["storageClass"] = storage.class_name
+    persistent = pod_network + storage.ready
+
+    harbor_host, grafana_host = a.web_hosts()
+    certificates = None
+    if harbor_host or grafana_host:
+        certificates = WebCertificates(f"{name}-web-certificates", WebCertificatesArgs(
+            s, c.nodes, c.ssh_private_key, [h for h in (harbor_host, grafana_host) if h], harbor_host,
+            after=[c.api_ready])).certificates
+    ingress = None
+    if a.ingress:
+        ingress = Ingress(f"{name}-ingress", IngressArgs(s, provider, after=pod_network))
+        done.versions["traefik"] = versions.CHARTS["traefik"].version
+    loki_url = None
+    if a.logging:
+        loki_url = Logging(f"{name}-logging", LoggingArgs(s, provider, storage.class_name, after=persistent)).loki_url
+        done.versions.update({key: versions.CHARTS[key].version for key in ("loki", "fluent-bit")})
+    if a.monitoring:
+        monitoring = Monitoring(f"{name}-monitoring", MonitoringArgs(
+            s, provider, storage.class_name, after=persistent + ([ingress.release] if ingress else []),
+            loki_url=loki_url, grafana_host=grafana_host, certificates=certificates))
+        done.versions["kube-prometheus-stack"] = versions.CHARTS["kube-prometheus-stack"].version
+        done.outputs["grafanaAdminPassword"] = monitoring.grafana_admin_password
+        done.outputs["grafanaUrl"] = f"https://{grafana_host}" if grafana_host else None
+    if harbor_host:
+        harbor = Harbor(f"{name}-harbor", HarborArgs(s, provider, harbor_host, storage.class_name, ingress.class_name,
+                                                     certificates, after=persistent + [ingress.release]))
+        done.versions["harbor"] = versions.CHARTS["harbor"].version
+        done.outputs["harborUrl"] = f"https://{harbor_host}"
+        done.outputs["harborAdminPassword"] = harbor.admin_password
+    if a.etcd_backup:
+        bucket = None
+        if a.etcd_backup_s3 and c.control_plane_role is not None:
+            bucket = BackupBucket(f"{name}-etcd-backups", s, c.control_plane_role, prefix=name).bucket_name
+        EtcdBackup(f"{name}-etcd-backup", EtcdBackupArgs(s, provider, c.nodes, c.ssh_private_key,
+                                                         after=[c.api_ready], bucket=bucket))
+        done.outputs["etcdBackupBucket"] = bucket
+    return done
