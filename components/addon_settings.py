@@ -9,6 +9,7 @@ from typing import Any
 from components.config_reader import Problems, Reader
 from components.setting_rules import DNS_LABEL
 
+PROXY_CACHE_UPSTREAMS = ("docker.io", "quay.io", "registry.k8s.io")
 ADDONS = ("domain", "calico", "storage", "ingress", "harbor", "monitoring", "logging", "etcdBackup")
 _DOMAIN = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
@@ -28,6 +29,9 @@ class AddonSettings:
     logging: bool = True
     ingress: bool = True
     harbor: bool = True
+    # Upstream registries Harbor caches for the nodes (containerd pulls them through Harbor, falling back to the
+    # upstream when Harbor does not answer).
+    harbor_proxy_cache: tuple[str, ...] = ()
     # Web hosts are harbor.<domain> and grafana.<domain>. AWS default: the cluster's private zone
     # <cluster>.internal, where the program adds their records; bare metal: required, in your DNS.
     domain: str | None = None
@@ -73,8 +77,17 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: 
                                              "planes (copy /var/backups/etcd off them with your own tooling)")
     ingress = Reader(r.raw("ingress", {}), "addons.ingress", problems, ["enabled"])
     ingress_on = ingress.boolean("enabled", True)
-    harbor = Reader(r.raw("harbor", {}), "addons.harbor", problems, ["enabled"])
+    harbor = Reader(r.raw("harbor", {}), "addons.harbor", problems, ["enabled", "proxyCache"])
     harbor_on = harbor.boolean("enabled", True)
+    proxies = harbor.string_list("proxyCache", [])
+    for i, upstream in enumerate(proxies or []):
+        if upstream not in PROXY_CACHE_UPSTREAMS:
+            problems.add(f"addons.harbor.proxyCache[{i}]", f"must be one of {', '.join(PROXY_CACHE_UPSTREAMS)}, "
+                                                           f"got {upstream!r}")
+            proxies = None
+    if proxies is not None and len(set(proxies)) != len(proxies):
+        problems.add("addons.harbor.proxyCache", "must not repeat a registry")
+        proxies = None
     domain = r.string("domain", None)
     if domain is not None and not _DOMAIN.match(domain):
         problems.add("addons.domain", f"must be a DNS domain such as k8s.example.com, got {domain!r}")
@@ -89,7 +102,8 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: 
                                                      "encrypted gp3 class is the default")
         elif not DNS_LABEL.match(class_name):
             problems.add("addons.storage.className", f"must be a StorageClass name (a DNS label), got {class_name!r}")
-    if None in (calico_on, storage_on, monitoring_on, logging_on, backup_on, s3, ingress_on, harbor_on) or not all(
+    if None in (calico_on, storage_on, monitoring_on, logging_on, backup_on, s3, ingress_on, harbor_on,
+                proxies) or not all(
             x.ok for x in (r, calico, storage, monitoring, logging, backup, ingress, harbor)):
         return None
     for key, on in (("monitoring", monitoring_on), ("logging", logging_on)):
@@ -108,5 +122,6 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: 
         return None
     return AddonSettings(calico=calico_on, storage=storage_on, storage_class=class_name, monitoring=monitoring_on,
                          monitoring_retention=retention, monitoring_storage_gib=monitoring_gib, logging=logging_on,
-                         ingress=ingress_on, harbor=harbor_on, domain=domain, etcd_backup=backup_on, etcd_backup_schedule=schedule, etcd_backup_keep=keep,
+                         ingress=ingress_on, harbor=harbor_on, harbor_proxy_cache=tuple(proxies), domain=domain,
+                         etcd_backup=backup_on, etcd_backup_schedule=schedule, etcd_backup_keep=keep,
                          etcd_backup_s3=bool(s3) and not bare_metal)

@@ -72,3 +72,4 @@ CHARTS = {
 LOCAL_PATH_PROVISIONER_IMAGE = "docker.io/rancher/local-path-provisioner:v0.0.37"
 HELPER_IMAGE = "docker.io/library/busybox:1.38.0"
 AWS_CLI_IMAGE = "docker.io/amazon/aws-cli:2.31.18"
+CURL_IMAGE = "docker.io/curlimages/curl:8.17.0"

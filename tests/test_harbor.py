@@ -140,3 +140,99 @@ def test_grafana_is_served_with_tls_by_the_ingress():
     tls = next(r for r in result.document["resources"] if r["name"].endswith("grafana-tls"))
     assert tls["inputs"]["metadata"]["namespace"] == "monitoring"
     assert result.document["outputs"]["grafanaUrl"] == "https://grafana.k8s-prod.internal"
+
+
+# --- proxy caches --------------------------------------------------------------------------------------------
+
+HARBOR_API_STUB = r'''#!/usr/bin/env bash
+# A fake Harbor API over files: registries/<name> holds the id, projects/<name> the registry id.
+state="$STATE"; method=GET; data=""; url=""
+while (($#)); do case $1 in -X) method=$2; shift;; --data) data=$2; shift;; http*) url=$1;; esac; shift; done
+echo "$method $url $data" >>"$state/calls.log"
+path=${url#*/api/v2.0}
+case "$method $path" in
+  "GET /registries?q=name%3D"*) name=${path#*%3D}
+    if [[ -f $state/registries/$name ]]; then echo "[{\"id\":$(cat "$state/registries/$name"),\"name\":\"$name\"}]"; else echo "[]"; fi;;
+  "POST /registries") name=$(sed 's/.*"name":"\([^"]*\)".*/\1/' <<<"$data")
+    echo $(( $(ls "$state/registries" | wc -l) + 1 )) >"$state/registries/$name";;
+  "GET /projects?name="*) name=${path#*name=}
+    if [[ -f $state/projects/$name ]]; then echo "[{\"name\":\"$name\"}]"; else echo "[]"; fi;;
+  "POST /projects") name=$(sed 's/.*"project_name":"\([^"]*\)".*/\1/' <<<"$data")
+    sed 's/.*"registry_id":\([0-9]*\).*/\1/' <<<"$data" >"$state/projects/$name";;
+esac
+'''
+
+
+def run_proxy_cache(tmp_path, proxies):
+    for directory in ("bin", "registries", "projects"):
+        (tmp_path / directory).mkdir(exist_ok=True)
+    curl = tmp_path / "bin" / "curl"
+    curl.write_text(HARBOR_API_STUB)
+    curl.chmod(0o755)
+    (_, _, job) = harbor.proxy_cache_objects(proxies, {"password": "x"})
+    env_list = job["spec"]["template"]["spec"]["containers"][0]["env"]
+    env = {e["name"]: e.get("value", "pw") for e in env_list}
+    env.update(PATH=f"{tmp_path / 'bin'}:/usr/bin:/bin", STATE=str(tmp_path))
+    script = host_scripts_dir() / "harbor-proxy-cache.sh"
+    return subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True, timeout=60)
+
+
+def host_scripts_dir():
+    from components import host_scripts
+    return host_scripts.SCRIPTS_DIR
+
+
+def test_proxy_cache_projects_are_created_once(tmp_path):
+    proxies = ("docker.io", "quay.io", "registry.k8s.io")
+    result = run_proxy_cache(tmp_path, proxies)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "projects").iterdir()) == sorted(proxies)
+    registry_ids = {p.name: p.read_text().strip() for p in (tmp_path / "registries").iterdir()}
+    for project in proxies:
+        assert (tmp_path / "projects" / project).read_text().strip() == registry_ids[project]
+    posts = [c for c in (tmp_path / "calls.log").read_text().splitlines() if c.startswith("POST")]
+    assert any('"type":"docker-hub","url":"https://hub.docker.com"' in c for c in posts)
+    (tmp_path / "calls.log").write_text("")
+    again = run_proxy_cache(tmp_path, proxies)
+    assert again.returncode == 0 and "POST" not in (tmp_path / "calls.log").read_text()
+
+
+def test_nodes_pull_through_the_caches_and_fall_back_to_upstream(tmp_path):
+    box = Sandbox(tmp_path)
+    ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+    script = render_for(box, harbor.trust_script, "harbor.k8s-prod.internal", ca, ("docker.io", "quay.io"))
+    assert box.run(script).returncode == 0
+    docker = (box.root / "etc/containerd/certs.d/docker.io/hosts.toml").read_text()
+    assert docker.startswith('server = "https://registry-1.docker.io"')
+    assert '[host."https://harbor.k8s-prod.internal/v2/docker.io"]' in docker and "override_path = true" in docker
+    assert (box.root / "etc/containerd/certs.d/quay.io/hosts.toml").exists()
+    fewer = render_for(box, harbor.trust_script, "harbor.k8s-prod.internal", ca, ("docker.io",))
+    assert box.run(fewer).returncode == 0
+    assert not (box.root / "etc/containerd/certs.d/quay.io/hosts.toml").exists(), "a dropped mirror goes away"
+    assert (box.root / "etc/containerd/certs.d/docker.io/hosts.toml").exists()
+
+
+def test_prod_configures_the_caches_after_harbor_with_the_admin_password_as_a_secret():
+    result = shipped_plan("prod")
+    release = next(r for r in of_type(result, RELEASE) if r["inputs"]["name"] == "harbor")
+    (job,) = of_type(result, "kubernetes:batch/v1:Job")
+    credentials = next(r for r in result.document["resources"] if r["name"].endswith("proxy-cache-credentials"))
+    assert credentials["inputs"]["stringData"] == "[secret]" and release["urn"] in credentials["dependsOn"]
+    assert credentials["urn"] in job["dependsOn"]
+    env = {e["name"]: e for e in job["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["PROXIES"]["value"].splitlines() == [
+        "docker.io docker-hub https://hub.docker.com", "quay.io quay https://quay.io",
+        "registry.k8s.io docker-registry https://registry.k8s.io"]
+    assert env["HARBOR_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == harbor.ADMIN_SECRET
+    trust = raw_inputs(result, "k8s-prod-general-0-registry-trust")["stdin"]
+    assert "docker.io https://registry-1.docker.io" in unwrapped(trust)
+
+
+def test_proxy_cache_settings_are_checked():
+    from components.addon_settings import read_addons
+    from components.config_reader import Problems
+    problems = Problems()
+    read_addons({"harbor": {"proxyCache": ["docker.io", "ghcr.io", "docker.io"]}}, bare_metal=False,
+                problems=problems, cluster_name="c")
+    messages = {p.path: p.message for p in problems.items}
+    assert "must be one of docker.io, quay.io, registry.k8s.io" in messages["addons.harbor.proxyCache[1]"]

@@ -7,10 +7,11 @@ signs a certificate per host (Harbor, Grafana); every node trusts that CA for th
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
-from components import host_scripts
+from components import host_scripts, versions
 from components.addons.manifests import MANAGED_BY
 
 NAMESPACE = "harbor"
@@ -18,6 +19,15 @@ RELEASE = "harbor"
 TLS_SECRET = "harbor-tls"
 CA_DIR = "/etc/kubernetes/k8s-platform-ca"
 CERT_DAYS = 825  # the longest lifetime clients accept for a serving certificate
+PROXY_JOB = "harbor-proxy-cache"
+ADMIN_SECRET = "harbor-proxy-cache-admin"
+CORE_URL = f"http://{RELEASE}-core.{NAMESPACE}.svc.cluster.local"
+# Upstream -> (Harbor registry type, the URL Harbor pulls from, the server containerd falls back to).
+PROXY_UPSTREAMS = {
+    "docker.io": ("docker-hub", "https://hub.docker.com", "https://registry-1.docker.io"),
+    "quay.io": ("quay", "https://quay.io", "https://quay.io"),
+    "registry.k8s.io": ("docker-registry", "https://registry.k8s.io", "https://registry.k8s.io"),
+}
 # Harbor requires these secrets to be exactly this long.
 SECRET_LENGTHS = {"secretKey": 16, "core": 16, "jobservice": 16, "registry": 16, "xsrfKey": 32}
 
@@ -48,8 +58,49 @@ def parse_certificates(stdout: str) -> dict:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def trust_script(registry_host: str, ca_pem: str) -> str:
-    return host_scripts.render("registry-trust.sh", {"REGISTRY_HOST": registry_host, "CA_CERT": ca_pem.rstrip("\n")})
+def trust_script(registry_host: str, ca_pem: str, proxies: tuple[str, ...] = ()) -> str:
+    """`proxies`: upstream registries containerd pulls through Harbor's proxy-cache projects of the same name."""
+    mirrors = "\n".join(f"{upstream} {PROXY_UPSTREAMS[upstream][2]}" for upstream in sorted(proxies))
+    return host_scripts.render("registry-trust.sh", {"REGISTRY_HOST": registry_host, "CA_CERT": ca_pem.rstrip("\n"),
+                                                     "MIRRORS": mirrors})
+
+
+def proxy_cache_objects(proxies: tuple[str, ...], admin_secret_data) -> list[dict]:
+    """The Secret with Harbor's admin credentials, the script and the Job that creates the proxy-cache projects.
+    The Job's name carries the upstream list, so a new list runs a new Job (Job specs are immutable)."""
+    labels = {"app.kubernetes.io/name": PROXY_JOB, **MANAGED_BY}
+    proxies_env = "\n".join(f"{u} {PROXY_UPSTREAMS[u][0]} {PROXY_UPSTREAMS[u][1]}" for u in sorted(proxies))
+    script = host_scripts.SCRIPTS_DIR.joinpath("harbor-proxy-cache.sh").read_text()
+    return [
+        {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+         "metadata": {"name": ADMIN_SECRET, "namespace": NAMESPACE, "labels": labels}, "stringData": admin_secret_data},
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": {"name": PROXY_JOB, "namespace": NAMESPACE, "labels": labels},
+         "data": {"harbor-proxy-cache.sh": script}},
+        {"apiVersion": "batch/v1", "kind": "Job",
+         "metadata": {"name": f"{PROXY_JOB}-{hashlib.sha256(proxies_env.encode()).hexdigest()[:8]}",
+                      "namespace": NAMESPACE, "labels": labels},
+         "spec": {"backoffLimit": 6, "activeDeadlineSeconds": 1800, "template": {
+             "metadata": {"labels": labels},
+             "spec": {
+                 "restartPolicy": "OnFailure",
+                 "securityContext": {"runAsNonRoot": True, "runAsUser": 65534},
+                 "containers": [{
+                     "name": "configure",
+                     "image": versions.CURL_IMAGE,
+                     "command": ["sh", "/scripts/harbor-proxy-cache.sh"],
+                     "env": [{"name": "HARBOR_URL", "value": CORE_URL},
+                             {"name": "HARBOR_USER", "value": "admin"},
+                             {"name": "HARBOR_PASSWORD", "valueFrom": {"secretKeyRef": {"name": ADMIN_SECRET,
+                                                                                        "key": "password"}}},
+                             {"name": "PROXIES", "value": proxies_env}],
+                     "volumeMounts": [{"name": "scripts", "mountPath": "/scripts", "readOnly": True}],
+                     "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
+                 }],
+                 "volumes": [{"name": "scripts", "configMap": {"name": PROXY_JOB}}],
+             },
+         }}},
+    ]
 
 
 def tls_data(certificates: dict, host: str) -> dict:

@@ -50,5 +50,12 @@ class Harbor(pulumi.ComponentResource):
         data = args.certificates.apply(lambda c: harbor.tls_data(c, args.host))
         tls = declare(f"{name}-tls", harbor.tls_secret(harbor.TLS_SECRET, harbor.NAMESPACE, data), child(ns))
         values = secrets.apply(lambda v: harbor.values(s.tier, args.host, args.storage_class, args.ingress_class, v))
-        release(f"{name}-release", "harbor", harbor.NAMESPACE, values, child(ns, tls), release_name=harbor.RELEASE)
+        installed = release(f"{name}-release", "harbor", harbor.NAMESPACE, values, child(ns, tls),
+                            release_name=harbor.RELEASE)
+        if s.addons.harbor_proxy_cache:
+            credentials = self.admin_password.apply(lambda password: {"password": password})
+            secret, script, job = harbor.proxy_cache_objects(s.addons.harbor_proxy_cache, credentials)
+            declared = [declare(f"{name}-proxy-cache-credentials", secret, child(installed)),
+                        declare(f"{name}-proxy-cache-script", script, child(installed))]
+            declare(f"{name}-proxy-cache-job", job, child(*declared))
         self.register_outputs({"url": f"https://{args.host}"})

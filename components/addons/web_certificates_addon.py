@@ -39,6 +39,7 @@ class WebCertificates(pulumi.ComponentResource):
             ca_pem = pulumi.Output.unsecret(self.certificates.apply(
                 lambda c: base64.b64decode(c["ca"]).decode()))
             for host in args.nodes:
-                script = ca_pem.apply(lambda pem: harbor.trust_script(args.registry_host, pem))
+                script = ca_pem.apply(lambda pem: harbor.trust_script(
+                    args.registry_host, pem, args.settings.addons.harbor_proxy_cache))
                 run(f"{host.name}-registry-trust", host, script, [*host.ready_after, issued])
         self.register_outputs({})

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Lets containerd on this node pull from (and push to) the cluster's registry over TLS: the registry's CA and a
 # hosts.toml in containerd's certs.d directory, which containerd reads on every pull (no restart). The CA also
-# goes into the system trust store for tools on the node.
-# Inputs (generated header): ROOT, REGISTRY_HOST, CA_CERT.
+# goes into the system trust store for tools on the node. For each upstream in MIRRORS ("upstream server" lines),
+# containerd pulls through Harbor's proxy-cache project of that name, and from the upstream itself when Harbor
+# does not answer.
+# Inputs (generated header): ROOT, REGISTRY_HOST, CA_CERT, MIRRORS.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -13,6 +15,24 @@ write_file "$dir/hosts.toml" 644 "server = \"https://$REGISTRY_HOST\"
 [host.\"https://$REGISTRY_HOST\"]
   capabilities = [\"pull\", \"resolve\", \"push\"]
   ca = \"/etc/containerd/certs.d/$REGISTRY_HOST/ca.crt\"" || true
+while read -r upstream server; do
+  [[ -n $upstream ]] || continue
+  write_file "$ROOT/etc/containerd/certs.d/$upstream/hosts.toml" 644 "server = \"$server\"
+
+[host.\"https://$REGISTRY_HOST/v2/$upstream\"]
+  capabilities = [\"pull\", \"resolve\"]
+  ca = \"/etc/containerd/certs.d/$REGISTRY_HOST/ca.crt\"
+  override_path = true" || true
+done <<<"$MIRRORS"
+# A mirror this script wrote for an upstream no longer listed goes away.
+for hosts_toml in "$ROOT"/etc/containerd/certs.d/*/hosts.toml; do
+  [[ -f $hosts_toml ]] || continue
+  upstream=$(basename "$(dirname "$hosts_toml")")
+  if grep -q "https://$REGISTRY_HOST/v2/$upstream" "$hosts_toml" && ! grep -q "^$upstream " <<<"$MIRRORS"; then
+    rm -f "$hosts_toml"
+    log "removed the mirror of $upstream"
+  fi
+done
 if write_file "$ROOT/usr/local/share/ca-certificates/k8s-platform-registry.crt" 644 "$CA_CERT"; then
   update-ca-certificates >/dev/null
 fi
