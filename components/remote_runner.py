@@ -9,7 +9,7 @@ from __future__ import annotations
 import pulumi
 from pulumi_command import remote
 
-from components.host import Host, SshHop
+from components.host import Host
 
 # A fresh VM refuses SSH for a minute or two while it boots; the provider's default (10 dials) gives up after
 # seconds. Refused dials fail fast, so 300 of them cover several minutes.

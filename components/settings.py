@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from components import sizing, subnets, versions
 from components.addon_settings import AddonSettings, read_addons
-from components.config_reader import REQUIRED, Problem, Problems, Reader, did_you_mean, join
+from components.config_reader import Problem, Problems, Reader, did_you_mean, join
 from components.host import CONTROL_PLANE, WORKER, Taint
 from components.inventory_settings import (InventoryHost, LoadBalancerSettings, check_inventory,
                                           read_inventory, read_load_balancer)

@@ -1,13 +1,12 @@
 """etcd backups: the pod scripts and the restore script run for real against temporary directories (stub
 binaries for etcdutl-through-containerd, crictl and aws), and the CronJobs and bucket the program declares."""
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from components import host_scripts, versions
+from components import host_scripts
 from components.addons import etcd_backup
 from components.config_reader import Problems
 from components.addon_settings import read_addons

@@ -10,7 +10,8 @@ import pulumi_kubernetes as k8s
 
 from components import host_scripts
 from components.addons import etcd_backup
-from components.addons.manifests import declare, namespace
+from components.addons.kube import declare, on_cluster
+from components.addons.manifests import namespace
 from components.host import CONTROL_PLANE, Host
 from components.remote_runner import HostRunner
 from components.settings import Settings
@@ -38,7 +39,7 @@ class EtcdBackup(pulumi.ComponentResource):
         image = read.stdout.apply(lambda out: out.strip().splitlines()[-1])
 
         def child(*depends_on) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(depends_on))
+            return on_cluster(self, args.provider, *depends_on)
 
         # The pods mount host paths and use the host network.
         ns = declare(f"{name}-namespace", namespace(etcd_backup.NAMESPACE, pod_security="privileged"),

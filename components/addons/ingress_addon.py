@@ -8,8 +8,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons import ingress
-from components.addons.calico_addon import release
-from components.addons.manifests import declare, namespace
+from components.addons.kube import declare, on_cluster, release
+from components.addons.manifests import namespace
 from components.settings import Settings
 
 
@@ -29,7 +29,7 @@ class Ingress(pulumi.ComponentResource):
         s = args.settings
 
         def child(*depends_on) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(depends_on))
+            return on_cluster(self, args.provider, *depends_on)
 
         # Host port 443 on bare metal is a privileged pod setting.
         ns = declare(f"{name}-namespace", namespace(ingress.NAMESPACE,

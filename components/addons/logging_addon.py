@@ -9,8 +9,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons import logging
-from components.addons.calico_addon import release
-from components.addons.manifests import declare, namespace
+from components.addons.kube import declare, on_cluster, release
+from components.addons.manifests import namespace
 from components.settings import Settings
 
 
@@ -29,7 +29,7 @@ class Logging(pulumi.ComponentResource):
         super().__init__("k8s-platform:addons:Logging", name, None, opts)
 
         def child(*depends_on) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(depends_on))
+            return on_cluster(self, args.provider, *depends_on)
 
         # Fluent Bit reads the nodes' /var/log through host paths.
         ns = declare(f"{name}-namespace", namespace(logging.NAMESPACE, pod_security="privileged"),

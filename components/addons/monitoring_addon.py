@@ -13,8 +13,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.addons import harbor, monitoring
-from components.addons.calico_addon import release
-from components.addons.manifests import declare, namespace
+from components.addons.kube import declare, on_cluster, release
+from components.addons.manifests import namespace
 from components.settings import Settings
 
 
@@ -38,7 +38,7 @@ class Monitoring(pulumi.ComponentResource):
         s = args.settings
 
         def child(*depends_on) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(depends_on))
+            return on_cluster(self, args.provider, *depends_on)
 
         # node-exporter reads the host's /proc and /sys with host networking.
         ns = declare(f"{name}-namespace", namespace(monitoring.NAMESPACE, pod_security="privileged"),

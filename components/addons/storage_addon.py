@@ -8,8 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons import storage
-from components.addons.calico_addon import release
-from components.addons.manifests import declare
+from components.addons.kube import declare, on_cluster, release
 from components.settings import Settings
 
 
@@ -29,7 +28,7 @@ class Storage(pulumi.ComponentResource):
         s = args.settings
 
         def child(*depends_on) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=list(depends_on))
+            return on_cluster(self, args.provider, *depends_on)
 
         self.class_name, self.ready = None, []
         if not s.addons.storage:
