@@ -147,6 +147,7 @@ def test_grafana_is_served_with_tls_by_the_ingress():
 HARBOR_API_STUB = r'''#!/usr/bin/env bash
 # A fake Harbor API over files: registries/<name> holds the id, projects/<name> the registry id.
 state="$STATE"; method=GET; data=""; url=""
+echo "$*" >>"$state/argv.log"
 while (($#)); do case $1 in -X) method=$2; shift;; --data) data=$2; shift;; http*) url=$1;; esac; shift; done
 echo "$method $url $data" >>"$state/calls.log"
 path=${url#*/api/v2.0}
@@ -192,6 +193,8 @@ def test_proxy_cache_projects_are_created_once(tmp_path):
         assert (tmp_path / "projects" / project).read_text().strip() == registry_ids[project]
     posts = [c for c in (tmp_path / "calls.log").read_text().splitlines() if c.startswith("POST")]
     assert any('"type":"docker-hub","url":"https://hub.docker.com"' in c for c in posts)
+    argv = (tmp_path / "argv.log").read_text()
+    assert "--config -" in argv and "pw" not in argv, "the admin password never appears on a command line"
     (tmp_path / "calls.log").write_text("")
     again = run_proxy_cache(tmp_path, proxies)
     assert again.returncode == 0 and "POST" not in (tmp_path / "calls.log").read_text()

@@ -6,12 +6,14 @@
 # ("name type url" per line: the project name, Harbor's registry type and the upstream URL).
 set -eu
 
+# The credentials reach curl as a config on stdin (printf is a shell builtin): never on a command line, which
+# every process on the node could read.
 api() {
   method=$1 path=$2
   shift 2
-  curl --silent --show-error --fail --max-time 20 --retry 30 --retry-delay 10 --retry-all-errors \
-    -u "$HARBOR_USER:$HARBOR_PASSWORD" -H "Content-Type: application/json" -X "$method" \
-    "$HARBOR_URL/api/v2.0$path" "$@"
+  printf 'user = "%s:%s"\n' "$HARBOR_USER" "$HARBOR_PASSWORD" |
+    curl --config - --silent --show-error --fail --max-time 20 --retry 30 --retry-delay 10 --retry-all-errors \
+      -H "Content-Type: application/json" -X "$method" "$HARBOR_URL/api/v2.0$path" "$@"
 }
 
 printf '%s\n' "$PROXIES" | while read -r name type url; do
