@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.firewall import API_PORT
+from components.aws_nlb import network_load_balancer
 from components.host import ApiEndpoint, Host
 from components.settings import Settings
 from components.tags import resource_tags
@@ -51,16 +52,7 @@ class ApiLoadBalancer(pulumi.ComponentResource):
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
         tags = resource_tags(s, name, ROLE)
-        lb = aws.lb.LoadBalancer(
-            name,
-            load_balancer_type="network",
-            internal=s.access.api_load_balancer == "internal",
-            subnets=args.subnet_ids,
-            security_groups=[args.security_group_id],
-            enable_cross_zone_load_balancing=True,
-            tags=tags,
-            opts=child,
-        )
+        lb = network_load_balancer(name, s, args.subnet_ids, args.security_group_id, tags, child)
         # IP targets with client IP preservation off: the NLB then rewrites the source address, so a control plane
         # that reaches the API through the NLB and lands on itself (kubelet, kubeadm join) is not dropped as
         # hairpin traffic.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.aws_nlb import network_load_balancer
 from components.firewall import INGRESS_PORTS
 from components.host import Host
 from components.settings import Settings
@@ -33,10 +34,7 @@ class IngressLoadBalancer(pulumi.ComponentResource):
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
         tags = resource_tags(s, name, ROLE)
-        lb = aws.lb.LoadBalancer(name, load_balancer_type="network",
-                                 internal=s.access.api_load_balancer == "internal", subnets=args.subnet_ids,
-                                 security_groups=[args.security_group_id], enable_cross_zone_load_balancing=True,
-                                 tags=tags, opts=child)
+        lb = network_load_balancer(name, s, args.subnet_ids, args.security_group_id, tags, child)
         for port, node_port in INGRESS_PORTS:
             # IP targets without client IP preservation, as for the API: a node reaching Harbor through this load
             # balancer may land on itself. Target group names allow 32 characters: a short prefix, not the name.

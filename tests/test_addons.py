@@ -1,5 +1,6 @@
 """Cluster add-ons under Pulumi mocks: the Kubernetes provider, install order, pinned charts and their values."""
 
+import dataclasses
 import pytest
 
 from components import versions
@@ -71,8 +72,7 @@ def test_calico_pool_is_the_pod_subnet_with_the_right_encapsulation_and_mtu(stac
 def test_mtu_follows_the_encapsulation_and_the_host_network():
     s = settings("metal")
     for encapsulation, expected in (("IPIP", 1480), ("None", 1500), ("VXLANCrossSubnet", 1450)):
-        changed = s.__class__(**{**s.__dict__, "network": s.network.__class__(
-            **{**s.network.__dict__, "calico_encapsulation": encapsulation})})
+        changed = dataclasses.replace(s, network=dataclasses.replace(s.network, calico_encapsulation=encapsulation))
         values = calico.values(changed, "192.0.2.10", 6443)
         assert values["installation"]["calicoNetwork"]["mtu"] == expected
         assert values["installation"]["calicoNetwork"]["bgp"] == ("Disabled" if "VXLAN" in encapsulation
