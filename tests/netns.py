@@ -17,13 +17,14 @@ SUBNET_PREFIX = 24
 
 
 def available() -> str | None:
-    """Why these tests cannot run here, or None."""
-    if os.geteuid() != 0:
-        return "network namespaces need root"
-    for tool in ("ip", "haproxy", "keepalived", "curl", "openssl"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (scripts/test installs it)"
-    return None
+    """Why these tests cannot run here (not root), or None. A missing tool is a failure, not a reason to skip:
+    scripts/test installs them, so their absence means the setup is broken."""
+    return "network namespaces need root" if os.geteuid() != 0 else None
+
+
+def require_tools() -> None:
+    missing = [tool for tool in ("ip", "haproxy", "keepalived", "curl", "openssl") if shutil.which(tool) is None]
+    assert not missing, f"not installed: {', '.join(missing)} (scripts/test installs them)"
 
 
 def _run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -32,6 +33,7 @@ def _run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 class Lab:
     def __init__(self, tag: str):
+        require_tools()
         self.prefix = f"k8p{os.getpid()}{tag}"
         self.switch = f"{self.prefix}-sw"
         self.namespaces: list[str] = []

@@ -47,6 +47,7 @@ def keepalived_test(lab: netns.Lab, host: str, path: Path) -> tuple[bool, str]:
 
 @pytest.mark.parametrize("port", [6443, 8443])
 def test_haproxy_accepts_the_rendered_config_without_warnings(tmp_path, port):
+    netns.require_tools()
     path = tmp_path / "haproxy.cfg"
     path.write_text(haproxy_cfg(port))
     result = subprocess.run(["haproxy", "-c", "-f", str(path)], capture_output=True, text=True, timeout=20)
