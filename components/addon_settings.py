@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from components.config_reader import Problems, Reader
 from components.setting_rules import DNS_LABEL
+from components.web_tls import WebTls, read_web_tls
 
 PROXY_CACHE_UPSTREAMS = ("docker.io", "quay.io", "registry.k8s.io")
-ADDONS = ("domain", "calico", "storage", "ingress", "harbor", "monitoring", "logging", "etcdBackup")
+ADDONS = ("domain", "tls", "calico", "storage", "ingress", "harbor", "monitoring", "logging", "etcdBackup")
 _DOMAIN = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _CRON = re.compile(r"^(\S+\s+){4}\S+$")
 _DURATION = re.compile(r"^[1-9][0-9]*[hdw]$")
@@ -39,6 +41,8 @@ class AddonSettings:
     etcd_backup_schedule: str | None = None  # cron; default per tier (addons/etcd_backup.py)
     etcd_backup_keep: int | None = None  # snapshots kept on each control plane; default per tier
     etcd_backup_s3: bool = True  # AWS: copy each snapshot to an encrypted, versioned bucket
+    # The user's own certificate for the web hosts (web_tls.py); None: the cluster's generated CA signs them.
+    tls: WebTls | None = None
 
     def web_hosts(self) -> tuple[str | None, str | None]:
         """Harbor's and Grafana's host names, when the ingress serves them."""
@@ -48,8 +52,10 @@ class AddonSettings:
         return harbor, grafana
 
 
-def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: str | None = None
-                ) -> AddonSettings | None:
+def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: str | None = None,
+                secret: bool = False, now: datetime.datetime | None = None) -> AddonSettings | None:
+    """`secret`: whether the stack stores `addons` as a secret (it does once addons.tls.key is set with --secret);
+    `now`: when certificates must be valid (default: the current time)."""
     if value is None:
         value = {}
     r = Reader(value, "addons", problems, ADDONS)
@@ -120,7 +126,14 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: 
                                       "harbor.<domain> and grafana.<domain> (point both at your workers or at the "
                                       "load balancer in front of them)")
         return None
-    return AddonSettings(calico=calico_on, storage=storage_on, storage_class=class_name, monitoring=monitoring_on,
+    tls = None
+    if r.raw("tls", None) is not None:
+        web = AddonSettings(ingress=ingress_on, harbor=harbor_on, monitoring=monitoring_on, domain=domain).web_hosts()
+        tls = read_web_tls(r.raw("tls", None), [h for h in web if h], secret,
+                           now or datetime.datetime.now(datetime.timezone.utc), problems)
+        if tls is None:
+            return None
+    return AddonSettings(tls=tls, calico=calico_on, storage=storage_on, storage_class=class_name, monitoring=monitoring_on,
                          monitoring_retention=retention, monitoring_storage_gib=monitoring_gib, logging=logging_on,
                          ingress=ingress_on, harbor=harbor_on, harbor_proxy_cache=tuple(proxies), domain=domain,
                          etcd_backup=backup_on, etcd_backup_schedule=schedule, etcd_backup_keep=keep,

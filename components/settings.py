@@ -244,7 +244,8 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         control_plane = _read_control_plane(values.get("controlPlane"), tier, problems)
         worker_pools = _read_worker_pools(values.get("workerPools"), tier, problems)
     workloads = _read_workloads(values.get("workloads", []), problems)
-    addons = read_addons(values.get("addons"), bare_metal, problems, cluster_name)
+    addons = read_addons(values.get("addons"), bare_metal, problems, cluster_name,
+                         secret=f"{PROJECT}:addons" in secret_keys)
     tags = Reader({"tags": values.get("tags", {})}, "", problems, ["tags"]).string_map("tags", {}) or {}
     for key in sorted(tags):
         if key in RESERVED_TAGS or key.startswith("kubernetes.io/cluster/"):

@@ -30,7 +30,7 @@ from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
 from components.settings import PROJECT, SettingsError, load_settings  # noqa: E402
 from tools.plan_mocks import PlanMocks, RecordingMonitor, mask_secrets  # noqa: E402
-from tools.stack_file import StackFileError, read_stack_file  # noqa: E402
+from tools.stack_file import StackConfig, StackFileError, read_stack_file  # noqa: E402
 
 EXIT_INVALID_SETTINGS = 2
 
@@ -90,6 +90,11 @@ def build_plan(stack: str, config_file: Path | None = None) -> PlanResult:
         stack_config = read_stack_file(path)
     except StackFileError as error:
         raise PlanError(str(error)) from error
+    return plan_config(stack, stack_config)
+
+
+def plan_config(stack: str, stack_config: StackConfig) -> PlanResult:
+    """The plan of config as the Pulumi CLI hands it to the program (decrypted values, the secret keys)."""
     # Validate first, exactly as the program will: an invalid stack never reaches the mocks.
     try:
         load_settings(stack_config.values, stack_config.secret_keys, stack)

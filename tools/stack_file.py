@@ -35,6 +35,20 @@ def _as_config_string(value: object) -> str:
     return str(value)
 
 
+def _without_secure(value: object) -> tuple[object, bool]:
+    """A structured value with `secure:` leaves (set with `pulumi config set --secret --path`), those leaves
+    replaced by the placeholder; and whether there were any (the CLI then marks the whole key secret)."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return SECRET_PLACEHOLDER, True
+    if isinstance(value, dict):
+        pairs = {k: _without_secure(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, any(found for _, found in pairs.values())
+    if isinstance(value, list):
+        items = [_without_secure(v) for v in value]
+        return [v for v, _ in items], any(found for _, found in items)
+    return value, False
+
+
 def read_stack_file(path: Path) -> StackConfig:
     try:
         document = yaml.safe_load(path.read_text()) or {}
@@ -54,7 +68,10 @@ def read_stack_file(path: Path) -> StackConfig:
         elif isinstance(value, dict) and set(value) == {"value"}:
             values[key] = _as_config_string(value["value"])
         else:
+            value, nested_secret = _without_secure(value)
             values[key] = _as_config_string(value)
+            if nested_secret:
+                secrets.add(key)
     for key in REQUIRED_SECRETS:
         if key not in values:
             values[key] = SECRET_PLACEHOLDER

@@ -104,8 +104,11 @@ def proxy_cache_objects(proxies: tuple[str, ...], admin_secret_data) -> list[dic
 
 
 def tls_data(certificates: dict, host: str) -> dict:
-    return {"tls.crt": certificates["hosts"][host]["cert"], "tls.key": certificates["hosts"][host]["key"],
-            "ca.crt": certificates["ca"]}
+    """A publicly trusted certificate (addons.tls without a ca) has no CA to ship: ca.crt is left out."""
+    data = {"tls.crt": certificates["hosts"][host]["cert"], "tls.key": certificates["hosts"][host]["key"]}
+    if certificates["ca"]:
+        data["ca.crt"] = certificates["ca"]
+    return data
 
 
 def tls_secret(name: str, namespace: str, data) -> dict:
