@@ -17,6 +17,7 @@ from components.host import LOAD_BALANCER, ApiEndpoint, Host
 from components.host_preflight import HostPreflight, HostPreflightArgs
 from components.inventory_hosts import inventory_hosts
 from components.settings import Settings
+from components.node_record import record_nodes
 from components.vip_configs import holders
 from components.vip_load_balancer import VipLoadBalancer, VipLoadBalancerArgs
 
@@ -38,11 +39,13 @@ def provision(s: Settings, ssh_private_key: pulumi.Input[str]) -> Provisioned:
         infra = AwsInfrastructure(name, AwsInfrastructureArgs(s))
         # EC2 gives every instance its own product UUID and cloud-init a fresh machine id: no clash to look for.
         checked = HostPreflight(name, HostPreflightArgs(s.tier, infra.hosts, ssh_private_key))
+        record_nodes(s, infra.hosts)
         return Provisioned(checked.hosts, infra.endpoint, infra.node_domain, infra.bastion_address,
                            infra.control_plane_role, infra.ingress_address, checked.artifacts)
     vip_ports = {peer.name: s.load_balancer.port for peer in holders(s)}
     checked = HostPreflight(name, HostPreflightArgs(s.tier, inventory_hosts(s), ssh_private_key, vip_ports,
                                                     compare_identities=True))
+    record_nodes(s, inventory_hosts(s), set(vip_ports))
     balancer = VipLoadBalancer(name, VipLoadBalancerArgs(
         s, [h for h in checked.hosts if h.name in vip_ports], ssh_private_key))
     nodes = [h for h in checked.hosts if h.role != LOAD_BALANCER]

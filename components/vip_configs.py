@@ -17,9 +17,13 @@ def holders(s: Settings) -> list[keepalived_config.Peer]:
             for h in load_balancer_hosts(s.inventory, lb.mode)]
 
 
+def backends(s: Settings) -> list[haproxy_config.Backend]:
+    """Every control plane's apiserver, in inventory order."""
+    return [haproxy_config.Backend(h.name, h.address) for h in s.inventory if h.node_role == CONTROL_PLANE]
+
+
 def haproxy(s: Settings) -> str:
-    backends = [haproxy_config.Backend(h.name, h.address) for h in s.inventory if h.node_role == CONTROL_PLANE]
-    return haproxy_config.render(s.load_balancer.port, backends, s.max_node_count)
+    return haproxy_config.render(s.load_balancer.port, backends(s), s.max_node_count)
 
 
 def keepalived(s: Settings, holder: str, auth_pass: str) -> str:

@@ -29,8 +29,12 @@ class VipLoadBalancer(pulumi.ComponentResource):
     artifacts: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: VipLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("k8s-platform:bare-metal:VipLoadBalancer", name, None, opts)
         s = args.settings
+        # What the policy pack checks: the VIP is held by enough hosts and balances every control plane.
+        facts = {"tier": s.tier, "vip": s.load_balancer.vip, "port": s.load_balancer.port,
+                 "holders": [h.name for h in args.holders],
+                 "backends": [b.name for b in vip_configs.backends(s)]}
+        super().__init__("k8s-platform:bare-metal:VipLoadBalancer", name, facts, opts)
         run = HostRunner(self, args.ssh_private_key).run
         auth = random.RandomPassword(f"{name}-vrrp-auth", length=keepalived_config.AUTH_PASS_LENGTH, special=False,
                                      opts=pulumi.ResourceOptions(parent=self))
@@ -46,4 +50,4 @@ class VipLoadBalancer(pulumi.ComponentResource):
                 vip_configs.keepalived(s, host.name, vip_configs.PLACEHOLDER_AUTH_PASS))
         self.endpoint = ApiEndpoint(host=s.load_balancer.vip, port=s.load_balancer.port,
                                     depends_on=tuple(installed))
-        self.register_outputs({"vip": s.load_balancer.vip})
+        self.register_outputs(facts)

@@ -24,7 +24,8 @@ def test_cli_plans_prod_and_prints_tree_and_counts(tmp_path):
     assert "Instance k8s-prod-cp-2  c7i.xlarge, 100 GiB gp3 encrypted, zone eu-west-1c" in proc.stdout
     assert "aws:ec2/instance:Instance" in proc.stdout.split("Resources:")[1]
     document = json.loads(out.read_text())
-    assert set(document) == {"stack", "resources", "outputs"}
+    assert set(document) == {"stack", "resources", "outputs", "violations"}
+    assert document["violations"] == [] and "policies: no violations" in proc.stdout
     assert {"urn", "type", "name", "parent", "inputs", "dependsOn"} <= set(document["resources"][0])
     hosts = json.loads((tmp_path / "emit" / "inventory" / "hosts.json").read_text())
     assert [h["name"] for h in hosts if h["role"] == "control-plane"] == [f"k8s-prod-cp-{i}" for i in range(3)]
@@ -55,7 +56,8 @@ def test_adding_one_worker_only_adds_resources(tmp_path):
     # The machine, its DNS record, its preflight, its four bootstrap steps (prepare, install, credentials,
     # join), its trust in the registry's CA and its two ingress load-balancer targets, nothing else.
     assert added == ["k8s-prod-general-3", "k8s-prod-general-3-credentials", "k8s-prod-general-3-dns",
-                     "k8s-prod-general-3-install", "k8s-prod-general-3-join", "k8s-prod-general-3-preflight",
+                     "k8s-prod-general-3-install", "k8s-prod-general-3-join", "k8s-prod-general-3-node",
+                     "k8s-prod-general-3-preflight",
                      "k8s-prod-general-3-prepare", "k8s-prod-general-3-registry-trust",
                      "k8s-prod-ing-443-k8s-prod-general-3", "k8s-prod-ing-80-k8s-prod-general-3"]
 

@@ -1,9 +1,11 @@
 """Offline plan: what a stack would create, with no cloud credentials and no Pulumi CLI.
 
-    python -m tools.plan --stack NAME [--config-file PATH] [--json OUT] [--emit DIR]
+    python -m tools.plan --stack NAME [--config-file PATH] [--json OUT] [--emit DIR] [--policy-config FILE]
 
-Runs the real __main__.py under Pulumi mocks with the stack's settings. Exit 0 on success; exit 2 with every
-settings problem on stderr (and no resource declared) when the settings are invalid.
+Runs the real __main__.py under Pulumi mocks with the stack's settings, then the policy pack (policies/) over
+what it declared, at the levels of the stack's tier (or of FILE, in `--policy-pack-config` format). Exit 0 on
+success; exit 2 with every settings problem on stderr (and no resource declared) when the settings are invalid;
+exit 3 when the plan succeeded but breaks a mandatory policy.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ from pulumi.runtime.stack import wait_for_rpcs  # noqa: E402
 from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
 from components.settings import PROJECT, SettingsError, load_settings  # noqa: E402
+from tools import policy_check  # noqa: E402
 from tools.plan_mocks import PlanMocks, RecordingMonitor, mask_secrets  # noqa: E402
 from tools.stack_file import StackConfig, StackFileError, read_stack_file  # noqa: E402
 
 EXIT_INVALID_SETTINGS = 2
+EXIT_MANDATORY_VIOLATION = 3
 
 
 class PlanError(Exception):
@@ -57,12 +61,16 @@ def _resolve(value: Any) -> Any:
 
 
 def run_program(stack: str, values: dict[str, str], secret_keys: frozenset[str],
-                monitor: RecordingMonitor) -> dict[str, Any]:
-    """Runs __main__.py under mocks with this config; returns the program's globals."""
+                monitor: RecordingMonitor, transformations: tuple = ()) -> dict[str, Any]:
+    """Runs __main__.py under mocks with this config; returns the program's globals. `transformations`
+    (pulumi.ResourceTransformation functions) apply to every resource, as stack transformations do: tests use
+    them to inject what settings validation would never let through."""
     runtime_settings.ROOT.set(None)  # a fresh root stack for every plan in this process
     _forget_previous_program()
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi.runtime.set_all_config(dict(values), sorted(secret_keys))
+    for transformation in transformations:
+        pulumi.runtime.register_stack_transformation(transformation)
     saved_env = {k: os.environ.pop(k) for k in ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS") if k in os.environ}
     try:
         program = runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
@@ -84,25 +92,27 @@ def _forget_previous_program() -> None:
         runtime_settings.SETTINGS.outputs.clear()
 
 
-def build_plan(stack: str, config_file: Path | None = None) -> PlanResult:
+def build_plan(stack: str, config_file: Path | None = None, policy_config: dict | None = None,
+               transformations: tuple = ()) -> PlanResult:
     path = config_file or PROJECT_DIR / f"Pulumi.{stack}.yaml"
     try:
         stack_config = read_stack_file(path)
     except StackFileError as error:
         raise PlanError(str(error)) from error
-    return plan_config(stack, stack_config)
+    return plan_config(stack, stack_config, policy_config, transformations)
 
 
-def plan_config(stack: str, stack_config: StackConfig) -> PlanResult:
+def plan_config(stack: str, stack_config: StackConfig, policy_config: dict | None = None,
+                transformations: tuple = ()) -> PlanResult:
     """The plan of config as the Pulumi CLI hands it to the program (decrypted values, the secret keys)."""
     # Validate first, exactly as the program will: an invalid stack never reaches the mocks.
     try:
-        load_settings(stack_config.values, stack_config.secret_keys, stack)
+        settings = load_settings(stack_config.values, stack_config.secret_keys, stack)
     except SettingsError as error:
         raise PlanError(str(error)) from error
 
     monitor = RecordingMonitor(PlanMocks(stack_config.values.get("aws:region", "")))
-    program = run_program(stack, stack_config.values, stack_config.secret_keys, monitor)
+    program = run_program(stack, stack_config.values, stack_config.secret_keys, monitor, transformations)
     root = runtime_settings.get_root_resource()
     outputs = {name: _resolve(value) for name, value in sorted(root.outputs.items())}
     artifacts = {rel: _resolve(content) for rel, content in sorted(program.get("artifacts", {}).items())}
@@ -121,7 +131,9 @@ def plan_config(stack: str, stack_config: StackConfig) -> PlanResult:
     ids = {r.id: r for r in monitor.registrations if r.id}
     for resource in resources:
         resource["_zone"] = _zone_of(resource["inputs"], ids)
-    document = {"stack": stack, "resources": resources, "outputs": outputs}
+    violations = policy_check.check(monitor.registrations, settings.tier, policy_config)
+    document = {"stack": stack, "resources": resources, "outputs": outputs,
+                "violations": policy_check.as_json(violations)}
     return PlanResult(document, artifacts, stack_config.notes, monitor.registrations, program)
 
 
@@ -213,17 +225,20 @@ def write_artifacts(result: PlanResult, directory: Path) -> list[Path]:
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, transformations: tuple = ()) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--config-file", type=Path, help="a stack file to read instead of Pulumi.<stack>.yaml")
     parser.add_argument("--json", type=Path, dest="json_out", help="write the plan as JSON to this file")
     parser.add_argument("--emit", type=Path, help="write every artifact rendered for hosts into this directory")
+    parser.add_argument("--policy-config", type=Path,
+                        help="policy config as for `pulumi preview --policy-pack-config` (default: the tier's levels)")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     try:
-        result = build_plan(args.stack, args.config_file)
+        result = build_plan(args.stack, args.config_file, policy_check.read_policy_config(args.policy_config),
+                            transformations)
     except PlanError as error:
         print(f"plan of stack {args.stack!r} refused: {error}", file=sys.stderr)
         return EXIT_INVALID_SETTINGS
@@ -235,7 +250,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.emit:
         for path in write_artifacts(result, args.emit):
             print(f"emitted {path}", file=sys.stderr)
+    violations = result.document["violations"]
+    sys.stdout.write(policy_check.render([policy_check.Violation(**v) for v in violations]))
     print(f"planned in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    if any(v["level"] == policy_check.MANDATORY for v in violations):
+        return EXIT_MANDATORY_VIOLATION
     return 0
 
 

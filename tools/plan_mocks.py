@@ -145,6 +145,8 @@ class Registration:
     depends_on: list[str] = field(default_factory=list)
     id: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    # input name -> URNs of the resources its value came from (what policies use to follow an instance's subnet)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -161,6 +163,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,
                 custom=request.custom, inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
                 depends_on=sorted(set(request.dependencies)), id=response.id, options=resource_options(request),
+                property_dependencies={key: sorted(set(deps.urns))
+                                       for key, deps in sorted(request.propertyDependencies.items()) if deps.urns},
             ))
         return response
 

@@ -1,0 +1,105 @@
+"""Runs the policy pack (policies/cluster_policies) over a plan, the way `pulumi preview --policy-pack policies`
+runs it over a preview: resource policies on each resource's inputs, stack policies on all of them. Each policy
+runs at the level its config gives it: the stack's tier's levels (policies/config/<tier>.json), or a config file
+in the CLI's format ({"policy": "advisory"} or {"policy": {"enforcementLevel": ..., property: value}})."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+POLICIES_DIR = PROJECT_DIR / "policies"
+if str(POLICIES_DIR) not in sys.path:
+    sys.path.insert(0, str(POLICIES_DIR))
+
+from pulumi_policy import (EnforcementLevel, PolicyCustomTimeouts, PolicyResource,  # noqa: E402
+                           PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy,
+                           StackValidationArgs, StackValidationPolicy)
+
+from cluster_policies.pack import levels_for, policies  # noqa: E402
+from tools.plan_mocks import Registration, mask_secrets  # noqa: E402
+
+MANDATORY = EnforcementLevel.MANDATORY.value
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    policy: str
+    level: str
+    resource: str  # the resource's name, or "(stack)"
+    message: str
+    urn: str = ""
+
+
+def read_policy_config(path: Path | None) -> dict[str, dict[str, Any]]:
+    """{policy: {"enforcementLevel": level?, **properties}} from a file in the CLI's format."""
+    if path is None:
+        return {}
+    raw = json.loads(path.read_text())
+    return {name: ({"enforcementLevel": value} if isinstance(value, str) else dict(value))
+            for name, value in raw.items()}
+
+
+def _options(r: Registration) -> PolicyResourceOptions:
+    o = r.options
+    return PolicyResourceOptions(protect=bool(o.get("protect")), ignore_changes=list(o.get("ignoreChanges", [])),
+                                 delete_before_replace=o.get("deleteBeforeReplace"), aliases=[],
+                                 custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+                                 additional_secret_outputs=list(o.get("additionalSecretOutputs", [])),
+                                 parent=r.parent or None)
+
+
+def stack_resources(registrations: list[Registration]) -> list[PolicyResource]:
+    """PolicyResources with props = inputs (what a preview propagates to outputs), parents and dependencies."""
+    by_urn: dict[str, PolicyResource] = {}
+    for r in registrations:
+        by_urn[r.urn] = PolicyResource(r.type, mask_secrets(r.inputs), r.urn, r.name, _options(r), None, None, [], {})
+    for r in registrations:
+        resource = by_urn[r.urn]
+        resource.parent = by_urn.get(r.parent)
+        resource.dependencies = [by_urn[u] for u in r.depends_on if u in by_urn]
+        resource.property_dependencies = {key: [by_urn[u] for u in urns if u in by_urn]
+                                          for key, urns in r.property_dependencies.items()}
+    return list(by_urn.values())
+
+
+def check(registrations: list[Registration], tier: str, config: dict[str, dict[str, Any]] | None = None
+          ) -> list[Violation]:
+    config = config or {}
+    levels = levels_for(tier)
+    resources = stack_resources(registrations)
+    found: list[Violation] = []
+    for policy in policies():
+        policy_config = dict(config.get(policy.name, {}))
+        level = policy_config.pop("enforcementLevel", None) or levels[policy.name].value
+        if level == EnforcementLevel.DISABLED.value:
+            continue
+
+        def report(message: str, urn: str | None = None, _policy=policy.name, _level=level, _urn=""):
+            urn = urn or _urn
+            name = next((r.name for r in resources if r.urn == urn), "(stack)") if urn else "(stack)"
+            found.append(Violation(_policy, _level, name, message, urn or ""))
+
+        if isinstance(policy, ResourceValidationPolicy):
+            for r in resources:
+                args = ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, r.opts, None, policy_config)
+                policy.validate(args, lambda message, urn=None, _r=r, _report=report: _report(message, _r.urn))
+        elif isinstance(policy, StackValidationPolicy):
+            policy.validate(StackValidationArgs(resources, policy_config), report)
+    return sorted(set(found))
+
+
+def as_json(violations: list[Violation]) -> list[dict[str, str]]:
+    return [asdict(v) for v in violations]
+
+
+def render(violations: list[Violation]) -> str:
+    if not violations:
+        return "policies: no violations\n"
+    lines = [f"policies: {len(violations)} violation(s)"]
+    lines += [f"  [{v.level}] {v.policy}: {v.resource}: {v.message}" for v in violations]
+    return "\n".join(lines) + "\n"
