@@ -50,5 +50,8 @@ def declare_machine(name: str, spec: MachineSpec, image_id: pulumi.Input[str], k
         tags=spec.tags,
         # A newer Ubuntu image must never replace running nodes behind the user's back: rolling a new image is a
         # deliberate, node-by-node `pulumi up --replace` (see README, "Rolling a new machine image").
-        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["ami"]),
+        # A new instance type replaces the machine rather than stopping and resizing it in place (the provider's
+        # default): machines are immutable, a fresh node joins with the kubelet reservations of its new size, and
+        # the plan diff says so.
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["ami"], replace_on_changes=["instanceType"]),
     )

@@ -25,10 +25,14 @@ CHECK_RISE = 2
 # clients and controllers. haproxy needs two file descriptors per connection; as root it raises its own limit.
 CONNECTIONS_PER_NODE = 4
 BASE_CONNECTIONS = 2000
+# The node count is rounded up to a step so that adding a node rarely changes the config (which would re-run the
+# load-balancer install on every holder): only crossing a step of 100 nodes does.
+NODE_STEP = 100
 
 
 def max_connections(node_count: int) -> int:
-    return BASE_CONNECTIONS + CONNECTIONS_PER_NODE * node_count
+    stepped = -(-max(node_count, 1) // NODE_STEP) * NODE_STEP
+    return BASE_CONNECTIONS + CONNECTIONS_PER_NODE * stepped
 
 
 @dataclass(frozen=True)

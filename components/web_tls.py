@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import re
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -25,9 +26,11 @@ from cryptography.x509.oid import ExtensionOID
 from components.config_reader import Problems
 
 KEYS = ("certificate", "key", "ca")
-# What the offline plan (tools/stack_file.py) reads in place of an encrypted value it cannot decrypt. The Pulumi
-# CLI always hands the program the decrypted key, so only the plan sees this; there the key cannot be checked.
+# What the offline plan (tools/stack_file.py) reads in place of an encrypted value it cannot decrypt: "[secret]",
+# or "[secret <digest>]". The Pulumi CLI always hands the program the decrypted key, so only the plan sees this;
+# there the key cannot be checked.
 UNDECRYPTED = "[secret]"
+_UNDECRYPTED = re.compile(r"\[secret( [0-9a-f]{12})?\]")
 SET_KEY_HINT = "pulumi config set --secret --path addons.tls.key < privkey.pem"
 
 
@@ -80,7 +83,7 @@ def _load_chain(pem: str, path: str, problems: Problems) -> list[x509.Certificat
 
 
 def _load_key(text: str, problems: Problems):
-    if text.strip() == UNDECRYPTED:
+    if _UNDECRYPTED.fullmatch(text.strip()):
         return UNDECRYPTED
     try:
         return serialization.load_pem_private_key(text.encode(), password=None)

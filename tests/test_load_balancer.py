@@ -199,3 +199,9 @@ def test_vip_fails_over_and_backends_leave_rotation(cluster):
     MEASURED["failed requests while the VIP returned"] = during.count(None)
     assert during.count(None) <= 1, during
     print("load balancer measurements:", MEASURED)
+
+
+def test_maxconn_follows_the_node_count_in_steps_so_one_more_node_changes_nothing():
+    from components.haproxy_config import max_connections
+    assert max_connections(6) == max_connections(7) == max_connections(100) == 2400
+    assert max_connections(101) == 2800 and max_connections(5000) == 22000

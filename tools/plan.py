@@ -6,6 +6,10 @@ Runs the real __main__.py under Pulumi mocks with the stack's settings, then the
 what it declared, at the levels of the stack's tier (or of FILE, in `--policy-pack-config` format). Exit 0 on
 success; exit 2 with every settings problem on stderr (and no resource declared) when the settings are invalid;
 exit 3 when the plan succeeded but breaks a mandatory policy.
+
+    python -m tools.plan diff BASE.json HEAD.json [--markdown OUT] [--title TEXT]
+
+compares two such plans (tools/plan_diff.py).
 """
 
 from __future__ import annotations
@@ -31,8 +35,8 @@ from pulumi.runtime.stack import wait_for_rpcs  # noqa: E402
 from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
 from components.settings import PROJECT, SettingsError, load_settings  # noqa: E402
-from tools import policy_check  # noqa: E402
-from tools.plan_mocks import PlanMocks, RecordingMonitor, mask_secrets  # noqa: E402
+from tools import plan_diff, policy_check  # noqa: E402
+from tools.plan_mocks import PlanMocks, RecordingMonitor, mask_secrets, secret_digests  # noqa: E402
 from tools.stack_file import StackConfig, StackFileError, read_stack_file  # noqa: E402
 
 EXIT_INVALID_SETTINGS = 2
@@ -123,6 +127,7 @@ def plan_config(stack: str, stack_config: StackConfig, policy_config: dict | Non
             "name": r.name,
             "parent": r.parent,
             "inputs": mask_secrets(r.inputs),
+            "secrets": secret_digests(r.inputs),
             "dependsOn": r.depends_on,
             "options": r.options,
         }
@@ -226,6 +231,9 @@ def write_artifacts(result: PlanResult, directory: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None, transformations: tuple = ()) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["diff"]:
+        return plan_diff.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     parser.add_argument("--config-file", type=Path, help="a stack file to read instead of Pulumi.<stack>.yaml")

@@ -188,6 +188,25 @@ def resource_options(request) -> dict[str, Any]:
     return options
 
 
+def secret_digests(value: Any, path: str = "") -> dict[str, str]:
+    """input path -> a short digest of each secret's value, so that plan diffs can say a secret changed while the
+    plan shows only "[secret]". The offline plan never holds a real secret (encrypted settings stay encrypted), so
+    the digests are of placeholders and of the mocks' own values."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE:
+            return {path: digest(json.dumps(value.get("value"), sort_keys=True, default=str))[:12]}
+        found: dict[str, str] = {}
+        for key, item in value.items():
+            found.update(secret_digests(item, f"{path}.{key}" if path else str(key)))
+        return found
+    if isinstance(value, (list, tuple)):
+        found = {}
+        for i, item in enumerate(value):
+            found.update(secret_digests(item, f"{path}[{i}]"))
+        return found
+    return {}
+
+
 def mask_secrets(value: Any) -> Any:
     """The value with every secret replaced by "[secret]", and whole numbers as integers again (the wire format
     carries every number as a double)."""

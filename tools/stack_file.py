@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,12 @@ import yaml
 from components.settings import PROJECT
 
 SECRET_PLACEHOLDER = "[secret]"
+
+
+def encrypted_placeholder(ciphertext: object) -> str:
+    """What the plan reads for an encrypted value: "[secret <digest of the ciphertext>]". A new value has a new
+    ciphertext, so plan diffs see that a secret changed without anything being decrypted."""
+    return f"[secret {hashlib.sha256(str(ciphertext).encode()).hexdigest()[:12]}]"
 # Secret settings the program requires; the plan never needs their values, so an absent one is stood in for.
 REQUIRED_SECRETS = (f"{PROJECT}:sshPrivateKey",)
 
@@ -39,7 +46,7 @@ def _without_secure(value: object) -> tuple[object, bool]:
     """A structured value with `secure:` leaves (set with `pulumi config set --secret --path`), those leaves
     replaced by the placeholder; and whether there were any (the CLI then marks the whole key secret)."""
     if isinstance(value, dict) and set(value) == {"secure"}:
-        return SECRET_PLACEHOLDER, True
+        return encrypted_placeholder(value["secure"]), True
     if isinstance(value, dict):
         pairs = {k: _without_secure(v) for k, v in value.items()}
         return {k: v for k, (v, _) in pairs.items()}, any(found for _, found in pairs.values())
@@ -63,7 +70,7 @@ def read_stack_file(path: Path) -> StackConfig:
     for key, value in config.items():
         if isinstance(value, dict) and set(value) == {"secure"}:
             # Encrypted by the stack's secrets provider: the plan keeps it secret and never decrypts it.
-            values[key] = SECRET_PLACEHOLDER
+            values[key] = encrypted_placeholder(value["secure"])
             secrets.add(key)
         elif isinstance(value, dict) and set(value) == {"value"}:
             values[key] = _as_config_string(value["value"])

@@ -1,0 +1,343 @@
+"""What a change does, from two offline plans (tools/plan.py --json): resources added, removed, replaced and
+updated, with the changed input paths, what the providers do about them, the consequences that need a reviewer's
+attention, and the policy violations the change adds or removes.
+
+    python -m tools.plan diff BASE.json HEAD.json [--markdown OUT] [--title TEXT]
+
+Secrets stay "[secret]"; the plans carry a digest of each secret input ("secrets"), so a changed secret shows as
+changed without its value. Pure: no Pulumi.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SECRET = "[secret]"
+ALL = ("",)  # every input: any change replaces the resource
+
+# Inputs whose change makes the provider replace the resource (the Terraform schemas' ForceNew, the Kubernetes
+# provider's immutable fields, the command provider's triggers). A resource's own replaceOnChanges option adds to
+# these; its ignoreChanges option removes.
+REPLACED_BY = {
+    "aws:ec2/instance:Instance": ("ami", "availabilityZone", "subnetId", "keyName", "privateIp", "tenancy",
+                                  "placementGroup", "hostId"),
+    "aws:ec2/subnet:Subnet": ("availabilityZone", "cidrBlock", "vpcId"),
+    "aws:ec2/vpc:Vpc": ("cidrBlock",),
+    "aws:ec2/securityGroup:SecurityGroup": ("description", "name", "namePrefix", "vpcId"),
+    "aws:ec2/keyPair:KeyPair": ("publicKey", "keyName", "keyNamePrefix"),
+    "aws:lb/loadBalancer:LoadBalancer": ("internal", "loadBalancerType", "name", "namePrefix"),
+    "aws:lb/targetGroup:TargetGroup": ("port", "protocol", "targetType", "vpcId", "name", "namePrefix"),
+    "aws:lb/targetGroupAttachment:TargetGroupAttachment": ("targetGroupArn", "targetId", "port", "availabilityZone"),
+    "aws:route53/zone:Zone": ("name",),
+    "aws:route53/record:Record": ("zoneId",),
+    "aws:s3/bucket:Bucket": ("bucket", "bucketPrefix"),
+    "aws:iam/role:Role": ("name", "namePrefix"),
+    "aws:iam/instanceProfile:InstanceProfile": ("name", "namePrefix"),
+    "random:index/randomPassword:RandomPassword": ALL,
+    "random:index/randomString:RandomString": ALL,
+    "random:index/randomBytes:RandomBytes": ALL,
+    "command:remote:Command": ("triggers",),
+    "kubernetes:helm.sh/v3:Release": ("name", "namespace"),
+    "kubernetes:batch/v1:Job": ALL,
+}
+KUBERNETES_IDENTITY = ("metadata.name", "metadata.namespace", "apiVersion", "kind")
+
+
+@dataclass
+class Change:
+    path: str
+    old: Any
+    new: Any
+    secret: bool = False
+    replaces: bool = False
+    ignored: bool = False
+
+
+@dataclass
+class ResourceDiff:
+    action: str  # add, remove, replace, update
+    resource: dict  # the head's (base's when removed)
+    changes: list[Change] = field(default_factory=list)
+    consequence: str | None = None  # spelled out when a reviewer must look
+    dangerous: bool = False
+
+
+@dataclass
+class PlanDiff:
+    stack: str
+    resources: list[ResourceDiff]
+    unchanged: int
+    violations_added: list[dict]
+    violations_removed: list[dict]
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.resources if r.action == action)
+
+    @property
+    def empty(self) -> bool:
+        return not self.resources and not self.violations_added and not self.violations_removed
+
+
+def flatten(value: Any, path: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        out: dict[str, Any] = {}
+        for key in sorted(value):
+            out.update(flatten(value[key], f"{path}.{key}" if path else key))
+        return out
+    if isinstance(value, list) and value:
+        out = {}
+        for i, item in enumerate(value):
+            out.update(flatten(item, f"{path}[{i}]"))
+        return out
+    return {path: value}
+
+
+def _under(path: str, prefix: str) -> bool:
+    if prefix == "":
+        return True
+    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+
+
+def _pattern_prefix(pattern: str) -> str:
+    """replaceOnChanges/ignoreChanges patterns ("triggers[*]", "rootBlockDevice.volumeSize") as path prefixes."""
+    return pattern.split("[*]")[0].rstrip(".")
+
+
+def _replacing_prefixes(resource: dict) -> tuple[str, ...]:
+    t = resource["type"]
+    prefixes = list(REPLACED_BY.get(t, ()))
+    if t.startswith("kubernetes:") and t != "kubernetes:helm.sh/v3:Release":
+        prefixes += KUBERNETES_IDENTITY
+    prefixes += [_pattern_prefix(p) for p in resource.get("options", {}).get("replaceOnChanges", [])]
+    return tuple(prefixes)
+
+
+def input_changes(before: dict, after: dict) -> list[Change]:
+    old, new = flatten(before.get("inputs", {})), flatten(after.get("inputs", {}))
+    # A plan made before secret digests existed cannot say whether a secret changed: it is taken as unchanged.
+    comparable = "secrets" in before and "secrets" in after
+    old_secrets, new_secrets = before.get("secrets", {}), after.get("secrets", {})
+    replacing = _replacing_prefixes(after)
+    ignored = [_pattern_prefix(p) for p in after.get("options", {}).get("ignoreChanges", [])]
+    changes = []
+    for path in sorted(set(old) | set(new)):
+        secret = old.get(path) == SECRET or new.get(path) == SECRET
+        if secret:
+            if old.get(path) == new.get(path) and (not comparable or old_secrets.get(path) == new_secrets.get(path)):
+                continue
+        elif old.get(path) == new.get(path):
+            continue
+        is_ignored = any(_under(path, p) for p in ignored)
+        changes.append(Change(path, old.get(path), new.get(path), secret=secret, ignored=is_ignored,
+                              replaces=not is_ignored and any(_under(path, p) for p in replacing)))
+    return changes
+
+
+def _host_of(resource: dict) -> str:
+    return resource["name"]
+
+
+STEP_MEANING = {
+    "-init": "kubeadm init runs again on the first control plane (the script skips what is already done)",
+    "-join": "the node's join step runs again (a node that has joined is not joined twice)",
+    "-prepare": "host preparation runs again",
+    "-install": "containerd and the kubeadm/kubelet packages are installed again (a version change upgrades them)",
+    "-preflight": "the host's preflight checks run again",
+    "-registry-trust": "the node's registry trust is written again",
+    "-load-balancer": "haproxy/keepalived are configured again (reloaded only if their config changed)",
+}
+
+
+def _consequence(diff: ResourceDiff) -> None:
+    r, t, action = diff.resource, diff.resource["type"], diff.action
+    role = (r.get("inputs", {}).get("tags") or {}).get("role")
+    if t == "aws:ec2/instance:Instance" and action in ("replace", "remove"):
+        diff.dangerous = True
+        verb = "replaced: a new machine is created and bootstrapped, then the old one is deleted" \
+            if action == "replace" else "deleted"
+        if role == "control-plane":
+            diff.consequence = (f"control-plane machine {r['name']} {verb}; etcd loses that member (remove it with "
+                                f"`kubectl delete node` and `etcdctl member remove`), so change one control plane "
+                                f"per update and back up etcd first")
+        elif role == "worker":
+            diff.consequence = (f"worker {r['name']} {verb}; its pods are evicted with it: drain it first "
+                                f"(`kubectl drain {r['name']} --ignore-daemonsets --delete-emptydir-data`)")
+        else:
+            diff.consequence = f"{role or 'machine'} {r['name']} {verb}"
+    elif t == "command:remote:Command" and action in ("replace", "update"):
+        meaning = next((m for suffix, m in STEP_MEANING.items() if r["name"].endswith(suffix)),
+                       "the host step runs again (every host script is idempotent)")
+        diff.consequence = f"{r['name']}: {meaning}"
+        diff.dangerous = r["name"].endswith("-init")
+    elif t.startswith("random:") and action == "replace":
+        diff.dangerous = True
+        diff.consequence = f"{r['name']}: a generated secret is generated anew; everything that uses it changes"
+    elif t == "kubernetes:helm.sh/v3:Release" and action in ("update", "replace"):
+        versions = [c for c in diff.changes if c.path == "version"]
+        upgrade = f" {versions[0].old} → {versions[0].new}" if versions else ""
+        diff.consequence = f"Helm {'reinstall' if action == 'replace' else 'upgrade'} of {r['name']}{upgrade}"
+    elif action == "remove" and t.startswith(("aws:ebs/", "aws:s3/bucket:", "kubernetes:core/v1:PersistentVolume")):
+        diff.dangerous = True
+        diff.consequence = f"{r['name']} is deleted with its data"
+
+
+def _note_dependents(diffs: list[ResourceDiff], after: dict[str, dict]) -> None:
+    """A replaced machine gets a new address: the host steps that connect to it run again on the new machine
+    (the offline plan's fake addresses cannot show that change, so it is said here)."""
+    for d in diffs:
+        if d.action != "replace" or d.resource["type"] != "aws:ec2/instance:Instance":
+            continue
+        steps = sorted(r["name"] for r in after.values()
+                       if r["type"] == "command:remote:Command" and d.resource["urn"] in r.get("dependsOn", []))
+        if steps:
+            d.consequence += f"; on the new machine these steps run: {', '.join(steps)}"
+
+
+def _violation_key(v: dict) -> tuple:
+    return (v["policy"], v["level"], v["resource"], v["message"])
+
+
+def diff_plans(base: dict, head: dict) -> PlanDiff:
+    before = {r["urn"]: r for r in base.get("resources", [])}
+    after = {r["urn"]: r for r in head.get("resources", [])}
+    out: list[ResourceDiff] = []
+    unchanged = 0
+    for urn in sorted(set(before) | set(after)):
+        if urn not in before:
+            out.append(ResourceDiff("add", after[urn]))
+        elif urn not in after:
+            out.append(ResourceDiff("remove", before[urn]))
+        else:
+            changes = input_changes(before[urn], after[urn])
+            effective = [c for c in changes if not c.ignored]
+            if not effective and not changes:
+                unchanged += 1
+                continue
+            action = "replace" if any(c.replaces for c in changes) else ("update" if effective else "ignored")
+            out.append(ResourceDiff(action, after[urn], changes))
+    for d in out:
+        _consequence(d)
+    _note_dependents(out, after)
+    order = {"remove": 0, "replace": 1, "update": 2, "add": 3, "ignored": 4}
+    out.sort(key=lambda d: (order[d.action], d.resource["type"], d.resource["name"]))
+    old_v = {_violation_key(v): v for v in base.get("violations", [])}
+    new_v = {_violation_key(v): v for v in head.get("violations", [])}
+    return PlanDiff(head.get("stack", base.get("stack", "?")), out, unchanged,
+                    [new_v[k] for k in sorted(set(new_v) - set(old_v))],
+                    [old_v[k] for k in sorted(set(old_v) - set(new_v))])
+
+
+# --- rendering ---------------------------------------------------------------------------------------------
+
+SYMBOL = {"add": "+", "remove": "-", "replace": "+-", "update": "~", "ignored": "="}
+FOLD_ROWS = 20
+MAX_TEXT_DIFF_LINES = 60
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    text = json.dumps(value) if not isinstance(value, str) else value
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _change_line(c: Change) -> str:
+    if c.secret:
+        return f"`{c.path}`: {SECRET} (changed)"
+    tag = " **forces replacement**" if c.replaces else (" (ignored: ignoreChanges)" if c.ignored else "")
+    if isinstance(c.old, str) and isinstance(c.new, str) and ("\n" in c.old or "\n" in c.new):
+        return f"`{c.path}`: text changed{tag}"
+    return f"`{c.path}`: `{_short(c.old)}` → `{_short(c.new)}`{tag}"
+
+
+def _text_diffs(d: ResourceDiff) -> list[str]:
+    blocks = []
+    for c in d.changes:
+        if c.secret or not (isinstance(c.old, str) and isinstance(c.new, str) and ("\n" in c.old or "\n" in c.new)):
+            continue
+        lines = list(difflib.unified_diff(c.old.splitlines(), c.new.splitlines(), "before", "after", n=1,
+                                          lineterm=""))
+        if len(lines) > MAX_TEXT_DIFF_LINES:
+            lines = lines[:MAX_TEXT_DIFF_LINES] + [f"... {len(lines) - MAX_TEXT_DIFF_LINES} more lines"]
+        blocks.append(f"`{d.resource['name']}` `{c.path}`:\n\n```diff\n" + "\n".join(lines) + "\n```\n")
+    return blocks
+
+
+def summary(d: PlanDiff) -> str:
+    return (f"{d.count('add')} to add, {d.count('replace')} to replace, {d.count('update')} to update, "
+            f"{d.count('remove')} to remove, {d.unchanged} unchanged")
+
+
+def render_text(d: PlanDiff) -> str:
+    if d.empty:
+        return f"{d.stack}: no changes: the plans are identical\n"
+    lines = [f"{d.stack}: {summary(d)}"]
+    for r in d.resources:
+        lines.append(f"  {SYMBOL[r.action]:2} {r.resource['type']} {r.resource['name']}")
+        lines += [f"       {_change_line(c)}" for c in r.changes]
+        if r.consequence:
+            lines.append(f"       {'DANGER: ' if r.dangerous else ''}{r.consequence}")
+    for v in d.violations_added:
+        lines.append(f"  new violation [{v['level']}] {v['policy']}: {v['resource']}: {v['message']}")
+    for v in d.violations_removed:
+        lines.append(f"  fixed violation [{v['level']}] {v['policy']}: {v['resource']}: {v['message']}")
+    return "\n".join(lines) + "\n"
+
+
+def _fold(summary_text: str, body: list[str], always: bool = False) -> list[str]:
+    if not body:
+        return []
+    if always or len(body) > FOLD_ROWS:
+        return [f"<details><summary>{summary_text}</summary>", "", *body, "", "</details>", ""]
+    return [f"**{summary_text}**", "", *body, ""]
+
+
+def render_markdown(d: PlanDiff, title: str | None = None) -> str:
+    head = f"### {title or 'Plan diff'}: `{d.stack}`"
+    if d.empty:
+        return f"{head}\n\nNo changes: the plans are identical.\n"
+    out = [head, "", f"**{summary(d)}**", ""]
+    attention = [r for r in d.resources if r.dangerous]
+    if attention:
+        out += ["**Needs attention**", ""] + [f"- :warning: {r.consequence}" for r in attention] + [""]
+    mandatory = [v for v in d.violations_added if v["level"] == "mandatory"]
+    if d.violations_added:
+        out += [f"**Policy violations this change adds** ({len(mandatory)} mandatory)", ""]
+        out += [f"- `{v['policy']}` ({v['level']}) on `{v['resource']}`: {v['message']}" for v in d.violations_added]
+        out.append("")
+    if d.violations_removed:
+        out += ["**Policy violations this change fixes**", ""]
+        out += [f"- `{v['policy']}` ({v['level']}) on `{v['resource']}`: {v['message']}"
+                for v in d.violations_removed] + [""]
+    rows = ["| | resource | type | what changes |", "|---|---|---|---|"]
+    for r in d.resources:
+        what = "; ".join(_change_line(c) for c in r.changes) or ("new" if r.action == "add" else "deleted"
+                                                                  if r.action == "remove" else "")
+        if r.consequence and not r.dangerous:
+            what += f" ({r.consequence})"
+        cell = what.replace("|", "\\|")
+        rows.append(f"| `{SYMBOL[r.action]}` | `{r.resource['name']}` | `{r.resource['type']}` | {cell} |")
+    out += _fold(f"Resources ({len(d.resources)})", rows)
+    texts = [block for r in d.resources for block in _text_diffs(r)]
+    out += _fold(f"Changed scripts and documents ({len(texts)})", texts, always=True)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plan diff", description=__doc__.split("\n\n")[0])
+    parser.add_argument("base", type=Path)
+    parser.add_argument("head", type=Path)
+    parser.add_argument("--markdown", type=Path, help="write a pull-request comment section here")
+    parser.add_argument("--title", help="heading of the markdown section")
+    args = parser.parse_args(argv)
+    d = diff_plans(json.loads(args.base.read_text()), json.loads(args.head.read_text()))
+    sys.stdout.write(render_text(d))
+    if args.markdown:
+        args.markdown.write_text(render_markdown(d, args.title))
+    return 0
