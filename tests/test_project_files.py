@@ -32,7 +32,7 @@ def test_every_scalar_setting_is_declared_with_a_description_and_the_code_defaul
 
 
 def test_requirements_are_pinned():
-    for name in ("requirements.txt", "requirements-dev.txt"):
+    for name in ("requirements.txt", "requirements-dev.txt", "policies/requirements.txt"):
         for line in (ROOT / name).read_text().splitlines():
             line = line.strip()
             if line and not line.startswith(("#", "-r")):
@@ -48,3 +48,11 @@ def test_readme_opens_with_the_deploy_and_test_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "bash scripts/test" in ci and "README" in ci
+
+
+def test_the_policy_pack_uses_the_programs_sdk_and_policy_versions():
+    def pins(name):
+        return dict(line.split("==") for line in (ROOT / name).read_text().splitlines()
+                    if line and not line.startswith(("#", "-r")))
+    pack, program = pins("policies/requirements.txt"), {**pins("requirements.txt"), **pins("requirements-dev.txt")}
+    assert pack == {"pulumi-policy": program["pulumi-policy"], "pulumi": program["pulumi"]}

@@ -11,12 +11,9 @@ ADMIN_PORTS = (22, 6443)  # SSH and the Kubernetes API (bare metal colocated: ad
 
 
 def validate_imdsv2(args, report_violation) -> None:
-    if args.resource_type == facts.INSTANCE:
-        options = args.props.get("metadataOptions") or {}
-    elif args.resource_type == facts.LAUNCH_TEMPLATE:
-        options = args.props.get("metadataOptions") or {}
-    else:
+    if args.resource_type not in (facts.INSTANCE, facts.LAUNCH_TEMPLATE):
         return
+    options = args.props.get("metadataOptions") or {}
     if options.get("httpEndpoint") == "disabled":
         return
     if options.get("httpTokens") != "required":
