@@ -46,10 +46,13 @@ class AddonSettings:
 
     def web_hosts(self) -> tuple[str | None, str | None]:
         """Harbor's and Grafana's host names, when the ingress serves them."""
-        served = self.ingress and self.domain is not None
-        harbor = f"harbor.{self.domain}" if served and self.harbor else None
-        grafana = f"grafana.{self.domain}" if served and self.monitoring else None
-        return harbor, grafana
+        return web_hosts(self.ingress, self.harbor, self.monitoring, self.domain)
+
+
+def web_hosts(ingress: bool, harbor: bool, monitoring: bool, domain: str | None) -> tuple[str | None, str | None]:
+    served = ingress and domain is not None
+    return (f"harbor.{domain}" if served and harbor else None,
+            f"grafana.{domain}" if served and monitoring else None)
 
 
 def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: str | None = None,
@@ -128,8 +131,8 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: 
         return None
     tls = None
     if r.raw("tls", None) is not None:
-        web = AddonSettings(ingress=ingress_on, harbor=harbor_on, monitoring=monitoring_on, domain=domain).web_hosts()
-        tls = read_web_tls(r.raw("tls", None), [h for h in web if h], secret,
+        served = [h for h in web_hosts(ingress_on, harbor_on, monitoring_on, domain) if h]
+        tls = read_web_tls(r.raw("tls", None), served, secret,
                            now or datetime.datetime.now(datetime.timezone.utc), problems)
         if tls is None:
             return None

@@ -139,10 +139,6 @@ def input_changes(before: dict, after: dict) -> list[Change]:
     return changes
 
 
-def _host_of(resource: dict) -> str:
-    return resource["name"]
-
-
 STEP_MEANING = {
     "-init": "kubeadm init runs again on the first control plane (the script skips what is already done)",
     "-join": "the node's join step runs again (a node that has joined is not joined twice)",

@@ -72,6 +72,7 @@ def check(registrations: list[Registration], tier: str, config: dict[str, dict[s
     config = config or {}
     levels = levels_for(tier)
     resources = stack_resources(registrations)
+    names = {r.urn: r.name for r in resources}
     found: list[Violation] = []
     for policy in policies():
         policy_config = dict(config.get(policy.name, {}))
@@ -79,17 +80,20 @@ def check(registrations: list[Registration], tier: str, config: dict[str, dict[s
         if level == EnforcementLevel.DISABLED.value:
             continue
 
-        def report(message: str, urn: str | None = None, _policy=policy.name, _level=level, _urn=""):
-            urn = urn or _urn
-            name = next((r.name for r in resources if r.urn == urn), "(stack)") if urn else "(stack)"
-            found.append(Violation(_policy, _level, name, message, urn or ""))
+        def reporter(fixed_urn: str | None = None, _policy=policy.name, _level=level):
+            """A report_violation callback; a resource policy's violations always belong to its resource, as in
+            the CLI (the urn a resource policy passes is ignored)."""
+            def report(message: str, urn: str | None = None) -> None:
+                urn = fixed_urn or urn or ""
+                found.append(Violation(_policy, _level, names.get(urn, "(stack)"), message, urn))
+            return report
 
         if isinstance(policy, ResourceValidationPolicy):
             for r in resources:
                 args = ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, r.opts, None, policy_config)
-                policy.validate(args, lambda message, urn=None, _r=r, _report=report: _report(message, _r.urn))
+                policy.validate(args, reporter(r.urn))
         elif isinstance(policy, StackValidationPolicy):
-            policy.validate(StackValidationArgs(resources, policy_config), report)
+            policy.validate(StackValidationArgs(resources, policy_config), reporter())
     return sorted(set(found))
 
 

@@ -14,11 +14,9 @@ API_LB_ROLE = "api-load-balancer"
 @dataclass(frozen=True)
 class Machine:
     name: str
-    urn: str
     role: str
-    tier: str | None
     zone: str | None
-    resource: object
+    resource: object  # the PolicyResource: an AWS instance or a bare-metal Node component
 
 
 def _subnet_zone(instance, by_urn: dict) -> str | None:
@@ -40,10 +38,10 @@ def machines(resources) -> list[Machine]:
         if r.resource_type == facts.INSTANCE:
             tags = facts.tags(r.props)
             if tags.get("role") in NODE_ROLES:
-                found.append(Machine(r.name, r.urn, tags["role"], tags.get("tier"), _subnet_zone(r, by_urn), r))
+                found.append(Machine(r.name, tags["role"], _subnet_zone(r, by_urn), r))
         elif r.resource_type == facts.NODE and r.props.get("infrastructure") == "bareMetal":
             if r.props.get("role") in NODE_ROLES:
-                found.append(Machine(r.name, r.urn, r.props["role"], r.props.get("tier"), r.props.get("zone"), r))
+                found.append(Machine(r.name, r.props["role"], r.props.get("zone"), r))
     return found
 
 
@@ -76,17 +74,20 @@ def validate_control_plane_ha(args, report_violation) -> None:
 def validate_worker_ha(args, report_violation) -> None:
     if facts.one_tier(args.resources) != "prod":
         return
-    workers = [m for m in machines(args.resources) if m.role == WORKER]
-    if machines(args.resources) and len(workers) < 2:
+    nodes = machines(args.resources)
+    workers = [m for m in nodes if m.role == WORKER]
+    if nodes and len(workers) < 2:
         report_violation(f"{len(workers)} worker(s) in prod: at least 2 are needed to reschedule workloads when "
                          f"one fails", None)
 
 
-def _depends(resource, prop: str, urn: str, value_match) -> bool:
-    dependencies = (resource.property_dependencies or {}).get(prop, [])
-    if any(getattr(d, "urn", d) == urn for d in dependencies):
+def _comes_from(resource, prop: str, source, *source_values) -> bool:
+    """Whether `prop` of `resource` was computed from `source` (its property dependencies, which a preview knows
+    before any id exists) or, failing those, equals one of the source's known values."""
+    if any(getattr(d, "urn", d) == source.urn for d in (resource.property_dependencies or {}).get(prop, [])):
         return True
-    return value_match()
+    value = resource.props.get(prop)
+    return value is not None and value in [v for v in source_values if v is not None]
 
 
 def validate_api_load_balancer(args, report_violation) -> None:
@@ -122,12 +123,9 @@ def validate_api_load_balancer(args, report_violation) -> None:
                              balancer.urn)
     attachments = [r for r in resources if r.resource_type == facts.TARGET_ATTACHMENT]
     for group in groups:
-        mine = [a for a in attachments if _depends(a, "targetGroupArn", group.urn,
-                                                   lambda a=a: a.props.get("targetGroupArn") == group.props.get("arn")
-                                                   and group.props.get("arn") is not None)]
+        mine = [a for a in attachments if _comes_from(a, "targetGroupArn", group, group.props.get("arn"))]
         missing = [m.name for m in aws_control_planes if not any(
-            _depends(a, "targetId", m.urn, lambda a=a, m=m: a.props.get("targetId") in (
-                m.resource.props.get("privateIp"), m.resource.props.get("id")) and a.props.get("targetId"))
+            _comes_from(a, "targetId", m.resource, m.resource.props.get("privateIp"), m.resource.props.get("id"))
             for a in mine)]
         if missing:
             report_violation(f"the API target group does not target control plane(s) {', '.join(missing)}",
