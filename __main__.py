@@ -3,9 +3,9 @@
 import pulumi
 
 from components.addons.install import Cluster, install_addons
+from components.bootstrap.inventory import host_inventory
+from components.bootstrap.kubeadm_bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
 from components.infrastructure import provision
-from components.inventory import host_inventory
-from components.kubeadm_bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
 from components.settings import SettingsError, load_settings
 from components.stack_config import read_stack_config
 
@@ -27,7 +27,7 @@ bootstrap = KubeadmBootstrap(settings.cluster_name, KubeadmBootstrapArgs(
 ))
 
 addons = install_addons(settings, Cluster(bootstrap.kubeconfig, bootstrap.api_ready, hosts.endpoint, hosts.nodes,
-                                         ssh_private_key, hosts.control_plane_role))
+                                         ssh_private_key, hosts.backup_store))
 
 pulumi.export("infrastructure", settings.infrastructure)
 pulumi.export("tier", settings.tier)

@@ -8,18 +8,19 @@ haproxy + keepalived on the VIP holders balance the API. Either way the bootstra
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import pulumi
 
-from components.aws_infrastructure import AwsInfrastructure, AwsInfrastructureArgs
+from components.aws.backup_bucket import etcd_backup_store
+from components.aws.infrastructure import AwsInfrastructure, AwsInfrastructureArgs
+from components.baremetal.hosts import inventory_hosts
+from components.baremetal.vip_configs import holders
+from components.baremetal.vip_load_balancer import VipLoadBalancer, VipLoadBalancerArgs
+from components.bootstrap.host_preflight import HostPreflight, HostPreflightArgs
 from components.host import LOAD_BALANCER, ApiEndpoint, Host
-from components.host_preflight import HostPreflight, HostPreflightArgs
-from components.inventory_hosts import inventory_hosts
+from components.node_records import record_nodes
 from components.settings import Settings
-from components.node_record import record_nodes
-from components.vip_configs import holders
-from components.vip_load_balancer import VipLoadBalancer, VipLoadBalancerArgs
 
 
 @dataclass
@@ -28,7 +29,8 @@ class Provisioned:
     endpoint: ApiEndpoint
     node_domain: str = ""  # a DNS zone with a record per node ("" when there is none)
     bastion_address: Any = None
-    control_plane_role: Any = None  # AWS: the control planes' IAM role (in-cluster controllers there use it)
+    # AWS: declares the bucket etcd snapshots are copied to and gives its name; None where there is none.
+    backup_store: Callable[[], pulumi.Output[str]] | None = None
     ingress_address: Any = None  # AWS: the ingress load balancer's DNS name; bare metal: the workers serve it
     artifacts: dict[str, pulumi.Output[str]] = field(default_factory=dict)
 
@@ -41,7 +43,7 @@ def provision(s: Settings, ssh_private_key: pulumi.Input[str]) -> Provisioned:
         checked = HostPreflight(name, HostPreflightArgs(s.tier, infra.hosts, ssh_private_key))
         record_nodes(s, infra.hosts)
         return Provisioned(checked.hosts, infra.endpoint, infra.node_domain, infra.bastion_address,
-                           infra.control_plane_role, infra.ingress_address, checked.artifacts)
+                           etcd_backup_store(s, infra.control_plane_role), infra.ingress_address, checked.artifacts)
     vip_ports = {peer.name: s.load_balancer.port for peer in holders(s)}
     checked = HostPreflight(name, HostPreflightArgs(s.tier, inventory_hosts(s), ssh_private_key, vip_ports,
                                                     compare_identities=True))

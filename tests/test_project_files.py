@@ -4,7 +4,7 @@ import re
 
 import yaml
 
-from components import settings as settings_module
+from components.settings import model as settings_module
 from tests.helpers import ROOT
 
 
@@ -21,7 +21,7 @@ def test_project_runs_python_in_a_virtualenv():
 
 def test_every_scalar_setting_is_declared_with_a_description_and_the_code_default():
     declared = project()["config"]
-    assert set(declared) == set(settings_module._SCALAR_KEYS)
+    assert set(declared) == set(settings_module.SCALAR_KEYS)
     for key, spec in declared.items():
         assert spec["type"] in ("string", "integer", "boolean", "array") and spec["description"], key
         if key in settings_module.SCALAR_DEFAULTS:

@@ -3,7 +3,7 @@
 import pytest
 
 from components import sizing
-from components.quantities import QuantityError, cpu_millicores, memory_mib
+from components.settings.quantities import QuantityError, cpu_millicores, memory_mib
 from components.sizing import NodeSize
 
 

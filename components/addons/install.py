@@ -8,21 +8,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components import versions
-from components.addons.calico_addon import Calico, CalicoArgs
-from components.addons.etcd_backup_addon import EtcdBackup, EtcdBackupArgs
-from components.addons.harbor_addon import Harbor, HarborArgs
-from components.addons.ingress_addon import Ingress, IngressArgs
-from components.addons.logging_addon import Logging, LoggingArgs
-from components.addons.monitoring_addon import Monitoring, MonitoringArgs
-from components.addons.storage_addon import Storage, StorageArgs
-from components.addons.web_certificates_addon import WebCertificates, WebCertificatesArgs
-from components.aws_backup_bucket import BackupBucket
+from components.addons.calico.component import Calico, CalicoArgs
+from components.addons.etcd_backup.component import EtcdBackup, EtcdBackupArgs
+from components.addons.harbor.component import Harbor, HarborArgs
+from components.addons.ingress.component import Ingress, IngressArgs
+from components.addons.logging.component import Logging, LoggingArgs
+from components.addons.monitoring.component import Monitoring, MonitoringArgs
+from components.addons.storage.component import Storage, StorageArgs
+from components.addons.web_certificates.component import WebCertificates, WebCertificatesArgs
 from components.host import ApiEndpoint, Host
 from components.settings import Settings
 
@@ -36,7 +35,7 @@ class Cluster:
     endpoint: ApiEndpoint
     nodes: list[Host]
     ssh_private_key: pulumi.Input[str]
-    control_plane_role: Any = None  # AWS
+    backup_store: Callable[[], pulumi.Output[str]] | None = None  # declares a bucket for etcd snapshots (AWS)
 
 
 @dataclass
@@ -89,8 +88,8 @@ def install_addons(s: Settings, c: Cluster) -> Installed:
         done.outputs["harborAdminPassword"] = harbor.admin_password
     if a.etcd_backup:
         bucket = None
-        if a.etcd_backup_s3 and c.control_plane_role is not None:
-            bucket = BackupBucket(f"{name}-etcd-backups", s, c.control_plane_role, prefix=name).bucket_name
+        if a.etcd_backup_s3 and c.backup_store is not None:
+            bucket = c.backup_store()
         EtcdBackup(f"{name}-etcd-backup", EtcdBackupArgs(s, provider, c.nodes, c.ssh_private_key,
                                                          after=[c.api_ready], bucket=bucket))
         done.outputs["etcdBackupBucket"] = bucket

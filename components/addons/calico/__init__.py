@@ -1,0 +1,1 @@
+"""Calico, the CNI, through the tigera-operator chart."""

@@ -1,0 +1,1 @@
+"""etcd snapshots on every control plane, rotated, and copied to S3 on AWS."""

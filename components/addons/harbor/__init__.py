@@ -1,0 +1,1 @@
+"""Harbor, the cluster's registry, behind the ingress, with proxy caches."""

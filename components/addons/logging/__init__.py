@@ -1,0 +1,1 @@
+"""Logging: Fluent Bit on every node shipping to Loki."""

@@ -1,0 +1,1 @@
+"""Monitoring: kube-prometheus-stack (Prometheus, Alertmanager, Grafana)."""

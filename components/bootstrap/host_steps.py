@@ -1,0 +1,106 @@
+"""What each bootstrap phase sends to a host: the rendered script of that phase. Pure.
+
+The bootstrap component calls these inside Pulumi outputs (with real addresses and secrets); the plan calls them
+with placeholders to show reviewers what will run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from components import versions
+from components.bootstrap import node_config
+from components.bootstrap.node_config import ClusterFacts, NodeFacts
+from components.remote import host_scripts
+
+# A control plane's apiserver may take a few minutes to pass /readyz after init on a slow machine.
+READY_ATTEMPTS = 60
+READY_INTERVAL_SECONDS = 5
+DRAIN_TIMEOUT = "5m"
+
+
+def hosts_block(entries: list[tuple[str, str]]) -> str:
+    """/etc/hosts lines for (address, name) entries, sorted by name."""
+    return "\n".join(f"{address} {name}" for address, name in sorted(set(entries), key=lambda e: e[1]))
+
+
+def prepare(node: NodeFacts, resolvable: list[tuple[str, str]], node_domain: str = "") -> str:
+    """/etc/hosts gets the node and the control planes (enough to bootstrap before DNS answers); every other node
+    is found through `node_domain`, the DNS zone with one record per node, when the infrastructure has one."""
+    entries = [(node.address, node.name)] + list(resolvable)
+    return host_scripts.render("prepare-host.sh", {"NODE_NAME": node.name, "HOSTS_BLOCK": hosts_block(entries),
+                                                   "NODE_DOMAIN": node_domain})
+
+
+def install(c: ClusterFacts) -> str:
+    """The container runtime and the Kubernetes packages, as one phase (one command per host)."""
+    minor = versions.kubernetes_minor(c.kubernetes_version)
+    return host_scripts.render(
+        ("install-containerd.sh", "install-kubernetes.sh"),
+        {
+            "CONTAINERD_PACKAGE": versions.CONTAINERD_PACKAGE,
+            "CONTAINERD_VERSION_PREFIX": versions.CONTAINERD_VERSION_PREFIX,
+            "CONTAINERD_CONFIG": node_config.containerd_config(c).rstrip("\n"),
+            "KUBERNETES_REPOSITORY": versions.KUBERNETES_APT_REPOSITORY.format(minor=minor),
+            "KUBERNETES_PACKAGE_VERSION": f"{c.kubernetes_version}-{versions.KUBERNETES_PACKAGE_REVISION}",
+        },
+        name="install",
+    )
+
+
+def _patch(c: ClusterFacts, node: NodeFacts) -> dict[str, str]:
+    return {"KUBELET_PATCH": node_config.to_yaml(node_config.kubelet_patch(c.tier, node)).rstrip("\n"),
+            "PATCH_FILE": node_config.KUBELET_PATCH_FILE}
+
+
+def init(c: ClusterFacts, node: NodeFacts, token: str, certificate_key: str) -> str:
+    documents = node_config.init_documents(c, node, token, certificate_key)
+    return host_scripts.render("kubeadm-init.sh", {"KUBEADM_CONFIG": node_config.to_yaml(documents).rstrip("\n"),
+                                                   **_patch(c, node)})
+
+
+def credentials(node: NodeFacts, certificate_key: str | None) -> str:
+    upload = "" if certificate_key is None else node_config.to_yaml(
+        node_config.upload_certs_configuration(certificate_key)).rstrip("\n")
+    return host_scripts.render("join-credentials.sh", {
+        "NODE_NAME": node.name, "NODE_ADDRESS": node.address, "TOKEN_TTL": node_config.JOIN_TOKEN_TTL,
+        "UPLOAD_CERTS_CONFIG": upload})
+
+
+def parse_credentials(stdout: str) -> tuple[str, str]:
+    data = json.loads(stdout.strip().splitlines()[-1])
+    return data["token"], data["caCertHash"]
+
+
+def join(c: ClusterFacts, node: NodeFacts, credentials_stdout: str, certificate_key: str | None) -> str:
+    token, ca_hash = parse_credentials(credentials_stdout)
+    document = node_config.join_configuration(c, node, token, ca_hash, certificate_key)
+    return host_scripts.render("kubeadm-join.sh", {"KUBEADM_CONFIG": node_config.to_yaml(document).rstrip("\n"),
+                                                   **_patch(c, node)})
+
+
+def remove_node(node_name: str) -> str:
+    return host_scripts.render("remove-node.sh", {"NODE_NAME": node_name, "DRAIN_TIMEOUT": DRAIN_TIMEOUT})
+
+
+def leave_control_plane() -> str:
+    return host_scripts.render("leave-control-plane.sh", {})
+
+
+def read_kubeconfig() -> str:
+    return host_scripts.render("read-admin-kubeconfig.sh", {})
+
+
+def wait_ready(endpoint: str) -> str:
+    return host_scripts.render("wait-api-ready.sh", {"ENDPOINT": endpoint, "ATTEMPTS": READY_ATTEMPTS,
+                                                     "INTERVAL_SECONDS": READY_INTERVAL_SECONDS})
+
+
+def kubeconfig_for_endpoint(admin_conf: str, endpoint: str) -> str:
+    """admin.conf with every cluster's server set to the load-balanced endpoint."""
+    document = yaml.safe_load(admin_conf)
+    for cluster in document.get("clusters", []):
+        cluster["cluster"]["server"] = f"https://{endpoint}"
+    return yaml.safe_dump(document, sort_keys=False)

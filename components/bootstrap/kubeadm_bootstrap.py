@@ -1,0 +1,148 @@
+"""Bootstraps Kubernetes on a list of hosts over SSH: one remote command per host per phase.
+
+    prepare -> install (containerd + kubeadm/kubelet/kubectl) -> init (first control plane)
+                                                               -> credentials -> join (every other host)
+Control planes join one after another; workers join in parallel, each depending only on the init and on its own
+hosts' phases, so the chain to "API ready" is as long for 3 workers as for 300. Every join fetches fresh
+credentials from the first control plane right before it runs, so a node added months later still joins.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_random as random
+from pulumi_command import remote
+
+from components.bootstrap import host_steps, node_config
+from components.bootstrap.node_config import ClusterFacts, NodeFacts
+from components.host import CONTROL_PLANE, ApiEndpoint, Host
+from components.remote.runner import HostRunner
+from components.settings import Settings
+
+# Placeholders the reviewable copies of scripts carry where the hosts get secrets.
+PLACEHOLDER_TOKEN = "secret.placeholder00000"
+PLACEHOLDER_CERTIFICATE_KEY = "0" * 64
+PLACEHOLDER_CREDENTIALS = '{"token": "secret.placeholder00000", "caCertHash": "sha256:' + "0" * 64 + '"}'
+
+
+@dataclass(frozen=True)
+class KubeadmBootstrapArgs:
+    settings: Settings
+    hosts: list[Host]
+    endpoint: ApiEndpoint
+    ssh_private_key: pulumi.Input[str]  # a secret
+    node_domain: str = ""  # a DNS zone with a record per node, searched by every host ("" when there is none)
+
+
+def _node_facts(host: Host, address: str) -> NodeFacts:
+    return NodeFacts(name=host.name, address=address, role=host.role, capacity=host.capacity, labels=host.labels,
+                     taints=host.taints)
+
+
+class KubeadmBootstrap(pulumi.ComponentResource):
+    kubeconfig: pulumi.Output[str]
+    api_ready: remote.Command
+    artifacts: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: KubeadmBootstrapArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("k8s-platform:bootstrap:Kubeadm", name, None, opts)
+        s = args.settings
+        control_planes = [h for h in args.hosts if h.role == CONTROL_PLANE]
+        if not control_planes:
+            raise ValueError("bootstrap needs at least one control-plane host")
+        first, *other_control_planes = control_planes
+        workers = [h for h in args.hosts if h.role != CONTROL_PLANE]
+        endpoint = pulumi.Output.concat(args.endpoint.host, ":", str(args.endpoint.port))
+        self.artifacts = {}
+
+        child = pulumi.ResourceOptions(parent=self)
+        token_id = random.RandomString(f"{name}-token-id", length=6, special=False, upper=False, opts=child)
+        token_secret = random.RandomPassword(f"{name}-token-secret", length=16, special=False, upper=False,
+                                             opts=child)
+        certificate_bytes = random.RandomBytes(f"{name}-certificate-key", length=32, opts=child)
+        token = pulumi.Output.secret(pulumi.Output.concat(token_id.result, ".", token_secret.result))
+        certificate_key = pulumi.Output.secret(certificate_bytes.hex)
+
+        cp_addresses = [pulumi.Output.from_input(h.private_address) for h in control_planes]
+        cluster = pulumi.Output.all(args.endpoint.host, endpoint, *cp_addresses).apply(
+            lambda v: ClusterFacts(
+                cluster_name=s.cluster_name, tier=s.tier, kubernetes_version=s.kubernetes_version, endpoint=v[1],
+                cert_sans=tuple([v[0], *v[2:]]), pod_cidr=s.network.pod_cidr, service_cidr=s.network.service_cidr,
+                node_cidr_mask_size=s.network.node_cidr_mask_size, max_pods=s.max_pods_per_node,
+                image_repository=s.image_repository))
+        resolvable = pulumi.Output.all(*cp_addresses).apply(
+            lambda addresses: [(a, h.name) for a, h in zip(addresses, control_planes)])
+        facts = {h.name: pulumi.Output.from_input(h.private_address).apply(lambda a, h=h: _node_facts(h, a))
+                 for h in args.hosts}
+
+        run = HostRunner(self, args.ssh_private_key).run
+
+        # The same on every host: rendered once.
+        install_script = cluster.apply(host_steps.install)
+        containerd_config = cluster.apply(node_config.containerd_config)
+        installed: dict[str, remote.Command] = {}
+        for host in args.hosts:
+            node = facts[host.name]
+            prepare_script = pulumi.Output.all(node, resolvable).apply(lambda v: host_steps.prepare(v[0], v[1], args.node_domain))
+            prepared = run(f"{host.name}-prepare", host, prepare_script, list(host.ready_after))
+            installed[host.name] = run(f"{host.name}-install", host, install_script, [prepared])
+            self._artifact(host, "prepare.sh", prepare_script)
+            self._artifact(host, "install.sh", install_script)
+            self._artifact(host, "containerd-config.toml", containerd_config)
+            self._artifact(host, "kubelet-patch.yaml", node.apply(
+                lambda n: node_config.to_yaml(node_config.kubelet_patch(s.tier, n))))
+
+        init_script = pulumi.Output.all(cluster, facts[first.name], token, certificate_key).apply(
+            lambda v: host_steps.init(*v))
+        init = run(f"{first.name}-init", first, init_script,
+                   [installed[first.name], *args.endpoint.depends_on], secret=True)
+        self._artifact(first, "kubeadm-init.sh", pulumi.Output.all(cluster, facts[first.name]).apply(
+            lambda v: host_steps.init(v[0], v[1], PLACEHOLDER_TOKEN, PLACEHOLDER_CERTIFICATE_KEY)))
+        self._artifact(first, "kubeadm-init.yaml", pulumi.Output.all(cluster, facts[first.name]).apply(
+            lambda v: node_config.to_yaml(node_config.init_documents(v[0], v[1], PLACEHOLDER_TOKEN,
+                                                                     PLACEHOLDER_CERTIFICATE_KEY))))
+
+        def join(host: Host, after: remote.Command) -> remote.Command:
+            is_control_plane = host.role == CONTROL_PLANE
+            cert = certificate_key if is_control_plane else None
+            credentials_script = pulumi.Output.all(facts[host.name], cert).apply(
+                lambda v: host_steps.credentials(v[0], v[1]))
+            credentials = run(
+                f"{host.name}-credentials", first, credentials_script, [after], secret=True,
+                # Removing the host from the settings deletes this command first (it depends on the machine
+                # through the node's address): the node is drained and deleted before its machine goes away.
+                delete=f"sudo bash -c {shlex.quote(host_steps.remove_node(host.name))}")
+            join_script = pulumi.Output.all(cluster, facts[host.name], pulumi.Output.secret(credentials.stdout),
+                                            cert).apply(lambda v: host_steps.join(*v))
+            placeholder_key = PLACEHOLDER_CERTIFICATE_KEY if is_control_plane else None
+            self._artifact(host, "kubeadm-join.sh", pulumi.Output.all(cluster, facts[host.name]).apply(
+                lambda v: host_steps.join(v[0], v[1], PLACEHOLDER_CREDENTIALS, placeholder_key)))
+            self._artifact(host, "kubeadm-join.yaml", pulumi.Output.all(cluster, facts[host.name]).apply(
+                lambda v: node_config.to_yaml(node_config.join_configuration(
+                    v[0], v[1], *host_steps.parse_credentials(PLACEHOLDER_CREDENTIALS), placeholder_key))))
+            # A control plane leaving the settings resets itself first (removing its etcd member); this runs
+            # before the drain above, since this command depends on the credentials command.
+            leave = f"sudo bash -c {shlex.quote(host_steps.leave_control_plane())}" if is_control_plane else None
+            return run(f"{host.name}-join", host, join_script, [installed[host.name], credentials],
+                       secret=True, delete=leave)
+
+        previous = init
+        for host in other_control_planes:  # one after another: etcd grows by one member at a time
+            previous = join(host, previous)
+        last_control_plane = previous
+        for host in workers:  # in parallel, each after the init only
+            join(host, init)
+
+        read_kubeconfig = run(f"{name}-kubeconfig", first, host_steps.read_kubeconfig(), [init], secret=True)
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(read_kubeconfig.stdout, endpoint).apply(
+            lambda v: host_steps.kubeconfig_for_endpoint(v[0], v[1])))
+        self.api_ready = run(f"{name}-api-ready", first, endpoint.apply(host_steps.wait_ready),
+                             [init, last_control_plane])
+        self.register_outputs({"kubeconfig": self.kubeconfig})
+
+    def _artifact(self, host: Host, file_name: str, content: pulumi.Output[str]) -> None:
+        self.artifacts[f"hosts/{host.name}/{file_name}"] = content
+

@@ -1,0 +1,200 @@
+"""Config files for a node, built as Python data: kubeadm (v1beta4), kubelet, kube-proxy and containerd. Pure.
+
+Secrets (the bootstrap token, the certificate key, join credentials) are parameters: the bootstrap component fills
+them in inside Pulumi secret outputs, and the plan fills in placeholders for review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+from components import sizing, versions
+from components.bootstrap import toml_writer
+from components.host import CONTROL_PLANE, Taint
+
+KUBEADM_API = "kubeadm.k8s.io/v1beta4"
+KUBELET_API = "kubelet.config.k8s.io/v1beta1"
+KUBE_PROXY_API = "kubeproxy.config.k8s.io/v1alpha1"
+CRI_SOCKET = "unix:///run/containerd/containerd.sock"
+PATCHES_DIR = "/etc/kubernetes/patches"
+KUBELET_PATCH_FILE = "kubeletconfiguration+merge.yaml"
+CONTROL_PLANE_TAINT = Taint(key="node-role.kubernetes.io/control-plane", effect="NoSchedule")
+# Short-lived: every join fetches fresh credentials right before it runs, so nothing needs a long-lived token.
+INIT_TOKEN_TTL = "1h0m0s"
+JOIN_TOKEN_TTL = "1h0m0s"
+# Metrics endpoints that in-cluster Prometheus scrapes; the security groups admit them from the nodes only.
+ETCD_METRICS_PORT = 2381
+KUBE_PROXY_METRICS_PORT = 10249
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    cluster_name: str
+    tier: str
+    kubernetes_version: str
+    endpoint: str  # host:port of the API load balancer
+    cert_sans: tuple[str, ...]
+    pod_cidr: str
+    service_cidr: str
+    node_cidr_mask_size: int
+    max_pods: int
+    image_repository: str
+
+
+@dataclass(frozen=True)
+class NodeFacts:
+    name: str
+    address: str
+    role: str
+    capacity: sizing.NodeSize
+    labels: tuple[tuple[str, str], ...] = ()
+    taints: tuple[Taint, ...] = ()
+
+
+def _args(**values: str) -> list[dict[str, str]]:
+    """kubeadm v1beta4 extraArgs: a list of name/value pairs, in a stable order."""
+    return [{"name": name.replace("_", "-"), "value": value} for name, value in sorted(values.items())]
+
+
+def _node_registration(node: NodeFacts) -> dict:
+    taints = list(node.taints)
+    if node.role == CONTROL_PLANE and CONTROL_PLANE_TAINT not in taints:
+        taints.insert(0, CONTROL_PLANE_TAINT)
+    extra = {"node_ip": node.address}
+    if node.labels:
+        extra["node_labels"] = ",".join(f"{k}={v}" for k, v in node.labels)
+    return {
+        "name": node.name,
+        "criSocket": CRI_SOCKET,
+        "imagePullPolicy": "IfNotPresent",
+        "kubeletExtraArgs": _args(**extra),
+        "taints": [{"key": t.key, "effect": t.effect, **({"value": t.value} if t.value else {})} for t in taints],
+    }
+
+
+def cluster_configuration(c: ClusterFacts) -> dict:
+    return {
+        "apiVersion": KUBEADM_API,
+        "kind": "ClusterConfiguration",
+        "clusterName": c.cluster_name,
+        "kubernetesVersion": f"v{c.kubernetes_version}",
+        "controlPlaneEndpoint": c.endpoint,
+        "imageRepository": c.image_repository,
+        "networking": {"podSubnet": c.pod_cidr, "serviceSubnet": c.service_cidr, "dnsDomain": "cluster.local"},
+        "apiServer": {"certSANs": list(c.cert_sans)},
+        # Bound to all addresses so in-cluster Prometheus can scrape them; the firewall admits the nodes only.
+        "controllerManager": {"extraArgs": _args(bind_address="0.0.0.0",
+                                                 node_cidr_mask_size=str(c.node_cidr_mask_size))},
+        "scheduler": {"extraArgs": _args(bind_address="0.0.0.0")},
+        "etcd": {"local": {"extraArgs": _args(listen_metrics_urls=f"http://0.0.0.0:{ETCD_METRICS_PORT}")}},
+    }
+
+
+def kubelet_configuration(c: ClusterFacts) -> dict:
+    return {
+        "apiVersion": KUBELET_API,
+        "kind": "KubeletConfiguration",
+        "cgroupDriver": "systemd",  # must match containerd's SystemdCgroup = true
+        "containerRuntimeEndpoint": CRI_SOCKET,
+        "maxPods": c.max_pods,
+        "rotateCertificates": True,
+        "nodeStatusUpdateFrequency": "10s",
+        "evictionPressureTransitionPeriod": "3m0s",
+    }
+
+
+def kube_proxy_configuration(c: ClusterFacts) -> dict:
+    return {
+        "apiVersion": KUBE_PROXY_API,
+        "kind": "KubeProxyConfiguration",
+        "mode": "iptables",
+        "clusterCIDR": c.pod_cidr,
+        "metricsBindAddress": f"0.0.0.0:{KUBE_PROXY_METRICS_PORT}",
+    }
+
+
+def kubelet_patch(tier: str, node: NodeFacts) -> dict:
+    """This node's reservations (they depend on its size), applied by kubeadm as a patch of the kubelet config."""
+    r = sizing.kubelet_reservations(tier, node.capacity)
+    return {
+        "systemReserved": {"cpu": f"{r.system_cpu_m}m", "memory": f"{r.system_memory_mib}Mi"},
+        "kubeReserved": {"cpu": f"{r.kube_cpu_m}m", "memory": f"{r.kube_memory_mib}Mi"},
+        "evictionHard": {
+            "memory.available": f"{r.eviction_memory_mib}Mi",
+            "nodefs.available": f"{r.eviction_nodefs_gib}Gi",
+            "imagefs.available": f"{r.eviction_imagefs_gib}Gi",
+        },
+        "evictionMinimumReclaim": {
+            "memory.available": f"{r.reclaim_memory_mib}Mi",
+            "nodefs.available": f"{r.reclaim_nodefs_mib}Mi",
+            "imagefs.available": f"{r.reclaim_imagefs_mib}Mi",
+        },
+    }
+
+
+def init_configuration(node: NodeFacts, token: str, certificate_key: str) -> dict:
+    return {
+        "apiVersion": KUBEADM_API,
+        "kind": "InitConfiguration",
+        "bootstrapTokens": [{
+            "token": token,
+            "ttl": INIT_TOKEN_TTL,
+            "usages": ["signing", "authentication"],
+            "groups": ["system:bootstrappers:kubeadm:default-node-token"],
+        }],
+        "certificateKey": certificate_key,
+        "nodeRegistration": _node_registration(node),
+        "localAPIEndpoint": {"advertiseAddress": node.address, "bindPort": 6443},
+        "patches": {"directory": PATCHES_DIR},
+    }
+
+
+def join_configuration(c: ClusterFacts, node: NodeFacts, token: str, ca_cert_hash: str,
+                       certificate_key: str | None) -> dict:
+    document = {
+        "apiVersion": KUBEADM_API,
+        "kind": "JoinConfiguration",
+        "discovery": {"bootstrapToken": {"apiServerEndpoint": c.endpoint, "token": token,
+                                         "caCertHashes": [ca_cert_hash]}},
+        "nodeRegistration": _node_registration(node),
+        "patches": {"directory": PATCHES_DIR},
+    }
+    if node.role == CONTROL_PLANE:
+        document["controlPlane"] = {"localAPIEndpoint": {"advertiseAddress": node.address, "bindPort": 6443},
+                                    "certificateKey": certificate_key}
+    return document
+
+
+def init_documents(c: ClusterFacts, node: NodeFacts, token: str, certificate_key: str) -> list[dict]:
+    return [init_configuration(node, token, certificate_key), cluster_configuration(c), kubelet_configuration(c),
+            kube_proxy_configuration(c)]
+
+
+def upload_certs_configuration(certificate_key: str) -> dict:
+    """What `kubeadm init phase upload-certs` reads, so the key stays off the host's process list."""
+    return {"apiVersion": KUBEADM_API, "kind": "InitConfiguration", "certificateKey": certificate_key}
+
+
+def containerd_config(c: ClusterFacts) -> str:
+    """containerd 1.7 (config version 2): systemd cgroups, kubeadm's pause image, certs.d for mirrors and CAs."""
+    pause = f"{c.image_repository}/pause:{versions.PAUSE_IMAGE_TAGS[versions.kubernetes_minor(c.kubernetes_version)]}"
+    return toml_writer.dumps({
+        "version": 2,
+        "plugins": {
+            "io.containerd.grpc.v1.cri": {
+                "sandbox_image": pause,
+                "containerd": {"runtimes": {"runc": {
+                    "runtime_type": "io.containerd.runc.v2",
+                    "options": {"SystemdCgroup": True},
+                }}},
+                "registry": {"config_path": "/etc/containerd/certs.d"},
+            }
+        },
+    })
+
+
+def to_yaml(documents: list[dict] | dict) -> str:
+    docs = documents if isinstance(documents, list) else [documents]
+    return "---\n".join(yaml.safe_dump(d, sort_keys=False, default_flow_style=False) for d in docs)

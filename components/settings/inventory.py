@@ -1,0 +1,303 @@
+"""Bare-metal settings: the host inventory and the API load balancer (haproxy + keepalived). Pure: no Pulumi.
+
+Read by `settings.load_settings` when `infrastructure` is `bareMetal`. Every problem is recorded with its key path
+(`inventory.hosts[2].roles`) and what is accepted, like the rest of the settings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from components import sizing
+from components.host import CONTROL_PLANE, LOAD_BALANCER, WORKER, Taint
+from components.settings.reader import Problems, Reader, join
+from components.settings.rules import DNS_LABEL, SSH_HOST_KEY, address, check_labels, read_taints
+from components.sizing import NodeSize
+
+HOST_ROLES = (CONTROL_PLANE, WORKER, LOAD_BALANCER)
+LOAD_BALANCER_MODES = ("dedicated", "colocated")
+DEFAULT_WORKER_POOL = "workers"
+KUBE_API_PORT = 6443
+# Ports a control plane's own components hold: a co-located haproxy must listen elsewhere.
+CONTROL_PLANE_PORTS = (2379, 2380, 6443, 10250, 10257, 10259)
+DEFAULT_COLOCATED_PORT = 8443
+# keepalived priorities step down by 10 from 200 and a failed health check takes 100 off: with at most 8
+# load balancers a failing one always ranks below every healthy one (lowest healthy: 130 > highest failed: 100).
+MAX_LOAD_BALANCERS = 8
+MAX_HOST_NAME = 40
+_INTERFACE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.:]{0,14}$")
+_HOSTNAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$")
+_HOST_KEYS = ("name", "address", "sshAddress", "sshUser", "sshPort", "hostKey", "bastion", "roles", "vcpu",
+              "memoryGiB", "diskGiB", "labels", "taints", "vipInterface", "zone", "pool")
+
+
+@dataclass(frozen=True)
+class SshEndpoint:
+    address: str
+    user: str
+    port: int = 22
+    host_key: str | None = None  # pinned "<type> <base64>"; None: the key is not checked
+
+
+@dataclass(frozen=True)
+class InventoryHost:
+    name: str
+    address: str  # the cluster address: kubelet, etcd and haproxy backends use it
+    ssh: SshEndpoint
+    bastion: SshEndpoint | None
+    roles: tuple[str, ...]
+    capacity: NodeSize  # as declared; the preflight checks the real machine against it
+    labels: tuple[tuple[str, str], ...] = ()
+    taints: tuple[Taint, ...] = ()
+    vip_interface: str | None = None
+    zone: str = ""  # a failure domain (rack, room); informative
+    pool: str = ""  # workers only
+
+    @property
+    def node_role(self) -> str | None:
+        """The host's Kubernetes role, or None for a host that only balances the API."""
+        return next((r for r in (CONTROL_PLANE, WORKER) if r in self.roles), None)
+
+    @property
+    def sizing_role(self) -> str:
+        return sizing_role(self.roles)
+
+
+def sizing_role(roles: tuple[str, ...]) -> str:
+    """The role whose tier minimum applies: the node role, or load-balancer for a host that is no node."""
+    return next((r for r in (CONTROL_PLANE, WORKER) if r in roles), LOAD_BALANCER)
+
+
+@dataclass(frozen=True)
+class LoadBalancerSettings:
+    vip: str
+    prefix_length: int  # of network.hostCidr: the VIP is added to the interface with it
+    mode: str  # dedicated: load-balancer hosts; colocated: haproxy and keepalived on the control planes
+    port: int  # where clients reach the API on the VIP
+    virtual_router_id: int
+    interface: str | None  # default for hosts that do not name their vipInterface
+
+
+def read_load_balancer(value: Any, problems: Problems) -> tuple[str | None, str | None, int | None, int | None, str | None] | None:
+    """vip, mode, port, virtual router id and interface, each None when invalid; checked against hosts later."""
+    r = Reader(value, "loadBalancer", problems, ["vip", "mode", "port", "virtualRouterId", "interface"])
+    vip = address(r.string("vip"), "loadBalancer.vip", problems)
+    mode = r.choice("mode", LOAD_BALANCER_MODES, "dedicated")
+    default_port = DEFAULT_COLOCATED_PORT if mode == "colocated" else KUBE_API_PORT
+    port = r.integer("port", default_port, minimum=1, maximum=65535)
+    router_id = r.integer("virtualRouterId", 51, minimum=1, maximum=255)
+    interface = r.string("interface", None)
+    if interface is not None and not _INTERFACE.match(interface):
+        problems.add("loadBalancer.interface", f"must be a network interface name such as eth0, got {interface!r}")
+        interface = None
+    if mode == "colocated" and port in CONTROL_PLANE_PORTS:
+        problems.add("loadBalancer.port", f"haproxy on the control planes cannot use {port}, a control-plane port "
+                                          f"({', '.join(map(str, CONTROL_PLANE_PORTS))}); the default is "
+                                          f"{DEFAULT_COLOCATED_PORT}")
+    if not r.ok:
+        return None
+    return (None if vip is None else str(vip)), mode, port, router_id, interface
+
+
+def _read_endpoint(r: Reader, path: str, address_key: str, user_key: str, port_key: str, default_user: str,
+                   default_address: str | None, problems: Problems) -> SshEndpoint | None:
+    ssh_address = r.string(address_key, default_address)
+    user = r.string(user_key, default_user)
+    port = r.integer(port_key, 22, minimum=1, maximum=65535)
+    host_key = r.string("hostKey", None)
+    if ssh_address is not None and not _HOSTNAME.match(ssh_address):
+        problems.add(join(path, address_key), f"must be an IP address or DNS name, got {ssh_address!r}")
+        ssh_address = None
+    if host_key is not None and not SSH_HOST_KEY.match(host_key.strip()):
+        problems.add(join(path, "hostKey"), "must be a public host key as ssh-keyscan prints it without the host "
+                                            "name: '<type> <base64>' (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp*)")
+        host_key = None
+    if None in (ssh_address, user, port) or (r.raw("hostKey", None) is not None and host_key is None):
+        return None
+    return SshEndpoint(ssh_address, user, port, None if host_key is None else host_key.strip())
+
+
+def _read_bastion(value: Any, path: str, default_user: str, problems: Problems) -> SshEndpoint | None:
+    b = Reader(value, path, problems, ["address", "user", "port", "hostKey"])
+    bastion = _read_endpoint(b, path, "address", "user", "port", default_user, None, problems)
+    return bastion if b.ok else None
+
+
+def _read_roles(r: Reader, path: str, mode: str | None, problems: Problems) -> tuple[str, ...] | None:
+    roles = r.string_list("roles")
+    if roles is None:
+        return None
+    where = join(path, "roles")
+    bad = [role for role in roles if role not in HOST_ROLES]
+    if not roles or bad:
+        problems.add(where, f"must list one or more of {', '.join(HOST_ROLES)}, got {roles!r}")
+        return None
+    if len(set(roles)) != len(roles):
+        problems.add(where, f"must not repeat a role, got {roles!r}")
+        return None
+    if CONTROL_PLANE in roles and WORKER in roles:
+        problems.add(where, "a host is a control plane or a worker, not both; control planes run only the "
+                            "control plane")
+        return None
+    if LOAD_BALANCER in roles and mode == "colocated":
+        problems.add(where, "loadBalancer.mode is colocated: the control planes run the load balancer, so no host "
+                            "has the load-balancer role (or set loadBalancer.mode: dedicated)")
+        return None
+    if LOAD_BALANCER in roles and CONTROL_PLANE in roles:
+        problems.add(where, "haproxy cannot share port 6443 with the apiserver on a control plane; to run the "
+                            "load balancer on the control planes set loadBalancer.mode: colocated")
+        return None
+    return tuple(role for role in HOST_ROLES if role in roles)  # canonical order
+
+
+def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | None,
+                   problems: Problems) -> list[InventoryHost] | None:
+    r = Reader(value, "inventory", problems, ["bastion", "hosts"])
+    items = r.list_of("hosts")
+    shared_bastion = None
+    if r.raw("bastion", None) is not None:
+        shared_bastion = _read_bastion(r.raw("bastion"), "inventory.bastion", default_user, problems)
+        if shared_bastion is None:
+            return None
+    if items is None:
+        return None
+    if not items:
+        problems.add("inventory.hosts", "must list the cluster's hosts")
+        return None
+    hosts: list[InventoryHost] = []
+    complete = True
+    for path, item in items:
+        h = Reader(item, path, problems, _HOST_KEYS)
+        name = h.string("name")
+        cluster_address = address(h.string("address"), join(path, "address"), problems)
+        ssh = _read_endpoint(h, path, "sshAddress", "sshUser", "sshPort", default_user,
+                             None if cluster_address is None else str(cluster_address), problems)
+        bastion = shared_bastion
+        if h.raw("bastion", None) is not None:
+            bastion = _read_bastion(h.raw("bastion"), join(path, "bastion"), default_user, problems)
+            complete = complete and bastion is not None
+        roles = _read_roles(h, path, mode, problems)
+        vcpu = h.integer("vcpu", minimum=1)
+        memory = h.integer("memoryGiB", minimum=1)
+        disk = h.integer("diskGiB", minimum=1, maximum=1_048_576)
+        labels = h.string_map("labels", {})
+        taints = read_taints(h, path, problems)
+        interface = h.string("vipInterface", None)
+        zone = h.string("zone", "")
+        pool = h.string("pool", None)
+        if name is not None and (not DNS_LABEL.match(name) or len(name) > MAX_HOST_NAME):
+            problems.add(join(path, "name"), f"must be a DNS label (a-z, 0-9, '-') of at most {MAX_HOST_NAME} "
+                                             f"characters: it becomes the node name, got {name!r}")
+            name = None
+        if interface is not None and not _INTERFACE.match(interface):
+            problems.add(join(path, "vipInterface"), f"must be a network interface name such as eth0, got "
+                                                     f"{interface!r}")
+            interface = None
+        if zone and not DNS_LABEL.match(zone):
+            problems.add(join(path, "zone"), f"must be a DNS label naming a failure domain, got {zone!r}")
+            zone = None
+        if pool is not None:
+            if roles is not None and WORKER not in roles:
+                problems.add(join(path, "pool"), "only workers belong to a pool")
+                pool = None
+            elif not DNS_LABEL.match(pool) or pool in ("cp", "bastion", "api"):
+                problems.add(join(path, "pool"), f"must be a DNS label other than cp, bastion and api, got {pool!r}")
+                pool = None
+        check_labels(labels, path, problems)
+        if roles is not None and tier is not None and None not in (vcpu, memory, disk):
+            role = sizing_role(roles)
+            minimum = sizing.tier_minimum(tier, role)
+            for key, got, least in (("vcpu", vcpu, minimum.vcpu), ("memoryGiB", memory, minimum.memory_gib),
+                                    ("diskGiB", disk, minimum.disk_gib)):
+                if got < least:
+                    problems.add(join(path, key), f"declares {got}, below the tier {tier} minimum of {least} for "
+                                                  f"{role} hosts ({minimum.describe()})")
+        values = (name, cluster_address, ssh, roles, vcpu, memory, disk, labels, taints, zone)
+        if None in values or not h.ok:
+            complete = False
+            continue
+        is_worker = WORKER in roles
+        hosts.append(InventoryHost(
+            name=name, address=str(cluster_address), ssh=ssh, bastion=bastion, roles=roles,
+            capacity=NodeSize(vcpu, memory, disk), labels=tuple(sorted(labels.items())), taints=tuple(taints),
+            vip_interface=interface, zone=zone, pool=(pool or DEFAULT_WORKER_POOL) if is_worker else ""))
+    return hosts if complete else None
+
+
+def load_balancer_hosts(hosts: list[InventoryHost] | tuple[InventoryHost, ...], mode: str) -> list[InventoryHost]:
+    """Where haproxy and keepalived run, in inventory order (the first one holds the VIP when all are healthy)."""
+    role = CONTROL_PLANE if mode == "colocated" else LOAD_BALANCER
+    return [h for h in hosts if role in h.roles]
+
+
+def check_inventory(hosts: list[InventoryHost], lb: tuple, host_cidr: ipaddress.IPv4Network | None,
+                    other_networks: list[tuple[str, ipaddress.IPv4Network | None]], tier: str | None,
+                    problems: Problems) -> LoadBalancerSettings | None:
+    """Rules across hosts: unique names and addresses, role counts, the VIP. Returns the load balancer settings."""
+    seen_names: dict[str, int] = {}
+    seen_addresses: dict[str, int] = {}
+    for i, host in enumerate(hosts):
+        path = f"inventory.hosts[{i}]"
+        if host.name in seen_names:
+            problems.add(join(path, "name"), f"{host.name!r} is also the name of inventory.hosts[{seen_names[host.name]}]")
+        seen_names.setdefault(host.name, i)
+        if host.address in seen_addresses:
+            problems.add(join(path, "address"), f"{host.address} is also the address of "
+                                                f"inventory.hosts[{seen_addresses[host.address]}]")
+        seen_addresses.setdefault(host.address, i)
+        ip = ipaddress.IPv4Address(host.address)
+        for key, network in other_networks:
+            if network is not None and ip in network:
+                problems.add(join(path, "address"), f"{host.address} lies inside {key} {network}")
+
+    control_planes = [h for h in hosts if h.node_role == CONTROL_PLANE]
+    workers = [h for h in hosts if h.node_role == WORKER]
+    count = len(control_planes)
+    if count == 0:
+        problems.add("inventory.hosts", "needs at least one host with the control-plane role")
+    elif count % 2 == 0 or count > 7:
+        problems.add("inventory.hosts", f"etcd needs an odd number of control planes (1, 3, 5 or 7; prod 3, 5 or "
+                                        f"7), the inventory has {count}")
+    elif tier == "prod" and count < 3:
+        problems.add("inventory.hosts", f"prod needs at least 3 control planes (3, 5 or 7), the inventory has {count}")
+    if tier == "prod" and len(workers) < 2:
+        problems.add("inventory.hosts", f"prod needs at least 2 workers so that a node failure leaves capacity, "
+                                        f"the inventory has {len(workers)}")
+
+    vip, mode, port, router_id, interface = lb
+    if mode is None:
+        return None
+    balancers = load_balancer_hosts(hosts, mode)
+    needed = 2 if tier == "prod" else 1
+    if mode == "dedicated" and len(balancers) < needed:
+        problems.add("inventory.hosts", f"tier {tier} needs at least {needed} host(s) with the load-balancer role "
+                                        f"(two or more keep the API reachable when one fails), the inventory has "
+                                        f"{len(balancers)}")
+    if len(balancers) > MAX_LOAD_BALANCERS:
+        problems.add("inventory.hosts", f"at most {MAX_LOAD_BALANCERS} hosts may hold the VIP, the inventory has "
+                                        f"{len(balancers)}")
+    for host in balancers:
+        i = hosts.index(host)
+        if host.vip_interface is None and interface is None:
+            problems.add(f"inventory.hosts[{i}].vipInterface", "is required on hosts that hold the VIP (or set "
+                                                               "loadBalancer.interface for all of them)")
+        if host_cidr is not None and ipaddress.IPv4Address(host.address) not in host_cidr:
+            problems.add(f"inventory.hosts[{i}].address", f"{host.address} holds the VIP, so it must be inside "
+                                                          f"network.hostCidr {host_cidr}")
+    if vip is not None and host_cidr is not None:
+        ip = ipaddress.IPv4Address(vip)
+        if ip not in host_cidr:
+            problems.add("loadBalancer.vip", f"{vip} must be inside network.hostCidr {host_cidr}, the subnet of the "
+                                             f"hosts that hold it")
+        elif ip in (host_cidr.network_address, host_cidr.broadcast_address):
+            problems.add("loadBalancer.vip", f"{vip} is the network or broadcast address of {host_cidr}")
+        for i, host in enumerate(hosts):
+            if vip in (host.address, host.ssh.address):
+                problems.add("loadBalancer.vip", f"{vip} is the address of inventory.hosts[{i}] ({host.name}); the "
+                                                 f"VIP must be an unused address")
+    if None in (vip, port, router_id) or host_cidr is None:
+        return None
+    return LoadBalancerSettings(vip, host_cidr.prefixlen, mode, port, router_id, interface)

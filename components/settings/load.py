@@ -1,0 +1,204 @@
+"""Reads the stack's config into `Settings`. Pure: no Pulumi.
+
+`load_settings` takes the config exactly as Pulumi hands it to a program (flat "namespace:key" strings, structured
+values JSON-encoded) and either returns a `Settings` or raises one `SettingsError` that lists every problem with
+its key path and what is accepted. Nothing is declared before this succeeds. The sections are read by network.py
+and pools.py (AWS) or inventory.py (bare metal); cluster_rules.py checks what spans them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from typing import Any, Mapping
+
+from components import sizing, versions
+from components.settings.addons import read_addons
+from components.settings.cluster_rules import check_whole
+from components.settings.inventory import InventoryHost, check_inventory, read_inventory, read_load_balancer
+from components.settings.model import (AWS_ONLY, BARE_METAL_ONLY, INFRASTRUCTURES, KNOWN_KEYS, MAX_CLUSTER_NAME,
+                                       OBJECT_KEYS, PROJECT, RESERVED_TAGS, SCALAR_DEFAULTS, Settings, SettingsError)
+from components.settings.network import read_access, read_network
+from components.settings.pools import inventory_pools, read_control_plane, read_worker_pools, read_workloads
+from components.settings.reader import Problems, Reader, did_you_mean
+from components.settings.rules import DNS_LABEL, SSH_PUBLIC_KEY, cidr
+
+_VERSION = re.compile(r"^1\.(\d+)\.(\d+)$")
+_IMAGE_REPOSITORY = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?(/[a-z0-9]([-._a-z0-9]*[a-z0-9])?)*$")
+_AMI = re.compile(r"^ami-[0-9a-f]{8,17}$")
+
+
+def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[str], stack: str) -> Settings:
+    problems = Problems()
+    values = _decode(config, problems)
+    ns = f"{PROJECT}:"
+
+    def scalar(key: str) -> str | None:
+        return values.get(key)
+
+    tier = scalar("tier")
+    if tier is None:
+        problems.add("tier", f"is required; one of {', '.join(sizing.TIERS)}")
+    elif tier not in sizing.TIERS:
+        problems.add("tier", f"must be one of {', '.join(sizing.TIERS)}, got {tier!r}{did_you_mean(tier, sizing.TIERS)}")
+        tier = None
+
+    infrastructure = scalar("infrastructure") or SCALAR_DEFAULTS["infrastructure"]
+    if infrastructure not in INFRASTRUCTURES:
+        problems.add("infrastructure", f"must be one of {', '.join(INFRASTRUCTURES)}, got {infrastructure!r}"
+                                       f"{did_you_mean(infrastructure, INFRASTRUCTURES)}")
+        infrastructure = None
+    bare_metal = infrastructure == "bareMetal"
+    if infrastructure is not None:
+        present = {key for key, value in values.items() if value not in ("", None)}
+        refused = BARE_METAL_ONLY if not bare_metal else AWS_ONLY
+        for key in refused:
+            if key in present:
+                owner = "bareMetal" if key in BARE_METAL_ONLY else "aws"
+                problems.add(key, f"applies only when infrastructure is {owner}; this stack's infrastructure is "
+                                  f"{infrastructure}")
+
+    region = config.get("aws:region")
+    if not region and not bare_metal:
+        problems.add("aws:region", "is required (pulumi config set aws:region eu-west-1)")
+
+    cluster_name = scalar("clusterName")
+    if cluster_name is None:
+        problems.add("clusterName", f"is required: a DNS label of at most {MAX_CLUSTER_NAME} characters")
+    elif not DNS_LABEL.match(cluster_name) or len(cluster_name) > MAX_CLUSTER_NAME:
+        problems.add("clusterName", f"must be a DNS label (a-z, 0-9, '-') of at most {MAX_CLUSTER_NAME} characters, "
+                                    f"got {cluster_name!r}")
+
+    kubernetes_version = scalar("kubernetesVersion") or SCALAR_DEFAULTS["kubernetesVersion"]
+    _check_kubernetes_version(kubernetes_version, problems)
+
+    max_pods = _scalar_int(scalar("maxPodsPerNode"), "maxPodsPerNode", SCALAR_DEFAULTS["maxPodsPerNode"], 10, sizing.MAX_PODS_PER_NODE, problems)
+
+    ssh_user = scalar("sshUser") or SCALAR_DEFAULTS["sshUser"]
+    ssh_public_key = scalar("sshPublicKey") or None
+    if ssh_public_key is None and not bare_metal:
+        problems.add("sshPublicKey", "is required: the OpenSSH public key installed on every machine")
+    elif ssh_public_key is not None and not SSH_PUBLIC_KEY.match(ssh_public_key.strip()):
+        problems.add("sshPublicKey", "must be an OpenSSH public key (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp*)")
+    private_key = ns + "sshPrivateKey"
+    if private_key not in config:
+        problems.add("sshPrivateKey", "is required: pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519")
+    elif private_key not in secret_keys:
+        problems.add("sshPrivateKey", "must be a secret setting; set it again with "
+                                      "pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519")
+
+    image_id = scalar("imageId") or SCALAR_DEFAULTS["imageId"] or None
+    if image_id is not None and not _AMI.match(image_id):
+        problems.add("imageId", f"must be an AMI id such as ami-0123456789abcdef0, got {image_id!r}")
+
+    image_repository = scalar("imageRepository") or SCALAR_DEFAULTS["imageRepository"]
+    if not _IMAGE_REPOSITORY.match(image_repository):
+        problems.add("imageRepository", f"must be a registry host with an optional path, such as "
+                                        f"registry.example.com/k8s, got {image_repository!r}")
+
+    inventory: list[InventoryHost] = []
+    load_balancer = None
+    if bare_metal:
+        network = read_network(values.get("network", {}), tier, region, problems, bare_metal=True)
+        access = None
+        lb = read_load_balancer(values.get("loadBalancer"), problems) or (None,) * 5
+        hosts = read_inventory(values.get("inventory"), tier, ssh_user, lb[1], problems)
+        if hosts is not None:
+            host_cidr = cidr(network.host_cidr, "network.hostCidr", problems) if network else None
+            others = [] if network is None else [("network.podCidr", ipaddress.IPv4Network(network.pod_cidr)),
+                                                 ("network.serviceCidr", ipaddress.IPv4Network(network.service_cidr))]
+            load_balancer = check_inventory(hosts, lb, host_cidr, others, tier, problems)
+            inventory = hosts
+        control_plane, worker_pools = inventory_pools(inventory)
+    else:
+        network = read_network(values.get("network", {}), tier, region, problems)
+        access = read_access(values.get("access"), tier, problems)
+        control_plane = read_control_plane(values.get("controlPlane"), tier, problems)
+        worker_pools = read_worker_pools(values.get("workerPools"), tier, problems)
+    workloads = read_workloads(values.get("workloads", []), problems)
+    addons = read_addons(values.get("addons"), bare_metal, problems, cluster_name,
+                         secret=f"{PROJECT}:addons" in secret_keys)
+    tags = Reader({"tags": values.get("tags", {})}, "", problems, ["tags"]).string_map("tags", {}) or {}
+    for key in sorted(tags):
+        if key in RESERVED_TAGS or key.startswith("kubernetes.io/cluster/"):
+            problems.add(f"tags.{key}", f"is set by the program; reserved: {', '.join(RESERVED_TAGS)}, "
+                                        f"kubernetes.io/cluster/*")
+
+    if problems:
+        raise SettingsError(problems.items)
+
+    settings = Settings(
+        stack=stack,
+        cluster_name=cluster_name,
+        tier=tier,
+        region=region,
+        kubernetes_version=kubernetes_version,
+        max_pods_per_node=max_pods,
+        ssh_user=ssh_user,
+        ssh_public_key=(ssh_public_key or "").strip(),
+        ssh_private_key_config="sshPrivateKey",
+        image_id=image_id,
+        image_repository=image_repository,
+        network=network,
+        access=access,
+        control_plane=control_plane,
+        worker_pools=tuple(worker_pools),
+        workloads=tuple(workloads),
+        extra_tags=tuple(sorted(tags.items())),
+        infrastructure=infrastructure,
+        inventory=tuple(inventory),
+        load_balancer=load_balancer,
+        addons=addons,
+    )
+    check_whole(settings, problems)
+    if problems:
+        raise SettingsError(problems.items)
+    return settings
+
+
+# --- decoding ------------------------------------------------------------------------------------------------
+
+
+def _decode(config: Mapping[str, str], problems: Problems) -> dict[str, Any]:
+    """Our namespace's keys, structured ones JSON-decoded; unknown keys refused with a hint."""
+    ns = f"{PROJECT}:"
+    values: dict[str, Any] = {}
+    for full_key in sorted(config):
+        if not full_key.startswith(ns):
+            continue
+        key = full_key[len(ns):]
+        raw = config[full_key]
+        if key not in KNOWN_KEYS:
+            problems.add(key, f"unknown setting{did_you_mean(key, KNOWN_KEYS)} (known: {', '.join(KNOWN_KEYS)})")
+        elif key in OBJECT_KEYS:
+            try:
+                values[key] = json.loads(raw) if isinstance(raw, str) else raw
+            except json.JSONDecodeError as error:
+                problems.add(key, f"must be structured YAML/JSON: {error.msg} at position {error.pos}")
+        elif key != "sshPrivateKey":
+            values[key] = raw
+    return values
+
+
+def _scalar_int(raw: str | None, key: str, default: int, low: int, high: int, problems: Problems) -> int | None:
+    if raw is None:
+        return default
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        problems.add(key, f"must be a whole number from {low} to {high}, got {raw!r}")
+        return None
+    if not low <= value <= high:
+        problems.add(key, f"must be from {low} to {high}, got {value}")
+        return None
+    return value
+
+
+def _check_kubernetes_version(version: str, problems: Problems) -> None:
+    accepted = ", ".join(f"1.{m}.x" for m in versions.SUPPORTED_KUBERNETES_MINORS)
+    match = _VERSION.match(version)
+    if not match:
+        problems.add("kubernetesVersion", f"must be an exact version 1.MINOR.PATCH ({accepted}), got {version!r}")
+    elif int(match[1]) not in versions.SUPPORTED_KUBERNETES_MINORS:
+        problems.add("kubernetesVersion", f"minor 1.{match[1]} is not supported; accepted: {accepted}")

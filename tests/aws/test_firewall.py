@@ -1,0 +1,73 @@
+"""Which ports the security groups open, per setting."""
+
+import json
+
+from components.aws import firewall
+from components.settings import PROJECT, load_settings
+from tests.helpers import PRIVATE_KEY, raw_config
+
+
+def settings_with(stack, **network):
+    config = raw_config(stack)
+    merged = {**json.loads(config[f"{PROJECT}:network"]), **network}
+    config[f"{PROJECT}:network"] = json.dumps(merged)
+    return load_settings(config, {PRIVATE_KEY}, stack)
+
+
+def opened(settings):
+    return {(r.group, r.direction, r.protocol, r.from_port) for r in firewall.rules(settings)}
+
+
+def test_vxlan_opens_4789_udp_and_no_bgp():
+    rules = opened(settings_with("prod", calicoEncapsulation="VXLAN"))
+    assert ("nodes", "ingress", "udp", 4789) in rules
+    assert ("nodes", "ingress", "tcp", 179) not in rules
+    assert not firewall.needs_source_dest_check_off(settings_with("prod", calicoEncapsulation="VXLAN"))
+
+
+def test_ipip_opens_protocol_4_and_bgp():
+    rules = opened(settings_with("prod", calicoEncapsulation="IPIP"))
+    assert ("nodes", "ingress", "4", None) in rules
+    assert ("nodes", "ingress", "tcp", 179) in rules
+    assert ("nodes", "ingress", "udp", 4789) not in rules
+
+
+def test_cross_subnet_turns_source_dest_check_off_and_admits_the_pod_network():
+    s = settings_with("prod", calicoEncapsulation="VXLANCrossSubnet")
+    assert firewall.needs_source_dest_check_off(s)
+    pod_rules = [r for r in firewall.rules(s) if r.cidr == s.network.pod_cidr]
+    assert len(pod_rules) == 1 and pod_rules[0].group == "nodes"
+
+
+def test_etcd_only_between_control_planes():
+    (etcd,) = [r for r in firewall.rules(settings_with("prod")) if r.from_port == 2379]
+    assert (etcd.group, etcd.peer_group, etcd.to_port) == ("control-plane", "control-plane", 2380)
+
+
+def test_ssh_only_through_the_bastion_when_private():
+    rules = firewall.rules(settings_with("prod"))
+    node_ssh = [r for r in rules if r.group == "nodes" and r.from_port == 22]
+    assert [(r.peer_group, r.cidr) for r in node_ssh] == [("bastion", None)]
+
+
+def test_ssh_from_allowed_cidrs_when_public():
+    rules = firewall.rules(settings_with("dev"))
+    node_ssh = [r for r in rules if r.group == "nodes" and r.from_port == 22]
+    assert [r.cidr for r in node_ssh] == ["198.51.100.0/24"]
+    assert "bastion" not in firewall.groups(settings_with("dev"))
+
+
+def test_nothing_else_is_open_from_outside():
+    # Ingress from CIDRs: only SSH and the API, from the allowed networks (and the pod network in cross-subnet),
+    # and HTTP/HTTPS on the ingress load balancer alone.
+    for rule in firewall.rules(settings_with("prod")):
+        if rule.direction == "ingress" and rule.cidr is not None:
+            assert rule.cidr == "198.51.100.0/24", rule
+            allowed = (80, 443) if rule.group == firewall.INGRESS_LB else (22, 6443)
+            assert rule.from_port in allowed, rule
+
+
+def test_slugs_are_unique_per_group_and_direction():
+    rules = firewall.rules(settings_with("prod", calicoEncapsulation="IPIPCrossSubnet"))
+    keys = [(r.group, r.direction, r.slug) for r in rules]
+    assert len(keys) == len(set(keys))

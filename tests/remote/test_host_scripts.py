@@ -1,0 +1,243 @@
+"""Host scripts: shellcheck-clean, and run in a sandbox with stub system commands.
+
+Each script is checked for the calls and files it produces, for a second run that changes nothing, and for a
+failing step that stops it with a non-zero status.
+"""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from components import versions
+from components.baremetal import haproxy_config, vip_configs
+from components.bootstrap import host_steps, preflight
+from components.bootstrap.node_config import ClusterFacts, NodeFacts
+from components.host import Host, SshHop
+from components.remote import host_scripts
+from components.sizing import NodeSize
+from tests.sandbox import Sandbox, installed, render_for
+
+CLUSTER = ClusterFacts("k8s-prod", "prod", "1.35.4", "api.example.internal:6443", ("api.example.internal",),
+                       "10.244.0.0/16", "10.96.0.0/12", 24, 110, "registry.k8s.io")
+CP0 = NodeFacts("k8s-prod-cp-0", "10.20.128.10", "control-plane", NodeSize(4, 8, 100))
+CP1 = NodeFacts("k8s-prod-cp-1", "10.20.144.11", "control-plane", NodeSize(4, 8, 100))
+WORKER = NodeFacts("k8s-prod-general-0", "10.20.128.20", "worker", NodeSize(8, 64, 500))
+TOKEN = "abcdef.0123456789abcdef"
+CERT_KEY = "c0ffee" * 10 + "abcd"
+CREDENTIALS = json.dumps({"token": TOKEN, "caCertHash": "sha256:0123abcd"})
+
+EXAMPLES = {
+    "prepare": lambda: host_steps.prepare(WORKER, [(CP0.address, CP0.name)], "k8s-prod.internal"),
+    "install": lambda: host_steps.install(CLUSTER),
+    "init": lambda: host_steps.init(CLUSTER, CP0, TOKEN, CERT_KEY),
+    "join-worker": lambda: host_steps.join(CLUSTER, WORKER, CREDENTIALS, None),
+    "join-control-plane": lambda: host_steps.join(CLUSTER, CP1, CREDENTIALS, CERT_KEY),
+    "credentials-worker": lambda: host_steps.credentials(WORKER, None),
+    "credentials-control-plane": lambda: host_steps.credentials(CP1, CERT_KEY),
+    "remove-node": lambda: host_steps.remove_node(WORKER.name),
+    "leave-control-plane": host_steps.leave_control_plane,
+    "kubeconfig": host_steps.read_kubeconfig,
+    "wait-ready": lambda: host_steps.wait_ready(CLUSTER.endpoint),
+    "preflight": lambda: preflight.script(
+        Host("cp-1", "control-plane", "cp", "", "192.0.2.21", SshHop("192.0.2.21", "ubuntu"), NodeSize(4, 8, 100)),
+        "prod", 8443),
+    "install-load-balancer": lambda: vip_configs.install_script(
+        haproxy_config.render(6443, [haproxy_config.Backend("cp-1", "192.0.2.21")], 3), "vrrp_instance x {\n}"),
+}
+
+
+def shellcheck(*paths):
+    assert shutil.which("shellcheck"), "shellcheck is required (scripts/test installs it)"
+    return subprocess.run(["shellcheck", "-S", "warning", "-s", "bash", *map(str, paths)], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_script_files_pass_shellcheck():
+    files = sorted(host_scripts.SCRIPTS_DIR.glob("*.sh"))
+    assert len(files) >= 9
+    result = shellcheck(*files)
+    assert result.returncode == 0, result.stdout
+
+
+def test_rendered_scripts_pass_shellcheck(tmp_path):
+    paths = []
+    for name, make in EXAMPLES.items():
+        path = tmp_path / f"{name}.sh"
+        path.write_text(make())
+        paths.append(path)
+    result = shellcheck(*paths)
+    assert result.returncode == 0, result.stdout
+
+
+def test_inputs_are_readonly_and_shell_quoted():
+    script = host_steps.prepare(NodeFacts("n'; rm -rf /", "10.0.0.1", "worker", NodeSize(2, 2, 20)), [])
+    assert "readonly NODE_NAME='n'\"'\"'; rm -rf /'" in script
+    with pytest.raises(ValueError, match="missing"):
+        host_scripts.render("remove-node.sh", {"NODE_NAME": "x"})
+    with pytest.raises(ValueError, match="unknown"):
+        host_scripts.render("remove-node.sh", {"NODE_NAME": "x", "DRAIN_TIMEOUT": "1m", "EXTRA": "y"})
+
+
+def run_twice(sandbox, script):
+    first = sandbox.run(script)
+    assert first.returncode == 0, first.stderr
+    first_calls = sandbox.calls()
+    after_first = sandbox.snapshot()
+    sandbox.reset_calls()
+    second = sandbox.run(script)
+    assert second.returncode == 0, second.stderr
+    assert sandbox.mutating_calls() == [], "a second run must change nothing"
+    assert sandbox.snapshot() == after_first
+    return first_calls
+
+
+def test_prepare_host(tmp_path):
+    box = Sandbox(tmp_path)
+    calls = run_twice(box, render_for(box, EXAMPLES["prepare"]))
+    assert "hostnamectl set-hostname k8s-prod-general-0" in calls
+    assert "apt-get install -y -q chrony" in calls and "systemctl enable --now chrony" in calls
+    assert "swapoff -a" in calls and "sysctl --system" in calls
+    assert {"modprobe overlay", "modprobe br_netfilter"} <= set(calls)
+    hosts = (box.root / "etc/hosts").read_text()
+    assert "127.0.0.1 localhost" in hosts and "10.20.128.10 k8s-prod-cp-0" in hosts
+    assert "10.20.128.20 k8s-prod-general-0" in hosts
+    assert "#/swap.img none swap" in (box.root / "etc/fstab").read_text()
+    resolved = (box.root / "etc/systemd/resolved.conf.d/k8s-platform.conf").read_text()
+    assert resolved == "[Resolve]\nDomains=k8s-prod.internal\n"
+    assert "systemctl restart systemd-resolved" in calls
+    assert (box.root / "etc/modules-load.d/k8s-platform.conf").read_text() == "overlay\nbr_netfilter\n"
+    assert "net.ipv4.ip_forward = 1" in (box.root / "etc/sysctl.d/99-k8s-platform.conf").read_text()
+
+
+def test_prepare_refuses_other_operating_systems(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.root / "etc/os-release").write_text("ID=rocky\n")
+    result = box.run(render_for(box, EXAMPLES["prepare"]))
+    assert result.returncode != 0 and "unsupported operating system 'rocky'" in result.stderr
+    assert box.mutating_calls() == []
+
+
+def test_failing_step_stops_the_script(tmp_path):
+    box = Sandbox(tmp_path)
+    box.fail("modprobe")
+    result = box.run(render_for(box, EXAMPLES["prepare"]))
+    assert result.returncode != 0
+    assert not any(c.startswith("sysctl") for c in box.calls()), "steps after the failure must not run"
+    box.heal("modprobe")
+    assert box.run(render_for(box, EXAMPLES["prepare"])).returncode == 0, "a failed run can be run again"
+
+
+def test_install_runtime_and_packages(tmp_path):
+    box = Sandbox(tmp_path)
+    calls = run_twice(box, render_for(box, EXAMPLES["install"]))
+    assert installed(box, "containerd").startswith(versions.CONTAINERD_VERSION_PREFIX)
+    for package in ("kubelet", "kubeadm", "kubectl"):
+        assert installed(box, package) == "1.35.4-1.1"
+        assert (box.state / "held" / package).exists()
+    assert (box.state / "held" / "containerd").exists()
+    assert "systemctl restart containerd" in calls
+    config = (box.root / "etc/containerd/config.toml").read_text()
+    assert "SystemdCgroup = true" in config and 'sandbox_image = "registry.k8s.io/pause:3.10.1"' in config
+    assert (box.root / "etc/containerd/certs.d").is_dir()
+    source = (box.root / "etc/apt/sources.list.d/kubernetes.list").read_text()
+    assert "https://pkgs.k8s.io/core:/stable:/v1.35/deb/ /" in source
+
+
+def test_install_refuses_a_wrong_containerd(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.state / "available" / "containerd").write_text("2.0.0-1\n")
+    result = box.run(render_for(box, EXAMPLES["install"]))
+    assert result.returncode != 0 and "needs 1.7.*" in result.stderr
+
+
+def test_init_runs_once_and_keeps_the_token_off_its_output(tmp_path):
+    box = Sandbox(tmp_path)
+    script = render_for(box, EXAMPLES["init"])
+    first = box.run(script)
+    assert first.returncode == 0, first.stderr
+    assert TOKEN not in first.stdout + first.stderr and CERT_KEY not in first.stdout + first.stderr
+    assert any(c.startswith("kubeadm init --config") and "--upload-certs" in c for c in box.calls())
+    assert all(CERT_KEY not in c and TOKEN not in c for c in box.calls()), "secrets never on a command line"
+    config = box.root / "etc/kubernetes/k8s-platform/kubeadm-init.yaml"
+    assert oct(config.stat().st_mode & 0o777) == "0o600" and TOKEN in config.read_text()
+    assert (box.root / "etc/kubernetes/patches/kubeletconfiguration+merge.yaml").exists()
+    box.reset_calls()
+    assert box.run(script).returncode == 0
+    assert not any(c.startswith("kubeadm") for c in box.calls())
+
+
+def test_failed_init_is_reset_and_run_again(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.root / "etc/kubernetes/manifests").mkdir(parents=True)
+    (box.root / "etc/kubernetes/manifests/etcd.yaml").write_text("half-done")
+    box.fail("kubeadm-init")
+    result = box.run(render_for(box, EXAMPLES["init"]))
+    assert box.calls()[0] == "kubeadm reset -f", "the half-done init is reset first"
+    assert result.returncode != 0 and "kubeadm init failed" in result.stderr
+    assert "abcdef.secret" not in result.stdout + result.stderr, "kubeadm's output is filtered for tokens"
+    assert not (box.root / "etc/kubernetes/k8s-platform/init.done").exists()
+    box.heal("kubeadm-init")
+    box.reset_calls()
+    assert box.run(render_for(box, EXAMPLES["init"])).returncode == 0, "a failed init can simply be run again"
+    assert (box.root / "etc/kubernetes/k8s-platform/init.done").exists()
+
+
+@pytest.mark.parametrize("example", ["join-worker", "join-control-plane"])
+def test_join_runs_once(tmp_path, example):
+    box = Sandbox(tmp_path)
+    calls = run_twice(box, render_for(box, EXAMPLES[example]))
+    assert sum(c.startswith("kubeadm join --config") for c in calls) == 1
+    joined = (box.root / "etc/kubernetes/k8s-platform/kubeadm-join.yaml").read_text()
+    assert ("certificateKey" in joined) == (example == "join-control-plane")
+
+
+def test_credentials_print_json_and_upload_certs_for_control_planes(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.root / "etc/kubernetes").mkdir(parents=True)
+    (box.root / "etc/kubernetes/admin.conf").write_text("admin")
+    result = box.run(render_for(box, EXAMPLES["credentials-control-plane"]))
+    assert result.returncode == 0, result.stderr
+    assert host_steps.parse_credentials(result.stdout) == (TOKEN, "sha256:0123abcd")
+    assert any(c.startswith("kubeadm init phase upload-certs --upload-certs --config") for c in box.calls())
+    assert all(CERT_KEY not in c for c in box.calls())
+    box.reset_calls()
+    assert box.run(render_for(box, EXAMPLES["credentials-worker"])).returncode == 0
+    assert not any("upload-certs" in c for c in box.calls())
+
+
+def test_remove_node_drains_then_deletes_and_is_harmless_twice(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.root / "etc/kubernetes").mkdir(parents=True)
+    (box.root / "etc/kubernetes/admin.conf").write_text("admin")
+    (box.state / "nodes" / WORKER.name).touch()
+    assert box.run(render_for(box, EXAMPLES["remove-node"])).returncode == 0
+    verbs = [c.split()[3] for c in box.calls() if c.startswith("kubectl")]
+    assert verbs == ["get", "drain", "delete"]
+    box.reset_calls()
+    assert box.run(render_for(box, EXAMPLES["remove-node"])).returncode == 0
+    assert [c.split()[3] for c in box.calls()] == ["get"]
+
+
+def test_wait_ready_is_bounded(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.state / "ready_in").write_text("3")
+    result = box.run(render_for(box, EXAMPLES["wait-ready"]))
+    assert result.returncode == 0 and "after 4 attempt(s)" in result.stderr
+    (box.state / "ready_in").write_text("1000")
+    result = box.run(render_for(box, EXAMPLES["wait-ready"]))
+    assert result.returncode != 0 and f"after {host_steps.READY_ATTEMPTS} attempts" in result.stderr
+    assert sum(c.startswith("curl") for c in box.calls()) == 4 + host_steps.READY_ATTEMPTS
+
+
+def test_leaving_control_plane_resets_once(tmp_path):
+    box = Sandbox(tmp_path)
+    assert box.run(render_for(box, EXAMPLES["join-control-plane"])).returncode == 0
+    box.reset_calls()
+    assert box.run(render_for(box, EXAMPLES["leave-control-plane"])).returncode == 0
+    assert box.calls() == ["kubeadm reset -f"]
+    assert not (box.root / "etc/kubernetes/kubelet.conf").exists()
+    box.reset_calls()
+    assert box.run(render_for(box, EXAMPLES["leave-control-plane"])).returncode == 0
+    assert box.calls() == []
