@@ -2,7 +2,12 @@
 
 The hosts it returns carry their preflight in `ready_after`, so whatever runs on a host next waits for it. With
 `compare_identities` (bare metal), a host also waits until its identity was compared with the hosts listed before
-it (see preflight.identity_problems); a clash stops the update with the hosts named.
+it (see preflight.IdentityLedger); a clash stops the update with the hosts named.
+
+The comparison is one chain of outputs, a link per host: link i admits host i's report into the ledger the link
+before it filled. Each link keeps only its own host's preflight as a dependency, so a host's later steps wait for
+the earlier hosts by value (the link resolves only after theirs) without an edge to each of them: dependency
+edges, state size and plan time grow linearly with the inventory, and adding a host adds one link at the end.
 """
 
 from __future__ import annotations
@@ -21,10 +26,21 @@ class HostIdentityClash(Exception):
     pass
 
 
-def _verify(stdouts: list[str]) -> None:
-    problems = preflight.identity_problems([preflight.identity(out) for out in stdouts])
+def _admit(ledger: preflight.IdentityLedger, stdout: str) -> preflight.IdentityLedger:
+    problems = ledger.admit(preflight.identity(stdout))
     if problems:
         raise HostIdentityClash("hosts are not distinct machines:\n" + "\n".join(f"  - {p}" for p in problems))
+    return ledger
+
+
+async def _settled(output: pulumi.Output):
+    return await output.future(with_unknowns=True)
+
+
+def _value_only(output: pulumi.Output) -> pulumi.Output:
+    """The same value (unknown at preview where it is), resolving when it does, without the resources it was
+    computed from. Not secret: the ledger holds machine ids and hostnames, which the preflight prints in clear."""
+    return pulumi.Output.from_input(_settled(output))
 
 
 @dataclass(frozen=True)
@@ -43,15 +59,16 @@ class HostPreflight(pulumi.ComponentResource):
     def __init__(self, name: str, args: HostPreflightArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("k8s-platform:hosts:Preflight", name, None, opts)
         run = HostRunner(self, args.ssh_private_key).run
-        self.hosts, self.artifacts, reports = [], {}, []
+        self.hosts, self.artifacts = [], {}
+        admitted: pulumi.Output = pulumi.Output.from_input(preflight.IdentityLedger())
         for host in args.hosts:
             script = preflight.script(host, args.tier, args.load_balancer_ports.get(host.name))
             checked = run(f"{host.name}-preflight", host, script, list(host.ready_after))
             ready_after = [*host.ready_after, checked]
             if args.compare_identities:
-                reports.append(checked.stdout)
-                # Resolves to nothing once this host's identity differs from every earlier one; raises otherwise.
-                ready_after.append(pulumi.Output.all(*reports).apply(_verify))
+                # Resolves once this host's identity differs from every earlier one; raises otherwise.
+                admitted = pulumi.Output.all(_value_only(admitted), checked.stdout).apply(lambda pair: _admit(*pair))
+                ready_after.append(admitted.apply(lambda _: None))
             self.hosts.append(dataclasses.replace(host, ready_after=tuple(ready_after)))
             self.artifacts[f"hosts/{host.name}/preflight.sh"] = pulumi.Output.from_input(script)
         self.register_outputs({})

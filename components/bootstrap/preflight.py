@@ -58,28 +58,50 @@ def identity(stdout: str) -> dict[str, str]:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def identity_problems(reports: list[dict[str, str]]) -> list[str]:
-    """Problems of the last report against the ones before it: a shared machine id or product UUID (cloned
-    machines: systemd, DHCP and kubelet mistake them for one another), or a current hostname that is another
-    host's name in the inventory (until that host is renamed, two machines answer to one node name).
+class IdentityLedger:
+    """The identities of the hosts admitted so far, indexed so that each new host is compared in constant time.
 
-    Checking each host only against the hosts listed before it finds every duplicate pair once, and adding a host
-    at the end of the inventory changes nothing for the hosts already there."""
-    if not reports:
-        return []
-    *earlier, last = reports
-    problems = []
-    for key, what in (("machineId", "/etc/machine-id"), ("productUuid", "product UUID")):
-        value = last.get(key, "")
-        twins = [r["host"] for r in earlier if value and r.get(key) == value]
-        if twins:
-            problems.append(f"{last['host']}: {what} {value} is also the one of {', '.join(twins)}; regenerate it "
-                            f"(cloned machine)")
-    names = {r["host"] for r in earlier}
-    current = last.get("hostname", "")
-    if current != last["host"] and current in names:
-        problems.append(f"{last['host']}: its hostname is {current!r}, the inventory name of another host")
-    for report in earlier:
-        if report.get("hostname") == last["host"] and report["host"] != last["host"]:
-            problems.append(f"{report['host']}: its hostname is {last['host']!r}, the inventory name of another host")
+    Problems of a host are those against the hosts admitted before it: a shared machine id or product UUID (cloned
+    machines: systemd, DHCP and kubelet mistake them for one another), or a current hostname that is another
+    host's name in the inventory (until that host is renamed, two machines answer to one node name). Checking each
+    host only against the hosts before it finds every duplicate pair once, and adding a host at the end of the
+    inventory changes nothing for the hosts already there. A ledger is filled in inventory order by one chain of
+    outputs (host_preflight.py), each link owning it after the one before."""
+
+    _KEYS = (("machineId", "/etc/machine-id"), ("productUuid", "product UUID"))
+
+    def __init__(self) -> None:
+        self._holders: dict[tuple[str, str], list[str]] = {}  # (key, value) -> hosts reporting it
+        self._names: set[str] = set()  # inventory names admitted
+        self._hostnames: dict[str, list[str]] = {}  # current hostname -> hosts reporting it
+
+    def admit(self, report: dict[str, str]) -> list[str]:
+        host, problems = report["host"], []
+        for key, what in self._KEYS:
+            value = report.get(key, "")
+            twins = self._holders.get((key, value), []) if value else []
+            if twins:
+                problems.append(f"{host}: {what} {value} is also the one of {', '.join(twins)}; regenerate it "
+                                f"(cloned machine)")
+        current = report.get("hostname", "")
+        if current != host and current in self._names:
+            problems.append(f"{host}: its hostname is {current!r}, the inventory name of another host")
+        for other in self._hostnames.get(host, []):
+            if other != host:
+                problems.append(f"{other}: its hostname is {host!r}, the inventory name of another host")
+        for key, _ in self._KEYS:
+            if report.get(key, ""):
+                self._holders.setdefault((key, report[key]), []).append(host)
+        self._names.add(host)
+        if current:
+            self._hostnames.setdefault(current, []).append(host)
+        return problems
+
+
+def identity_problems(reports: list[dict[str, str]]) -> list[str]:
+    """Problems of the last report against the ones before it (see IdentityLedger)."""
+    ledger = IdentityLedger()
+    problems: list[str] = []
+    for report in reports:
+        problems = ledger.admit(report)
     return problems
