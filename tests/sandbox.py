@@ -43,6 +43,9 @@ for a in "$@"; do case "$a" in -*|install) ;; *=*) echo "${a#*=}" >"$S/pkgs/${a%
   "join --config") echo kubelet >"$R/etc/kubernetes/kubelet.conf";;
   "reset -f") rm -rf "$R/etc/kubernetes/admin.conf" "$R/etc/kubernetes/manifests" "$R/etc/kubernetes/kubelet.conf";;
   "token create") echo "abcdef.0123456789abcdef";;
+  "certs certificate-key") k=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')
+    echo "$k" >>"$S/certificate-keys"; echo "$k";;
+  "init phase") cp "${@: -1}" "$S/upload-certs.yaml";;
   esac''',
     "kubectl": '''case "$*" in *"get node"*) [[ -e "$S/nodes/${@: -1}" ]];;
   *"delete node"*) rm -f "$S/nodes/$5";; esac''',

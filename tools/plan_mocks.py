@@ -62,7 +62,10 @@ def fake_command_stdout(stdin: Any, h: str) -> str:
     """What a host script prints, for the scripts whose output the program reads."""
     text = _unwrap(stdin) or ""
     if "from join-credentials.sh" in text:
-        return json.dumps({"token": f"{h[:6]}.{h[6:22]}", "caCertHash": f"sha256:{h}"}) + "\n"
+        credentials = {"token": f"{h[:6]}.{h[6:22]}", "caCertHash": f"sha256:{h}"}
+        if "readonly UPLOAD_CERTS_CONFIG=''" not in text:  # a control plane's: with the key the host made for it
+            credentials["certificateKey"] = digest(h, "certificate-key")
+        return json.dumps(credentials) + "\n"
     if "from preflight.sh" in text:
         match = re.search(r"^readonly HOST_NAME=(\S+)$", text, re.MULTILINE)
         host = shlex.split(match[1])[0] if match else "unknown"

@@ -13,6 +13,7 @@ import yaml
 from components import versions
 from components.bootstrap import node_config
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
+from components.host import CONTROL_PLANE
 from components.remote import host_scripts
 
 # A control plane's apiserver may take a few minutes to pass /readyz after init on a slow machine.
@@ -55,28 +56,34 @@ def _patch(c: ClusterFacts, node: NodeFacts) -> dict[str, str]:
             "PATCH_FILE": node_config.KUBELET_PATCH_FILE}
 
 
-def init(c: ClusterFacts, node: NodeFacts, token: str, certificate_key: str) -> str:
-    documents = node_config.init_documents(c, node, token, certificate_key)
+def init(c: ClusterFacts, node: NodeFacts, token: str) -> str:
+    documents = node_config.init_documents(c, node, token)
     return host_scripts.render("kubeadm-init.sh", {"KUBEADM_CONFIG": node_config.to_yaml(documents).rstrip("\n"),
                                                    **_patch(c, node)})
 
 
-def credentials(node: NodeFacts, certificate_key: str | None) -> str:
-    upload = "" if certificate_key is None else node_config.to_yaml(
-        node_config.upload_certs_configuration(certificate_key)).rstrip("\n")
+def credentials(node: NodeFacts) -> str:
+    """Run on the first control plane for `node`: a fresh token and the CA hash, and for a control plane a fresh
+    certificate key under which the certificates are uploaded. The script carries no secret; its output does."""
+    upload = node_config.to_yaml(node_config.upload_certs_configuration()).rstrip("\n") \
+        if node.role == CONTROL_PLANE else ""
     return host_scripts.render("join-credentials.sh", {
         "NODE_NAME": node.name, "NODE_ADDRESS": node.address, "TOKEN_TTL": node_config.JOIN_TOKEN_TTL,
         "UPLOAD_CERTS_CONFIG": upload})
 
 
-def parse_credentials(stdout: str) -> tuple[str, str]:
+def parse_credentials(stdout: str) -> tuple[str, str, str | None]:
+    """(token, CA hash, certificate key or None) from what join-credentials.sh printed."""
     data = json.loads(stdout.strip().splitlines()[-1])
-    return data["token"], data["caCertHash"]
+    return data["token"], data["caCertHash"], data.get("certificateKey")
 
 
-def join(c: ClusterFacts, node: NodeFacts, credentials_stdout: str, certificate_key: str | None) -> str:
-    token, ca_hash = parse_credentials(credentials_stdout)
-    document = node_config.join_configuration(c, node, token, ca_hash, certificate_key)
+def join(c: ClusterFacts, node: NodeFacts, credentials_stdout: str) -> str:
+    token, ca_hash, certificate_key = parse_credentials(credentials_stdout)
+    if node.role == CONTROL_PLANE and not certificate_key:
+        raise ValueError(f"the join credentials of control plane {node.name} carry no certificate key")
+    document = node_config.join_configuration(c, node, token, ca_hash,
+                                              certificate_key if node.role == CONTROL_PLANE else None)
     return host_scripts.render("kubeadm-join.sh", {"KUBEADM_CONFIG": node_config.to_yaml(document).rstrip("\n"),
                                                    **_patch(c, node)})
 

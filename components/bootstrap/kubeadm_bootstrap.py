@@ -4,11 +4,13 @@
                                                                -> credentials -> join (every other host)
 Control planes join one after another; workers join in parallel, each depending only on the init and on its own
 hosts' phases, so the chain to "API ready" is as long for 3 workers as for 300. Every join fetches fresh
-credentials from the first control plane right before it runs, so a node added months later still joins.
+credentials from the first control plane right before it runs, so a node added months later still joins; for a
+control plane they include a certificate key made for that join alone (init uploads no certificates).
 """
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import dataclass
 
@@ -25,7 +27,9 @@ from components.settings import Settings
 # Placeholders the reviewable copies of scripts carry where the hosts get secrets.
 PLACEHOLDER_TOKEN = "secret.placeholder00000"
 PLACEHOLDER_CERTIFICATE_KEY = "0" * 64
-PLACEHOLDER_CREDENTIALS = '{"token": "secret.placeholder00000", "caCertHash": "sha256:' + "0" * 64 + '"}'
+_PLACEHOLDER_JOIN = {"token": PLACEHOLDER_TOKEN, "caCertHash": "sha256:" + "0" * 64}
+PLACEHOLDER_CREDENTIALS = json.dumps(_PLACEHOLDER_JOIN)
+PLACEHOLDER_CONTROL_PLANE_CREDENTIALS = json.dumps({**_PLACEHOLDER_JOIN, "certificateKey": PLACEHOLDER_CERTIFICATE_KEY})
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         token_id = random.RandomString(f"{name}-token-id", length=6, special=False, upper=False, opts=child)
         token_secret = random.RandomPassword(f"{name}-token-secret", length=16, special=False, upper=False,
                                              opts=child)
-        certificate_bytes = random.RandomBytes(f"{name}-certificate-key", length=32, opts=child)
         token = pulumi.Output.secret(pulumi.Output.concat(token_id.result, ".", token_secret.result))
-        certificate_key = pulumi.Output.secret(certificate_bytes.hex)
 
         cp_addresses = [pulumi.Output.from_input(h.private_address) for h in control_planes]
         cluster = pulumi.Output.all(args.endpoint.host, endpoint, *cp_addresses).apply(
@@ -95,34 +97,31 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             self._artifact(host, "kubelet-patch.yaml", node.apply(
                 lambda n: node_config.to_yaml(node_config.kubelet_patch(s.tier, n))))
 
-        init_script = pulumi.Output.all(cluster, facts[first.name], token, certificate_key).apply(
-            lambda v: host_steps.init(*v))
+        init_script = pulumi.Output.all(cluster, facts[first.name], token).apply(lambda v: host_steps.init(*v))
         init = run(f"{first.name}-init", first, init_script,
                    [installed[first.name], *args.endpoint.depends_on], secret=True)
         self._artifact(first, "kubeadm-init.sh", pulumi.Output.all(cluster, facts[first.name]).apply(
-            lambda v: host_steps.init(v[0], v[1], PLACEHOLDER_TOKEN, PLACEHOLDER_CERTIFICATE_KEY)))
+            lambda v: host_steps.init(v[0], v[1], PLACEHOLDER_TOKEN)))
         self._artifact(first, "kubeadm-init.yaml", pulumi.Output.all(cluster, facts[first.name]).apply(
-            lambda v: node_config.to_yaml(node_config.init_documents(v[0], v[1], PLACEHOLDER_TOKEN,
-                                                                     PLACEHOLDER_CERTIFICATE_KEY))))
+            lambda v: node_config.to_yaml(node_config.init_documents(v[0], v[1], PLACEHOLDER_TOKEN))))
 
         def join(host: Host, after: remote.Command) -> remote.Command:
             is_control_plane = host.role == CONTROL_PLANE
-            cert = certificate_key if is_control_plane else None
-            credentials_script = pulumi.Output.all(facts[host.name], cert).apply(
-                lambda v: host_steps.credentials(v[0], v[1]))
+            # Carries no secret: the host makes the token (and a control plane's certificate key) and prints them.
+            credentials_script = facts[host.name].apply(host_steps.credentials)
             credentials = run(
                 f"{host.name}-credentials", first, credentials_script, [after], secret=True,
                 # Removing the host from the settings deletes this command first (it depends on the machine
                 # through the node's address): the node is drained and deleted before its machine goes away.
                 delete=f"sudo bash -c {shlex.quote(host_steps.remove_node(host.name))}")
-            join_script = pulumi.Output.all(cluster, facts[host.name], pulumi.Output.secret(credentials.stdout),
-                                            cert).apply(lambda v: host_steps.join(*v))
-            placeholder_key = PLACEHOLDER_CERTIFICATE_KEY if is_control_plane else None
+            join_script = pulumi.Output.all(cluster, facts[host.name], pulumi.Output.secret(credentials.stdout)).apply(
+                lambda v: host_steps.join(*v))
+            placeholder = PLACEHOLDER_CONTROL_PLANE_CREDENTIALS if is_control_plane else PLACEHOLDER_CREDENTIALS
             self._artifact(host, "kubeadm-join.sh", pulumi.Output.all(cluster, facts[host.name]).apply(
-                lambda v: host_steps.join(v[0], v[1], PLACEHOLDER_CREDENTIALS, placeholder_key)))
+                lambda v: host_steps.join(v[0], v[1], placeholder)))
             self._artifact(host, "kubeadm-join.yaml", pulumi.Output.all(cluster, facts[host.name]).apply(
                 lambda v: node_config.to_yaml(node_config.join_configuration(
-                    v[0], v[1], *host_steps.parse_credentials(PLACEHOLDER_CREDENTIALS), placeholder_key))))
+                    v[0], v[1], *host_steps.parse_credentials(placeholder)))))
             # A control plane leaving the settings resets itself first (removing its etcd member); this runs
             # before the drain above, since this command depends on the credentials command.
             leave = f"sudo bash -c {shlex.quote(host_steps.leave_control_plane())}" if is_control_plane else None

@@ -1,7 +1,7 @@
 """Config files for a node, built as Python data: kubeadm (v1beta4), kubelet, kube-proxy and containerd. Pure.
 
-Secrets (the bootstrap token, the certificate key, join credentials) are parameters: the bootstrap component fills
-them in inside Pulumi secret outputs, and the plan fills in placeholders for review.
+Secrets (the bootstrap token, join credentials with a control plane's certificate key) are parameters: the bootstrap
+component fills them in inside Pulumi secret outputs, and the plan fills in placeholders for review.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def kubelet_patch(tier: str, node: NodeFacts) -> dict:
     }
 
 
-def init_configuration(node: NodeFacts, token: str, certificate_key: str) -> dict:
+def init_configuration(node: NodeFacts, token: str) -> dict:
     return {
         "apiVersion": KUBEADM_API,
         "kind": "InitConfiguration",
@@ -144,7 +144,6 @@ def init_configuration(node: NodeFacts, token: str, certificate_key: str) -> dic
             "usages": ["signing", "authentication"],
             "groups": ["system:bootstrappers:kubeadm:default-node-token"],
         }],
-        "certificateKey": certificate_key,
         "nodeRegistration": _node_registration(node),
         "localAPIEndpoint": {"advertiseAddress": node.address, "bindPort": 6443},
         "patches": {"directory": PATCHES_DIR},
@@ -167,14 +166,15 @@ def join_configuration(c: ClusterFacts, node: NodeFacts, token: str, ca_cert_has
     return document
 
 
-def init_documents(c: ClusterFacts, node: NodeFacts, token: str, certificate_key: str) -> list[dict]:
-    return [init_configuration(node, token, certificate_key), cluster_configuration(c), kubelet_configuration(c),
+def init_documents(c: ClusterFacts, node: NodeFacts, token: str) -> list[dict]:
+    return [init_configuration(node, token), cluster_configuration(c), kubelet_configuration(c),
             kube_proxy_configuration(c)]
 
 
-def upload_certs_configuration(certificate_key: str) -> dict:
-    """What `kubeadm init phase upload-certs` reads, so the key stays off the host's process list."""
-    return {"apiVersion": KUBEADM_API, "kind": "InitConfiguration", "certificateKey": certificate_key}
+def upload_certs_configuration() -> dict:
+    """What `kubeadm init phase upload-certs` reads, less `certificateKey`: join-credentials.sh adds the fresh key it
+    makes for each control-plane join (in a file, so the key stays off the host's process list)."""
+    return {"apiVersion": KUBEADM_API, "kind": "InitConfiguration"}
 
 
 def containerd_config(c: ClusterFacts) -> str:

@@ -1,5 +1,6 @@
 """The kubeadm bootstrap under Pulumi mocks: order of phases, secrets, lifecycle, and the emitted artifacts."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ from pulumi.runtime.sync_await import _sync_await
 from tests.helpers import edited, write_stack
 from tests.kube_schema import unknown_fields
 from tests.plan_fixtures import INSTANCE, of_type, shipped_plan
+from tools import plan_mocks
 from tools.plan import build_plan, plan_json, write_artifacts
 from tools.plan_mocks import SECRET_SIG_KEY, digest
 
@@ -76,20 +78,30 @@ def test_workers_join_independently_after_init():
 
 
 def _generated_secrets(result) -> list[str]:
-    """The values the plan's mocks generated for the bootstrap token and the certificate key."""
+    """The values the plan's mocks generated for the bootstrap token, and the certificate keys the control planes'
+    credentials commands printed (the mocks' stand-in for the key each host makes)."""
     by_name = {r.name: r for r in result.registrations}
     token_id = digest("random:index/randomString:RandomString", "k8s-prod-token-id")[:6]
     token_secret = digest("random:index/randomPassword:RandomPassword", "k8s-prod-token-secret")[:16]
-    certificate_key = (digest("random:index/randomBytes:RandomBytes", "k8s-prod-certificate-key") * 4)[:64]
     assert by_name["k8s-prod-token-id"].inputs["length"] == 6
-    return [f"{token_id}.{token_secret}", token_secret, certificate_key]
+    return [f"{token_id}.{token_secret}", token_secret, *_certificate_keys(result).values()]
+
+
+def _certificate_keys(result) -> dict[str, str]:
+    """control plane -> the certificate key its credentials command printed (under the mocks)."""
+    keys = {}
+    for name in ("k8s-prod-cp-1", "k8s-prod-cp-2"):
+        credentials = raw_inputs(result, f"{name}-credentials")["stdin"]
+        h = digest(COMMAND, f"{name}-credentials")
+        keys[name] = json.loads(plan_mocks.fake_command_stdout(credentials, h))["certificateKey"]
+    return keys
 
 
 def test_no_secret_on_any_command_line_and_secrets_sent_as_secrets():
     result = shipped_plan("prod")
     secrets = _generated_secrets(result)
     init_stdin = unwrapped(raw_inputs(result, "k8s-prod-cp-0-init")["stdin"])
-    assert secrets[0] in init_stdin and secrets[2] in init_stdin, "the host does get the real secrets"
+    assert secrets[0] in init_stdin, "the host does get the real token"
     for name, cmd in commands(result).items():
         assert cmd["inputs"]["create"] == "sudo bash -s"
         command_lines = cmd["inputs"]["create"] + cmd["inputs"].get("delete", "")
@@ -107,6 +119,28 @@ def test_no_secret_on_any_command_line_and_secrets_sent_as_secrets():
     plan_text = plan_json(result) + "".join(result.artifacts.values())
     assert not any(secret in plan_text for secret in secrets)
     assert "PRIVATE KEY" not in plan_text
+
+
+def test_each_control_plane_joins_with_the_certificate_key_made_for_it():
+    result = shipped_plan("prod")
+    assert not of_type(result, "random:index/randomBytes:RandomBytes"), "no certificate key for the stack's life"
+    init_stdin = unwrapped(raw_inputs(result, "k8s-prod-cp-0-init")["stdin"])
+    assert "certificateKey" not in init_stdin, "init makes and uploads no certificate key"
+    init_line = r'^run_logged .* kubeadm init --config "\$state/kubeadm-init.yaml" --skip-token-print$'
+    assert re.search(init_line, init_stdin, re.MULTILINE), "no --upload-certs, and the token is not printed"
+    keys = _certificate_keys(result)
+    assert len(set(keys.values())) == 2
+    for name, key in keys.items():
+        credentials = unwrapped(raw_inputs(result, f"{name}-credentials")["stdin"])
+        assert "UPLOAD_CERTS_CONFIG=''" not in credentials and not re.search(r"[0-9a-f]{64}", credentials)
+        join_stdin = raw_inputs(result, f"{name}-join")["stdin"]
+        assert is_wrapped_secret(join_stdin) and f"certificateKey: {key}" in unwrapped(join_stdin)
+        other = next(k for n, k in keys.items() if n != name)
+        assert other not in unwrapped(join_stdin)
+    worker_join = unwrapped(raw_inputs(result, "k8s-prod-general-0-join")["stdin"])
+    assert "certificateKey" not in worker_join
+    worker_credentials = unwrapped(raw_inputs(result, "k8s-prod-general-0-credentials")["stdin"])
+    assert "readonly UPLOAD_CERTS_CONFIG=''" in worker_credentials
 
 
 def test_secret_values_never_reach_the_plan_json():

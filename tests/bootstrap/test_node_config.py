@@ -21,10 +21,11 @@ WORKER = NodeFacts("k8s-prod-gpu-0", "10.20.128.20", "worker", NodeSize(8, 64, 5
 
 
 def all_documents():
-    docs = node_config.init_documents(CLUSTER, CP, "abcdef.0123456789abcdef", "ab" * 32)
+    docs = node_config.init_documents(CLUSTER, CP, "abcdef.0123456789abcdef")
     docs.append(node_config.join_configuration(CLUSTER, WORKER, "abcdef.0123456789abcdef", "sha256:00", None))
     docs.append(node_config.join_configuration(CLUSTER, CP, "abcdef.0123456789abcdef", "sha256:00", "ab" * 32))
-    docs.append(node_config.upload_certs_configuration("ab" * 32))
+    # What join-credentials.sh writes: the program's document plus the key the host made.
+    docs.append({**node_config.upload_certs_configuration(), "certificateKey": "ab" * 32})
     return docs
 
 
@@ -71,7 +72,7 @@ def test_reservations_follow_the_sizing_module():
 
 
 def test_node_registration_taints_labels_and_address():
-    init = node_config.init_configuration(CP, "abcdef.0123456789abcdef", "ab" * 32)
+    init = node_config.init_configuration(CP, "abcdef.0123456789abcdef")
     assert init["nodeRegistration"]["taints"] == [{"key": "node-role.kubernetes.io/control-plane",
                                                    "effect": "NoSchedule"}]
     assert init["localAPIEndpoint"]["advertiseAddress"] == "10.20.128.10"
@@ -91,5 +92,5 @@ def test_containerd_config_parses_and_matches_kubelet():
 
 
 def test_multi_document_yaml_round_trips():
-    documents = node_config.init_documents(CLUSTER, CP, "abcdef.0123456789abcdef", "ab" * 32)
+    documents = node_config.init_documents(CLUSTER, CP, "abcdef.0123456789abcdef")
     assert list(yaml.safe_load_all(node_config.to_yaml(documents))) == documents

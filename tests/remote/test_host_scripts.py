@@ -5,10 +5,12 @@ failing step that stops it with a non-zero status.
 """
 
 import json
+import re
 import shutil
 import subprocess
 
 import pytest
+import yaml
 
 from components import versions
 from components.baremetal import haproxy_config, vip_configs
@@ -17,6 +19,7 @@ from components.bootstrap.node_config import ClusterFacts, NodeFacts
 from components.host import Host, SshHop
 from components.remote import host_scripts
 from components.sizing import NodeSize
+from tests.kube_schema import unknown_fields
 from tests.sandbox import Sandbox, installed, render_for
 
 CLUSTER = ClusterFacts("k8s-prod", "prod", "1.35.4", "api.example.internal:6443", ("api.example.internal",),
@@ -27,15 +30,16 @@ WORKER = NodeFacts("k8s-prod-general-0", "10.20.128.20", "worker", NodeSize(8, 6
 TOKEN = "abcdef.0123456789abcdef"
 CERT_KEY = "c0ffee" * 10 + "abcd"
 CREDENTIALS = json.dumps({"token": TOKEN, "caCertHash": "sha256:0123abcd"})
+CONTROL_PLANE_CREDENTIALS = json.dumps({"token": TOKEN, "caCertHash": "sha256:0123abcd", "certificateKey": CERT_KEY})
 
 EXAMPLES = {
     "prepare": lambda: host_steps.prepare(WORKER, [(CP0.address, CP0.name)], "k8s-prod.internal"),
     "install": lambda: host_steps.install(CLUSTER),
-    "init": lambda: host_steps.init(CLUSTER, CP0, TOKEN, CERT_KEY),
-    "join-worker": lambda: host_steps.join(CLUSTER, WORKER, CREDENTIALS, None),
-    "join-control-plane": lambda: host_steps.join(CLUSTER, CP1, CREDENTIALS, CERT_KEY),
-    "credentials-worker": lambda: host_steps.credentials(WORKER, None),
-    "credentials-control-plane": lambda: host_steps.credentials(CP1, CERT_KEY),
+    "init": lambda: host_steps.init(CLUSTER, CP0, TOKEN),
+    "join-worker": lambda: host_steps.join(CLUSTER, WORKER, CREDENTIALS),
+    "join-control-plane": lambda: host_steps.join(CLUSTER, CP1, CONTROL_PLANE_CREDENTIALS),
+    "credentials-worker": lambda: host_steps.credentials(WORKER),
+    "credentials-control-plane": lambda: host_steps.credentials(CP1),
     "remove-node": lambda: host_steps.remove_node(WORKER.name),
     "leave-control-plane": host_steps.leave_control_plane,
     "kubeconfig": host_steps.read_kubeconfig,
@@ -157,11 +161,16 @@ def test_init_runs_once_and_keeps_the_token_off_its_output(tmp_path):
     script = render_for(box, EXAMPLES["init"])
     first = box.run(script)
     assert first.returncode == 0, first.stderr
-    assert TOKEN not in first.stdout + first.stderr and CERT_KEY not in first.stdout + first.stderr
-    assert any(c.startswith("kubeadm init --config") and "--upload-certs" in c for c in box.calls())
-    assert all(CERT_KEY not in c and TOKEN not in c for c in box.calls()), "secrets never on a command line"
+    assert TOKEN not in first.stdout + first.stderr
+    init_calls = [c for c in box.calls() if c.startswith("kubeadm init --config")]
+    assert len(init_calls) == 1 and "--skip-token-print" in init_calls[0]
+    assert "--upload-certs" not in init_calls[0], "each control-plane join uploads the certificates under its own key"
+    assert all(TOKEN not in c for c in box.calls()), "secrets never on a command line"
     config = box.root / "etc/kubernetes/k8s-platform/kubeadm-init.yaml"
     assert oct(config.stat().st_mode & 0o777) == "0o600" and TOKEN in config.read_text()
+    assert "certificateKey" not in config.read_text()
+    log = box.root / "etc/kubernetes/k8s-platform/init.log"
+    assert oct(log.stat().st_mode & 0o777) == "0o600", "kubeadm's output stays root-only"
     assert (box.root / "etc/kubernetes/patches/kubeletconfiguration+merge.yaml").exists()
     box.reset_calls()
     assert box.run(script).returncode == 0
@@ -189,22 +198,53 @@ def test_join_runs_once(tmp_path, example):
     box = Sandbox(tmp_path)
     calls = run_twice(box, render_for(box, EXAMPLES[example]))
     assert sum(c.startswith("kubeadm join --config") for c in calls) == 1
-    joined = (box.root / "etc/kubernetes/k8s-platform/kubeadm-join.yaml").read_text()
-    assert ("certificateKey" in joined) == (example == "join-control-plane")
+    joined = yaml.safe_load((box.root / "etc/kubernetes/k8s-platform/kubeadm-join.yaml").read_text())
+    if example == "join-control-plane":
+        assert joined["controlPlane"]["certificateKey"] == CERT_KEY, "the key of this join's credentials"
+    else:
+        assert "controlPlane" not in joined
 
 
-def test_credentials_print_json_and_upload_certs_for_control_planes(tmp_path):
+def test_a_control_plane_join_needs_a_certificate_key():
+    with pytest.raises(ValueError, match="carry no certificate key"):
+        host_steps.join(CLUSTER, CP1, CREDENTIALS)
+    assert CERT_KEY not in host_steps.join(CLUSTER, WORKER, CONTROL_PLANE_CREDENTIALS), "a worker never gets it"
+
+
+def test_credentials_make_a_fresh_certificate_key_for_each_control_plane_join(tmp_path):
     box = Sandbox(tmp_path)
     (box.root / "etc/kubernetes").mkdir(parents=True)
     (box.root / "etc/kubernetes/admin.conf").write_text("admin")
-    result = box.run(render_for(box, EXAMPLES["credentials-control-plane"]))
-    assert result.returncode == 0, result.stderr
-    assert host_steps.parse_credentials(result.stdout) == (TOKEN, "sha256:0123abcd")
-    assert any(c.startswith("kubeadm init phase upload-certs --upload-certs --config") for c in box.calls())
-    assert all(CERT_KEY not in c for c in box.calls())
+    script = render_for(box, EXAMPLES["credentials-control-plane"])
+    assert not re.search(r"[0-9a-f]{64}", script), "the script carries no key: the host makes it"
+    keys = []
+    for _ in range(2):
+        result = box.run(script)
+        assert result.returncode == 0, result.stderr
+        token, ca_hash, key = host_steps.parse_credentials(result.stdout)
+        assert (token, ca_hash) == (TOKEN, "sha256:0123abcd")
+        uploaded = yaml.safe_load((box.state / "upload-certs.yaml").read_text())
+        assert uploaded["certificateKey"] == key and unknown_fields(uploaded) == []
+        keys.append(key)
+    assert (box.state / "certificate-keys").read_text().split() == keys and keys[0] != keys[1]
+    uploads = [c for c in box.calls() if c.startswith("kubeadm init phase upload-certs")]
+    assert len(uploads) == 2 and all("--skip-certificate-key-print --config" in c for c in uploads)
+    assert all(key not in c for c in box.calls() for key in keys), "the key never on a command line"
     box.reset_calls()
-    assert box.run(render_for(box, EXAMPLES["credentials-worker"])).returncode == 0
-    assert not any("upload-certs" in c for c in box.calls())
+    result = box.run(render_for(box, EXAMPLES["credentials-worker"]))
+    assert result.returncode == 0 and host_steps.parse_credentials(result.stdout)[2] is None
+    assert not any("upload-certs" in c or "certificate-key" in c for c in box.calls())
+
+
+def test_credentials_fail_without_showing_kubeadm_credentials(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.root / "etc/kubernetes").mkdir(parents=True)
+    (box.root / "etc/kubernetes/admin.conf").write_text("admin")
+    box.fail("kubeadm-init")  # the upload
+    result = box.run(render_for(box, EXAMPLES["credentials-control-plane"]))
+    assert result.returncode != 0 and "kubeadm init phase upload-certs failed" in result.stderr
+    assert result.stdout == "", "no credentials printed when the upload failed"
+    assert "abcdef.secret" not in result.stderr
 
 
 def test_remove_node_drains_then_deletes_and_is_harmless_twice(tmp_path):

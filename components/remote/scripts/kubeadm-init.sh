@@ -17,7 +17,10 @@ if [[ -e "$ROOT/etc/kubernetes/admin.conf" || -n "$(ls -A "$ROOT/etc/kubernetes/
 fi
 
 write_kubeadm_inputs "$state" kubeadm-init.yaml
-kubeadm config images pull --config "$state/kubeadm-init.yaml" >/dev/null
-run_logged "$state/init.log" "kubeadm init" kubeadm init --config "$state/kubeadm-init.yaml" --upload-certs
+run_logged "$state/images.log" "kubeadm config images pull" \
+  kubeadm config images pull --config "$state/kubeadm-init.yaml"
+# No --upload-certs: each control-plane join uploads the certificates under a key of its own (join-credentials.sh),
+# so init never makes or prints a certificate key; and the token it was given is not printed either.
+run_logged "$state/init.log" "kubeadm init" kubeadm init --config "$state/kubeadm-init.yaml" --skip-token-print
 touch "$state/init.done"
 log "kubeadm init done"

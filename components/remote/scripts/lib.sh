@@ -41,14 +41,73 @@ require_ubuntu_or_debian() {
   esac
 }
 
+# redact_kubeadm_output: copies stdin to stdout without any credential kubeadm prints. kubeadm names its bootstrap
+# token on the line that holds it, prints the certificate key alone on the line after "Using certificate key:", and
+# join commands over several lines, each but the last ending in a backslash. Dropped: every line that names a token,
+# a certificate key or a CA certificate hash (the name of kubeadm's phase "bootstrap-token" aside), holds a bootstrap
+# token (xxxxxx.yyyyyyyyyyyyyyyy) or a join command, or is nothing but hex digits; and every line that continues a
+# dropped one (after a backslash) or that a dropped one announces (after a colon). A run of dropped lines becomes one
+# "[redacted: N line(s)]". In the lines left, any run of 64 or more hex digits (a key, a hash) becomes [redacted].
+redact_kubeadm_output() {
+  local line lower named hex withheld=0 continued=0
+  local names='token|certificate[-_ ]?key|ca-?cert-?hash|kubeadm join'
+  local bootstrap_token='[a-z0-9]{6}\.[a-z0-9]{16}' only_hex='^[[:space:]]*[0-9a-f]{32,}[[:space:]]*$'
+  local hex_run='[0-9A-Fa-f]{64,}' announces='[\:][[:space:]]*$'
+  while IFS= read -r line || [[ -n $line ]]; do
+    lower=${line,,}
+    named=${lower//"[bootstrap-token]"/}
+    named=${named//"phase bootstrap-token"/}
+    if ((continued)) || [[ $named =~ $names || $lower =~ $bootstrap_token || $lower =~ $only_hex ]]; then
+      withheld=$((withheld + 1))
+      if [[ $line =~ $announces ]]; then continued=1; else continued=0; fi
+      continue
+    fi
+    if ((withheld)); then
+      printf '[redacted: %d line(s)]\n' "$withheld"
+      withheld=0
+    fi
+    while [[ $line =~ $hex_run ]]; do
+      hex=${BASH_REMATCH[0]}
+      line=${line//"$hex"/"[redacted]"}
+    done
+    printf '%s\n' "$line"
+  done
+  if ((withheld)); then
+    printf '[redacted: %d line(s)]\n' "$withheld"
+  fi
+}
+
+# new_log LOG: an empty log only root can read (kubeadm's output holds credentials).
+new_log() {
+  : >"$1"
+  chmod 600 "$1"
+}
+
+# show_log_and_fail LOG WHAT: LOG's last lines with every credential taken out (redact_kubeadm_output), then fails.
+show_log_and_fail() {
+  redact_kubeadm_output <"$1" | tail -n 20 >&2 || true
+  fail "$2 failed; full log (root only): ${1#"$ROOT"}"
+}
+
 # run_logged LOG WHAT COMMAND...: runs COMMAND with all its output in LOG (kubeadm prints join commands with their
 # tokens); on failure shows LOG's last lines without anything that looks like a credential, and fails.
 run_logged() {
   local log_file=$1 what=$2
   shift 2
+  new_log "$log_file"
   if ! "$@" >"$log_file" 2>&1; then
-    grep -v -i -E 'token|certificate-key|discovery' "$log_file" | tail -n 20 >&2 || true
-    fail "$what failed; full log (root only): ${log_file#"$ROOT"}"
+    show_log_and_fail "$log_file" "$what"
+  fi
+}
+
+# run_logged_output LOG WHAT COMMAND...: run_logged for a command whose output is its result (a token, a key): the
+# output goes to stdout, for the caller to capture, and only the command's messages to LOG.
+run_logged_output() {
+  local log_file=$1 what=$2
+  shift 2
+  new_log "$log_file"
+  if ! "$@" 2>"$log_file"; then
+    show_log_and_fail "$log_file" "$what"
   fi
 }
 
