@@ -10,6 +10,8 @@ import http.server
 import os
 import ssl
 
+HANDSHAKE_SECONDS = 5
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -21,6 +23,8 @@ def main() -> None:
     args = parser.parse_args()
 
     class Handler(http.server.BaseHTTPRequestHandler):
+        timeout = HANDSHAKE_SECONDS
+
         def do_GET(self):  # noqa: N802 (the standard library's name)
             if self.path == "/readyz":
                 ready = not os.path.exists(args.unready_flag)
@@ -40,8 +44,24 @@ def main() -> None:
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(args.cert, args.key)
-    server = http.server.ThreadingHTTPServer(("0.0.0.0", args.port), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+
+    class TlsServer(http.server.ThreadingHTTPServer):
+        """TLS per connection, in that connection's thread. Wrapping the listening socket instead runs every
+        handshake inside accept() on the one serving thread: a peer that connects and stalls (a health check cut
+        off by its timeout, a client that went away) then blocks every later connection, which the kernel still
+        accepts, so haproxy sees a connected backend it cannot redispatch from, and requests time out."""
+
+        daemon_threads = True
+
+        def finish_request(self, request, client_address):
+            request.settimeout(HANDSHAKE_SECONDS)
+            try:
+                tls = context.wrap_socket(request, server_side=True)
+            except OSError:  # ssl.SSLError included: a check that closed early, a client that timed out
+                return
+            self.RequestHandlerClass(tls, client_address, self)
+
+    server = TlsServer(("0.0.0.0", args.port), Handler)
     server.serve_forever()
 
 
