@@ -15,6 +15,11 @@ ROLES = ("control-plane", "worker")
 MAX_NODES = 5000
 MAX_PODS_PER_NODE = 110
 MAX_PODS_TOTAL = 150_000
+# The largest machine a node may declare (bare metal) or ask for (AWS): beyond today's biggest servers, and small
+# enough that every reservation stays exact integer arithmetic.
+MAX_NODE_VCPU = 1024
+MAX_NODE_MEMORY_GIB = 32768
+MAX_NODE_DISK_GIB = 1_048_576
 
 # Share of demand added on top for growth and failover (operations brief, capacity planning).
 HEADROOM = 0.20

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from components.settings import PROJECT
+from tools.stack_yaml import StackYamlError, load_stack_yaml
 
 SECRET_PLACEHOLDER = "[secret]"
 
@@ -58,12 +59,20 @@ def _without_secure(value: object) -> tuple[object, bool]:
 
 def read_stack_file(path: Path) -> StackConfig:
     try:
-        document = yaml.safe_load(path.read_text()) or {}
+        document = load_stack_yaml(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as error:
         raise StackFileError(f"cannot read {path}: {error}") from error
+    except StackYamlError as error:
+        raise StackFileError(f"{path}:\n" + "\n".join(f"  - {p}" for p in error.problems)) from error
+    if not isinstance(document, dict):
+        raise StackFileError(f"{path}: must be a mapping with a 'config' key")
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise StackFileError(f"{path}: 'config' must be a mapping")
+    empty = [key for key, value in config.items() if value is None]
+    if empty:
+        raise StackFileError(f"{path}:\n" + "\n".join(
+            f"  - config.{key}: has no value (YAML null); remove the key or give it one" for key in empty))
     values: dict[str, str] = {}
     secrets: set[str] = set()
     notes: list[str] = []

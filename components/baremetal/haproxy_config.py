@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from components.settings.inventory import KUBE_API_PORT
+from components.settings.inventory import KUBE_API_PORT, LOAD_BALANCER_HEALTH_PORT
 
 BACKEND = "kube-apiservers"
 # A localhost-only page keepalived polls: 200 while this haproxy runs and sees at least one ready apiserver.
 HEALTH_ADDRESS = "127.0.0.1"
-HEALTH_PORT = 8405
+HEALTH_PORT = LOAD_BALANCER_HEALTH_PORT  # the settings keep loadBalancer.port off it
 HEALTH_PATH = "/healthz"
 # Checks every 2 s, down after 2 failures, up after 2 successes: a failed apiserver leaves rotation in about 4 s;
 # a flapping one does not bounce in and out.

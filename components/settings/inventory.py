@@ -13,8 +13,10 @@ from typing import Any
 
 from components import sizing
 from components.host import CONTROL_PLANE, LOAD_BALANCER, WORKER, Taint
-from components.settings.reader import Problems, Reader, join
-from components.settings.rules import DNS_LABEL, SSH_HOST_KEY, address, check_labels, read_taints
+from components.settings.reader import Problems, Reader, join, shown
+from components.settings.rules import (DNS_LABEL, MAX_DNS_LABEL, address, check_labels, read_taints,
+                                       special_address_problem, ssh_key_problem)
+from components.settings.scalars import check_ssh_user
 from components.sizing import NodeSize
 
 HOST_ROLES = (CONTROL_PLANE, WORKER, LOAD_BALANCER)
@@ -24,12 +26,15 @@ KUBE_API_PORT = 6443
 # Ports a control plane's own components hold: a co-located haproxy must listen elsewhere.
 CONTROL_PLANE_PORTS = (2379, 2380, 6443, 10250, 10257, 10259)
 DEFAULT_COLOCATED_PORT = 8443
+# haproxy's own health endpoint on every VIP holder (127.0.0.1), which keepalived polls.
+LOAD_BALANCER_HEALTH_PORT = 8405
 # keepalived priorities step down by 10 from 200 and a failed health check takes 100 off: with at most 8
 # load balancers a failing one always ranks below every healthy one (lowest healthy: 130 > highest failed: 100).
 MAX_LOAD_BALANCERS = 8
 MAX_HOST_NAME = 40
-_INTERFACE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.:]{0,14}$")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$")
+_INTERFACE = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.:]{0,14}")
+_DNS_NAME_LABEL = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?")
+MAX_DNS_NAME = 253
 _HOST_KEYS = ("name", "address", "sshAddress", "sshUser", "sshPort", "hostKey", "bastion", "roles", "vcpu",
               "memoryGiB", "diskGiB", "labels", "taints", "vipInterface", "zone", "pool")
 
@@ -55,6 +60,7 @@ class InventoryHost:
     vip_interface: str | None = None
     zone: str = ""  # a failure domain (rack, room); informative
     pool: str = ""  # workers only
+    index: int = 0  # the position in inventory.hosts, for messages
 
     @property
     def node_role(self) -> str | None:
@@ -90,10 +96,15 @@ def read_load_balancer(value: Any, problems: Problems) -> tuple[str | None, str 
     port = r.integer("port", default_port, minimum=1, maximum=65535)
     router_id = r.integer("virtualRouterId", 51, minimum=1, maximum=255)
     interface = r.string("interface", None)
-    if interface is not None and not _INTERFACE.match(interface):
+    if interface is not None and not _INTERFACE.fullmatch(interface):
         problems.add("loadBalancer.interface", f"must be a network interface name such as eth0, got {interface!r}")
         interface = None
-    if mode == "colocated" and port in CONTROL_PLANE_PORTS:
+    if port in (22, LOAD_BALANCER_HEALTH_PORT):
+        owner = "sshd" if port == 22 else "haproxy's own health check (keepalived polls it)"
+        problems.add("loadBalancer.port", f"{port} is taken on every VIP holder by {owner}; choose another port "
+                                          f"(default {default_port})")
+        port = None
+    elif mode == "colocated" and port in CONTROL_PLANE_PORTS:
         problems.add("loadBalancer.port", f"haproxy on the control planes cannot use {port}, a control-plane port "
                                           f"({', '.join(map(str, CONTROL_PLANE_PORTS))}); the default is "
                                           f"{DEFAULT_COLOCATED_PORT}")
@@ -102,18 +113,36 @@ def read_load_balancer(value: Any, problems: Problems) -> tuple[str | None, str 
     return (None if vip is None else str(vip)), mode, port, router_id, interface
 
 
+def ssh_address_problem(value: str) -> str:
+    """Why an SSH address is neither a unicast IPv4 address nor a DNS name, or ""."""
+    try:
+        ip = ipaddress.IPv4Address(value)
+    except ValueError:
+        labels = value.rstrip(".").split(".")
+        if len(value) > MAX_DNS_NAME or not all(_DNS_NAME_LABEL.fullmatch(label) for label in labels):
+            return "must be an IPv4 address or a DNS name"
+        if labels[-1].isdigit():
+            return "looks like an IPv4 address but is not one (a DNS name never ends in a number)"
+        return ""
+    why = special_address_problem(ip)
+    return f"{ip} is {why}" if why else ""
+
+
 def _read_endpoint(r: Reader, path: str, address_key: str, user_key: str, port_key: str, default_user: str,
                    default_address: str | None, problems: Problems) -> SshEndpoint | None:
     ssh_address = r.string(address_key, default_address)
     user = r.string(user_key, default_user)
     port = r.integer(port_key, 22, minimum=1, maximum=65535)
     host_key = r.string("hostKey", None)
-    if ssh_address is not None and not _HOSTNAME.match(ssh_address):
-        problems.add(join(path, address_key), f"must be an IP address or DNS name, got {ssh_address!r}")
+    if ssh_address is not None and ssh_address_problem(ssh_address):
+        problems.add(join(path, address_key), f"{ssh_address_problem(ssh_address)}, got {shown(ssh_address)}")
         ssh_address = None
-    if host_key is not None and not SSH_HOST_KEY.match(host_key.strip()):
-        problems.add(join(path, "hostKey"), "must be a public host key as ssh-keyscan prints it without the host "
-                                            "name: '<type> <base64>' (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp*)")
+    if user is not None and not check_ssh_user(user, join(path, user_key), problems):
+        user = None
+    if host_key is not None and ssh_key_problem(host_key.strip(), comment_allowed=False):
+        problems.add(join(path, "hostKey"), f"must be a public host key as ssh-keyscan prints it without the host "
+                                            f"name, '<type> <base64>': "
+                                            f"{ssh_key_problem(host_key.strip(), comment_allowed=False)}")
         host_key = None
     if None in (ssh_address, user, port) or (r.raw("hostKey", None) is not None and host_key is None):
         return None
@@ -122,6 +151,9 @@ def _read_endpoint(r: Reader, path: str, address_key: str, user_key: str, port_k
 
 def _read_bastion(value: Any, path: str, default_user: str, problems: Problems) -> SshEndpoint | None:
     b = Reader(value, path, problems, ["address", "user", "port", "hostKey"])
+    if b.ok and b.raw("address", None) is None:
+        problems.add(join(path, "address"), "is required: the bastion's IPv4 address or DNS name")
+        return None
     bastion = _read_endpoint(b, path, "address", "user", "port", default_user, None, problems)
     return bastion if b.ok else None
 
@@ -154,22 +186,22 @@ def _read_roles(r: Reader, path: str, mode: str | None, problems: Problems) -> t
 
 
 def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | None,
-                   problems: Problems) -> list[InventoryHost] | None:
+                   problems: Problems) -> tuple[list[InventoryHost], bool]:
+    """The hosts that read cleanly, and whether that is all of them (a bad bastion or host makes it partial: the
+    rules across hosts still check the ones that read, the rules that count hosts wait)."""
     r = Reader(value, "inventory", problems, ["bastion", "hosts"])
     items = r.list_of("hosts")
-    shared_bastion = None
+    shared_bastion, complete = None, r.ok
     if r.raw("bastion", None) is not None:
         shared_bastion = _read_bastion(r.raw("bastion"), "inventory.bastion", default_user, problems)
-        if shared_bastion is None:
-            return None
+        complete = complete and shared_bastion is not None
     if items is None:
-        return None
+        return [], False
     if not items:
         problems.add("inventory.hosts", "must list the cluster's hosts")
-        return None
+        return [], False
     hosts: list[InventoryHost] = []
-    complete = True
-    for path, item in items:
+    for index, (path, item) in enumerate(items):
         h = Reader(item, path, problems, _HOST_KEYS)
         name = h.string("name")
         cluster_address = address(h.string("address"), join(path, "address"), problems)
@@ -180,31 +212,33 @@ def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | 
             bastion = _read_bastion(h.raw("bastion"), join(path, "bastion"), default_user, problems)
             complete = complete and bastion is not None
         roles = _read_roles(h, path, mode, problems)
-        vcpu = h.integer("vcpu", minimum=1)
-        memory = h.integer("memoryGiB", minimum=1)
-        disk = h.integer("diskGiB", minimum=1, maximum=1_048_576)
+        vcpu = h.integer("vcpu", minimum=1, maximum=sizing.MAX_NODE_VCPU)
+        memory = h.integer("memoryGiB", minimum=1, maximum=sizing.MAX_NODE_MEMORY_GIB)
+        disk = h.integer("diskGiB", minimum=1, maximum=sizing.MAX_NODE_DISK_GIB)
         labels = h.string_map("labels", {})
         taints = read_taints(h, path, problems)
         interface = h.string("vipInterface", None)
         zone = h.string("zone", "")
         pool = h.string("pool", None)
-        if name is not None and (not DNS_LABEL.match(name) or len(name) > MAX_HOST_NAME):
+        if name is not None and (not DNS_LABEL.fullmatch(name) or len(name) > MAX_HOST_NAME):
             problems.add(join(path, "name"), f"must be a DNS label (a-z, 0-9, '-') of at most {MAX_HOST_NAME} "
-                                             f"characters: it becomes the node name, got {name!r}")
+                                             f"characters: it becomes the node name, got {shown(name)}")
             name = None
-        if interface is not None and not _INTERFACE.match(interface):
+        if interface is not None and not _INTERFACE.fullmatch(interface):
             problems.add(join(path, "vipInterface"), f"must be a network interface name such as eth0, got "
                                                      f"{interface!r}")
             interface = None
-        if zone and not DNS_LABEL.match(zone):
-            problems.add(join(path, "zone"), f"must be a DNS label naming a failure domain, got {zone!r}")
+        if zone and not (DNS_LABEL.fullmatch(zone) and len(zone) <= MAX_DNS_LABEL):
+            problems.add(join(path, "zone"), f"must be a DNS label of at most {MAX_DNS_LABEL} characters naming a "
+                                             f"failure domain, got {shown(zone)}")
             zone = None
         if pool is not None:
             if roles is not None and WORKER not in roles:
                 problems.add(join(path, "pool"), "only workers belong to a pool")
                 pool = None
-            elif not DNS_LABEL.match(pool) or pool in ("cp", "bastion", "api"):
-                problems.add(join(path, "pool"), f"must be a DNS label other than cp, bastion and api, got {pool!r}")
+            elif not DNS_LABEL.fullmatch(pool) or len(pool) > MAX_HOST_NAME or pool in ("cp", "bastion", "api"):
+                problems.add(join(path, "pool"), f"must be a DNS label of at most {MAX_HOST_NAME} characters other "
+                                                 f"than cp, bastion and api, got {shown(pool)}")
                 pool = None
         check_labels(labels, path, problems)
         if roles is not None and tier is not None and None not in (vcpu, memory, disk):
@@ -223,81 +257,12 @@ def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | 
         hosts.append(InventoryHost(
             name=name, address=str(cluster_address), ssh=ssh, bastion=bastion, roles=roles,
             capacity=NodeSize(vcpu, memory, disk), labels=tuple(sorted(labels.items())), taints=tuple(taints),
-            vip_interface=interface, zone=zone, pool=(pool or DEFAULT_WORKER_POOL) if is_worker else ""))
-    return hosts if complete else None
+            vip_interface=interface, zone=zone, pool=(pool or DEFAULT_WORKER_POOL) if is_worker else "",
+            index=index))
+    return hosts, complete
 
 
 def load_balancer_hosts(hosts: list[InventoryHost] | tuple[InventoryHost, ...], mode: str) -> list[InventoryHost]:
     """Where haproxy and keepalived run, in inventory order (the first one holds the VIP when all are healthy)."""
     role = CONTROL_PLANE if mode == "colocated" else LOAD_BALANCER
     return [h for h in hosts if role in h.roles]
-
-
-def check_inventory(hosts: list[InventoryHost], lb: tuple, host_cidr: ipaddress.IPv4Network | None,
-                    other_networks: list[tuple[str, ipaddress.IPv4Network | None]], tier: str | None,
-                    problems: Problems) -> LoadBalancerSettings | None:
-    """Rules across hosts: unique names and addresses, role counts, the VIP. Returns the load balancer settings."""
-    seen_names: dict[str, int] = {}
-    seen_addresses: dict[str, int] = {}
-    for i, host in enumerate(hosts):
-        path = f"inventory.hosts[{i}]"
-        if host.name in seen_names:
-            problems.add(join(path, "name"), f"{host.name!r} is also the name of inventory.hosts[{seen_names[host.name]}]")
-        seen_names.setdefault(host.name, i)
-        if host.address in seen_addresses:
-            problems.add(join(path, "address"), f"{host.address} is also the address of "
-                                                f"inventory.hosts[{seen_addresses[host.address]}]")
-        seen_addresses.setdefault(host.address, i)
-        ip = ipaddress.IPv4Address(host.address)
-        for key, network in other_networks:
-            if network is not None and ip in network:
-                problems.add(join(path, "address"), f"{host.address} lies inside {key} {network}")
-
-    control_planes = [h for h in hosts if h.node_role == CONTROL_PLANE]
-    workers = [h for h in hosts if h.node_role == WORKER]
-    count = len(control_planes)
-    if count == 0:
-        problems.add("inventory.hosts", "needs at least one host with the control-plane role")
-    elif count % 2 == 0 or count > 7:
-        problems.add("inventory.hosts", f"etcd needs an odd number of control planes (1, 3, 5 or 7; prod 3, 5 or "
-                                        f"7), the inventory has {count}")
-    elif tier == "prod" and count < 3:
-        problems.add("inventory.hosts", f"prod needs at least 3 control planes (3, 5 or 7), the inventory has {count}")
-    if tier == "prod" and len(workers) < 2:
-        problems.add("inventory.hosts", f"prod needs at least 2 workers so that a node failure leaves capacity, "
-                                        f"the inventory has {len(workers)}")
-
-    vip, mode, port, router_id, interface = lb
-    if mode is None:
-        return None
-    balancers = load_balancer_hosts(hosts, mode)
-    needed = 2 if tier == "prod" else 1
-    if mode == "dedicated" and len(balancers) < needed:
-        problems.add("inventory.hosts", f"tier {tier} needs at least {needed} host(s) with the load-balancer role "
-                                        f"(two or more keep the API reachable when one fails), the inventory has "
-                                        f"{len(balancers)}")
-    if len(balancers) > MAX_LOAD_BALANCERS:
-        problems.add("inventory.hosts", f"at most {MAX_LOAD_BALANCERS} hosts may hold the VIP, the inventory has "
-                                        f"{len(balancers)}")
-    for host in balancers:
-        i = hosts.index(host)
-        if host.vip_interface is None and interface is None:
-            problems.add(f"inventory.hosts[{i}].vipInterface", "is required on hosts that hold the VIP (or set "
-                                                               "loadBalancer.interface for all of them)")
-        if host_cidr is not None and ipaddress.IPv4Address(host.address) not in host_cidr:
-            problems.add(f"inventory.hosts[{i}].address", f"{host.address} holds the VIP, so it must be inside "
-                                                          f"network.hostCidr {host_cidr}")
-    if vip is not None and host_cidr is not None:
-        ip = ipaddress.IPv4Address(vip)
-        if ip not in host_cidr:
-            problems.add("loadBalancer.vip", f"{vip} must be inside network.hostCidr {host_cidr}, the subnet of the "
-                                             f"hosts that hold it")
-        elif ip in (host_cidr.network_address, host_cidr.broadcast_address):
-            problems.add("loadBalancer.vip", f"{vip} is the network or broadcast address of {host_cidr}")
-        for i, host in enumerate(hosts):
-            if vip in (host.address, host.ssh.address):
-                problems.add("loadBalancer.vip", f"{vip} is the address of inventory.hosts[{i}] ({host.name}); the "
-                                                 f"VIP must be an unused address")
-    if None in (vip, port, router_id) or host_cidr is None:
-        return None
-    return LoadBalancerSettings(vip, host_cidr.prefixlen, mode, port, router_id, interface)

@@ -2,37 +2,35 @@
 
 `load_settings` takes the config exactly as Pulumi hands it to a program (flat "namespace:key" strings, structured
 values JSON-encoded) and either returns a `Settings` or raises one `SettingsError` that lists every problem with
-its key path and what is accepted. Nothing is declared before this succeeds. The sections are read by network.py
-and pools.py (AWS) or inventory.py (bare metal); cluster_rules.py checks what spans them.
+its key path and what is accepted. Nothing is declared before this succeeds. The sections are read by scalars.py,
+network.py and pools.py (AWS) or inventory.py (bare metal) and addons.py; cluster_rules.py checks what spans them,
+on every section that read cleanly, so independent mistakes are reported together.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from typing import Any, Mapping
 
-from components import sizing, versions
+from components import sizing
 from components.settings.addons import read_addons
-from components.settings.cluster_rules import check_whole
-from components.settings.inventory import InventoryHost, check_inventory, read_inventory, read_load_balancer
+from components.settings.cluster_rules import Sections, check_whole
+from components.settings.inventory import InventoryHost, read_inventory, read_load_balancer
+from components.settings.inventory_rules import check_inventory
 from components.settings.model import (AWS_ONLY, BARE_METAL_ONLY, INFRASTRUCTURES, KNOWN_KEYS, MAX_CLUSTER_NAME,
-                                       OBJECT_KEYS, PROJECT, RESERVED_TAGS, SCALAR_DEFAULTS, Settings, SettingsError)
+                                       OBJECT_KEYS, PROJECT, SCALAR_DEFAULTS, Settings, SettingsError)
 from components.settings.network import read_access, read_network
 from components.settings.pools import inventory_pools, read_control_plane, read_worker_pools, read_workloads
-from components.settings.reader import Problems, Reader, did_you_mean
-from components.settings.rules import DNS_LABEL, SSH_PUBLIC_KEY, cidr
-
-_VERSION = re.compile(r"^1\.(\d+)\.(\d+)$")
-_IMAGE_REPOSITORY = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d+)?(/[a-z0-9]([-._a-z0-9]*[a-z0-9])?)*$")
-_AMI = re.compile(r"^ami-[0-9a-f]{8,17}$")
+from components.settings.reader import Problems, did_you_mean, shown
+from components.settings.rules import DNS_LABEL
+from components.settings.scalars import (AMI, IMAGE_REPOSITORY, check_kubernetes_version, check_region,
+                                         check_ssh_public_key, check_ssh_user, read_scalar_int, read_tags)
 
 
 def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[str], stack: str) -> Settings:
     problems = Problems()
     values = _decode(config, problems)
-    ns = f"{PROJECT}:"
 
     def scalar(key: str) -> str | None:
         return values.get(key)
@@ -41,12 +39,13 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
     if tier is None:
         problems.add("tier", f"is required; one of {', '.join(sizing.TIERS)}")
     elif tier not in sizing.TIERS:
-        problems.add("tier", f"must be one of {', '.join(sizing.TIERS)}, got {tier!r}{did_you_mean(tier, sizing.TIERS)}")
+        problems.add("tier", f"must be one of {', '.join(sizing.TIERS)}, got {shown(tier)}"
+                             f"{did_you_mean(tier, sizing.TIERS)}")
         tier = None
 
     infrastructure = scalar("infrastructure") or SCALAR_DEFAULTS["infrastructure"]
     if infrastructure not in INFRASTRUCTURES:
-        problems.add("infrastructure", f"must be one of {', '.join(INFRASTRUCTURES)}, got {infrastructure!r}"
+        problems.add("infrastructure", f"must be one of {', '.join(INFRASTRUCTURES)}, got {shown(infrastructure)}"
                                        f"{did_you_mean(infrastructure, INFRASTRUCTURES)}")
         infrastructure = None
     bare_metal = infrastructure == "bareMetal"
@@ -59,29 +58,31 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
                 problems.add(key, f"applies only when infrastructure is {owner}; this stack's infrastructure is "
                                   f"{infrastructure}")
 
-    region = config.get("aws:region")
-    if not region and not bare_metal:
-        problems.add("aws:region", "is required (pulumi config set aws:region eu-west-1)")
+    region = check_region(config.get("aws:region"), not bare_metal, problems)
 
     cluster_name = scalar("clusterName")
     if cluster_name is None:
         problems.add("clusterName", f"is required: a DNS label of at most {MAX_CLUSTER_NAME} characters")
-    elif not DNS_LABEL.match(cluster_name) or len(cluster_name) > MAX_CLUSTER_NAME:
+    elif not DNS_LABEL.fullmatch(cluster_name) or len(cluster_name) > MAX_CLUSTER_NAME:
         problems.add("clusterName", f"must be a DNS label (a-z, 0-9, '-') of at most {MAX_CLUSTER_NAME} characters, "
-                                    f"got {cluster_name!r}")
+                                    f"got {shown(cluster_name)}")
+        cluster_name = None
 
     kubernetes_version = scalar("kubernetesVersion") or SCALAR_DEFAULTS["kubernetesVersion"]
-    _check_kubernetes_version(kubernetes_version, problems)
+    check_kubernetes_version(kubernetes_version, problems)
 
-    max_pods = _scalar_int(scalar("maxPodsPerNode"), "maxPodsPerNode", SCALAR_DEFAULTS["maxPodsPerNode"], 10, sizing.MAX_PODS_PER_NODE, problems)
+    max_pods = read_scalar_int(scalar("maxPodsPerNode"), "maxPodsPerNode", SCALAR_DEFAULTS["maxPodsPerNode"], 10,
+                               sizing.MAX_PODS_PER_NODE, problems)
 
     ssh_user = scalar("sshUser") or SCALAR_DEFAULTS["sshUser"]
+    if not check_ssh_user(ssh_user, "sshUser", problems):
+        ssh_user = SCALAR_DEFAULTS["sshUser"]  # hosts that name their own user are still checked
     ssh_public_key = scalar("sshPublicKey") or None
     if ssh_public_key is None and not bare_metal:
         problems.add("sshPublicKey", "is required: the OpenSSH public key installed on every machine")
-    elif ssh_public_key is not None and not SSH_PUBLIC_KEY.match(ssh_public_key.strip()):
-        problems.add("sshPublicKey", "must be an OpenSSH public key (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp*)")
-    private_key = ns + "sshPrivateKey"
+    elif ssh_public_key is not None:
+        check_ssh_public_key(ssh_public_key, problems)
+    private_key = f"{PROJECT}:sshPrivateKey"
     if private_key not in config:
         problems.add("sshPrivateKey", "is required: pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519")
     elif private_key not in secret_keys:
@@ -89,13 +90,13 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
                                       "pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519")
 
     image_id = scalar("imageId") or SCALAR_DEFAULTS["imageId"] or None
-    if image_id is not None and not _AMI.match(image_id):
-        problems.add("imageId", f"must be an AMI id such as ami-0123456789abcdef0, got {image_id!r}")
+    if image_id is not None and not AMI.fullmatch(image_id):
+        problems.add("imageId", f"must be an AMI id such as ami-0123456789abcdef0, got {shown(image_id)}")
 
     image_repository = scalar("imageRepository") or SCALAR_DEFAULTS["imageRepository"]
-    if not _IMAGE_REPOSITORY.match(image_repository):
+    if not (len(image_repository) <= 255 and IMAGE_REPOSITORY.fullmatch(image_repository)):
         problems.add("imageRepository", f"must be a registry host with an optional path, such as "
-                                        f"registry.example.com/k8s, got {image_repository!r}")
+                                        f"registry.example.com/k8s, got {shown(image_repository)}")
 
     inventory: list[InventoryHost] = []
     load_balancer = None
@@ -103,32 +104,34 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         network = read_network(values.get("network", {}), tier, region, problems, bare_metal=True)
         access = None
         lb = read_load_balancer(values.get("loadBalancer"), problems) or (None,) * 5
-        hosts = read_inventory(values.get("inventory"), tier, ssh_user, lb[1], problems)
-        if hosts is not None:
-            host_cidr = cidr(network.host_cidr, "network.hostCidr", problems) if network else None
-            others = [] if network is None else [("network.podCidr", ipaddress.IPv4Network(network.pod_cidr)),
-                                                 ("network.serviceCidr", ipaddress.IPv4Network(network.service_cidr))]
-            load_balancer = check_inventory(hosts, lb, host_cidr, others, tier, problems)
-            inventory = hosts
+        hosts, hosts_complete = read_inventory(values.get("inventory"), tier, ssh_user, lb[1], problems)
+        host_cidr = None if network is None else ipaddress.IPv4Network(network.host_cidr)
+        others = [] if network is None else [("network.podCidr", ipaddress.IPv4Network(network.pod_cidr)),
+                                             ("network.serviceCidr", ipaddress.IPv4Network(network.service_cidr))]
+        load_balancer = check_inventory(hosts, hosts_complete, lb, host_cidr, others, tier, problems)
+        inventory = hosts if hosts_complete else []
         control_plane, worker_pools = inventory_pools(inventory)
+        pools_clean = hosts_complete and control_plane is not None
     else:
         network = read_network(values.get("network", {}), tier, region, problems)
         access = read_access(values.get("access"), tier, problems)
+        before = len(problems)
         control_plane = read_control_plane(values.get("controlPlane"), tier, problems)
         worker_pools = read_worker_pools(values.get("workerPools"), tier, problems)
+        pools_clean = len(problems) == before and control_plane is not None
+    before = len(problems)
     workloads = read_workloads(values.get("workloads", []), problems)
+    workloads_clean = len(problems) == before
     addons = read_addons(values.get("addons"), bare_metal, problems, cluster_name,
                          secret=f"{PROJECT}:addons" in secret_keys)
-    tags = Reader({"tags": values.get("tags", {})}, "", problems, ["tags"]).string_map("tags", {}) or {}
-    for key in sorted(tags):
-        if key in RESERVED_TAGS or key.startswith("kubernetes.io/cluster/"):
-            problems.add(f"tags.{key}", f"is set by the program; reserved: {', '.join(RESERVED_TAGS)}, "
-                                        f"kubernetes.io/cluster/*")
+    tags = read_tags(values.get("tags", {}), problems)
 
+    check_whole(Sections(tier, bare_metal, network,
+                         (control_plane, *worker_pools) if pools_clean else None, max_pods,
+                         tuple(workloads) if workloads_clean else None), problems)
     if problems:
         raise SettingsError(problems.items)
-
-    settings = Settings(
+    return Settings(
         stack=stack,
         cluster_name=cluster_name,
         tier=tier,
@@ -151,13 +154,6 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         load_balancer=load_balancer,
         addons=addons,
     )
-    check_whole(settings, problems)
-    if problems:
-        raise SettingsError(problems.items)
-    return settings
-
-
-# --- decoding ------------------------------------------------------------------------------------------------
 
 
 def _decode(config: Mapping[str, str], problems: Problems) -> dict[str, Any]:
@@ -176,29 +172,8 @@ def _decode(config: Mapping[str, str], problems: Problems) -> dict[str, Any]:
                 values[key] = json.loads(raw) if isinstance(raw, str) else raw
             except json.JSONDecodeError as error:
                 problems.add(key, f"must be structured YAML/JSON: {error.msg} at position {error.pos}")
+            except ValueError:  # an integer of more digits than Python converts (4,300)
+                problems.add(key, "holds an integer of thousands of digits; no setting takes one")
         elif key != "sshPrivateKey":
             values[key] = raw
     return values
-
-
-def _scalar_int(raw: str | None, key: str, default: int, low: int, high: int, problems: Problems) -> int | None:
-    if raw is None:
-        return default
-    try:
-        value = int(str(raw).strip())
-    except ValueError:
-        problems.add(key, f"must be a whole number from {low} to {high}, got {raw!r}")
-        return None
-    if not low <= value <= high:
-        problems.add(key, f"must be from {low} to {high}, got {value}")
-        return None
-    return value
-
-
-def _check_kubernetes_version(version: str, problems: Problems) -> None:
-    accepted = ", ".join(f"1.{m}.x" for m in versions.SUPPORTED_KUBERNETES_MINORS)
-    match = _VERSION.match(version)
-    if not match:
-        problems.add("kubernetesVersion", f"must be an exact version 1.MINOR.PATCH ({accepted}), got {version!r}")
-    elif int(match[1]) not in versions.SUPPORTED_KUBERNETES_MINORS:
-        problems.add("kubernetesVersion", f"minor 1.{match[1]} is not supported; accepted: {accepted}")

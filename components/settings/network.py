@@ -8,10 +8,10 @@ from typing import Any
 from components.settings import subnets
 from components.settings.model import (API_LOAD_BALANCER_SCHEMES, CALICO_ENCAPSULATIONS, NAT_GATEWAY_MODES,
                                        SSH_PATHS, AccessSettings, NetworkSettings)
-from components.settings.reader import Problems, Reader
-from components.settings.rules import cidr
+from components.settings.reader import Problems, Reader, shown
+from components.settings.rules import cidr, special_address_problem
 
-_ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
+_ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$")
 
 
 _CLUSTER_NETWORK_KEYS = ("podCidr", "serviceCidr", "nodeCidrMaskSize", "calicoEncapsulation")
@@ -19,6 +19,7 @@ _CLUSTER_NETWORK_KEYS = ("podCidr", "serviceCidr", "nodeCidrMaskSize", "calicoEn
 
 def read_network(value: Any, tier: str | None, region: str | None, problems: Problems,
                  bare_metal: bool = False) -> NetworkSettings | None:
+    before = len(problems)
     if bare_metal:
         r = Reader(value, "network", problems, ("hostCidr", "mtu") + _CLUSTER_NETWORK_KEYS)
         host_cidr = cidr(r.string("hostCidr"), "network.hostCidr", problems)
@@ -46,11 +47,15 @@ def read_network(value: Any, tier: str | None, region: str | None, problems: Pro
         if len(set(zones)) != len(zones):
             problems.add("network.zones", "must not repeat a zone")
         for i, zone in enumerate(zones):
-            if not _ZONE.match(zone):
+            if not _ZONE.fullmatch(zone):
                 problems.add(f"network.zones[{i}]", f"must be an availability zone name such as eu-west-1a, "
-                                                    f"got {zone!r}")
+                                                    f"got {shown(zone)}")
             elif region and not (zone.startswith(region) and len(zone) == len(region) + 1):
-                problems.add(f"network.zones[{i}]", f"zone {zone!r} is not in region {region!r}")
+                problems.add(f"network.zones[{i}]", f"zone {zone!r} is not in region {region!r} (aws:region)")
+    if host_cidr is not None and not 8 <= host_cidr.prefixlen <= 30:
+        problems.add("network.hostCidr", f"prefix must be from /8 to /30, got /{host_cidr.prefixlen}")
+    if pods is not None and not 8 <= pods.prefixlen <= 28:
+        problems.add("network.podCidr", f"prefix must be from /8 to /28, got /{pods.prefixlen}")
     if vpc is not None and not 16 <= vpc.prefixlen <= 24:
         problems.add("network.vpcCidr", f"prefix must be from /16 to /24, got /{vpc.prefixlen}")
     if services is not None and not 12 <= services.prefixlen <= 24:
@@ -64,7 +69,7 @@ def read_network(value: Any, tier: str | None, region: str | None, problems: Pro
         for name_b, b in named[i + 1:]:
             if a is not None and b is not None and a.overlaps(b):
                 problems.add(name_b, f"{b} overlaps {name_a} {a}")
-    if None in (zones, pods, services, mask, nat, encapsulation, mtu) or not r.ok:
+    if None in (zones, pods, services, mask, nat, encapsulation, mtu) or not r.ok or len(problems) > before:
         return None
     if (host_cidr if bare_metal else vpc) is None:
         return None
@@ -82,14 +87,38 @@ def read_access(value: Any, tier: str | None, problems: Problems) -> AccessSetti
         path = f"access.{key}"
         if items is not None and not items:
             problems.add(path, "must list at least one CIDR")
-        parsed = [cidr(item, f"{path}[{i}]", problems) for i, item in enumerate(items or [])]
-        if tier == "prod":
-            for i, net in enumerate(parsed):
-                if net is not None and net.prefixlen == 0:
-                    problems.add(f"{path}[{i}]", "0.0.0.0/0 is refused in prod: name the networks that need access")
+        parsed = [_allowed_network(item, f"{path}[{i}]", tier, problems) for i, item in enumerate(items or [])]
+        seen: dict = {}
+        for i, net in enumerate(parsed):
+            if net is not None and net in seen:
+                problems.add(f"{path}[{i}]", f"{net} is listed already at {path}[{seen[net]}]")
+                parsed[i] = None
+            elif net is not None:
+                seen[net] = i
         lists[key] = None if items is None or None in parsed else tuple(str(n) for n in parsed)
     if tier == "prod" and ssh_via == "public":
         problems.add("access.sshVia", "prod machines sit in private subnets: must be bastion, got 'public'")
     if None in (ssh_via, scheme, *lists.values()) or not r.ok:
         return None
     return AccessSettings(ssh_via, lists["sshAllowedCidrs"], lists["apiAllowedCidrs"], scheme)
+
+
+# The broadest network a prod stack may open SSH or the API to: no one's own network is larger, and two halves of
+# the Internet (0.0.0.0/1 and 128.0.0.0/1) are the Internet.
+PROD_WIDEST_PREFIX = 8
+
+
+def _allowed_network(item: str, path: str, tier: str | None, problems: Problems):
+    """A network allowed to reach the cluster: a real source of traffic, and in prod no wider than a /8."""
+    net = cidr(item, path, problems)
+    if net is None:
+        return None
+    if tier == "prod" and net.prefixlen < PROD_WIDEST_PREFIX:
+        problems.add(path, f"{net} is refused in prod: name the networks that need access (at most a "
+                           f"/{PROD_WIDEST_PREFIX} each)")
+        return None
+    why = special_address_problem(net.network_address) if net.prefixlen >= PROD_WIDEST_PREFIX else ""
+    if why:
+        problems.add(path, f"{net} starts at {why}: no client connects from there")
+        return None
+    return net

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from components import sizing
@@ -10,9 +11,10 @@ from components.host import CONTROL_PLANE, WORKER
 from components.settings.inventory import InventoryHost
 from components.settings.model import MAX_POOL_NAME, RESERVED_POOL_NAMES, PoolSettings, Workload
 from components.settings.quantities import QuantityError, cpu_millicores, memory_mib
-from components.settings.reader import Problems, Reader, join
-from components.settings.rules import DNS_LABEL, check_labels, read_taints
+from components.settings.reader import Problems, Reader, join, shown
+from components.settings.rules import DNS_LABEL, MAX_DNS_LABEL, check_labels, read_taints
 from components.sizing import NodeSize
+WORKLOAD_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 _POOL_SIZE_KEYS = ("vcpu", "memoryGiB", "diskGiB", "instanceType")
 
@@ -20,8 +22,8 @@ _POOL_SIZE_KEYS = ("vcpu", "memoryGiB", "diskGiB", "instanceType")
 def _read_size(r: Reader, tier: str | None, role: str, path: str, problems: Problems) -> tuple[NodeSize, str, NodeSize] | None:
     """The requested size (defaults: the tier minimum), the chosen instance type and the resulting capacity."""
     minimum = sizing.tier_minimum(tier, role) if tier else NodeSize(1, 1, 1)
-    vcpu = r.integer("vcpu", minimum.vcpu, minimum=1)
-    memory = r.integer("memoryGiB", minimum.memory_gib, minimum=1)
+    vcpu = r.integer("vcpu", minimum.vcpu, minimum=1, maximum=sizing.MAX_NODE_VCPU)
+    memory = r.integer("memoryGiB", minimum.memory_gib, minimum=1, maximum=sizing.MAX_NODE_MEMORY_GIB)
     disk = r.integer("diskGiB", minimum.disk_gib, minimum=1, maximum=16384)
     explicit = r.string("instanceType", None)
     if tier is None or None in (vcpu, memory, disk):
@@ -80,9 +82,9 @@ def read_worker_pools(value: Any, tier: str | None, problems: Problems) -> list[
         taints = read_taints(r, path, problems)
         size = _read_size(r, tier, WORKER, path, problems)
         if name is not None:
-            if not DNS_LABEL.match(name) or len(name) > MAX_POOL_NAME:
+            if not DNS_LABEL.fullmatch(name) or len(name) > MAX_POOL_NAME:
                 problems.add(join(path, "name"), f"must be a DNS label of at most {MAX_POOL_NAME} characters, "
-                                                 f"got {name!r}")
+                                                 f"got {shown(name)}")
             elif name in RESERVED_POOL_NAMES:
                 problems.add(join(path, "name"), f"{name!r} is reserved ({', '.join(RESERVED_POOL_NAMES)})")
             elif name in seen:
@@ -108,6 +110,10 @@ def read_workloads(value: Any, problems: Problems) -> list[Workload]:
         replicas = r.integer("replicas", minimum=1, maximum=sizing.MAX_PODS_TOTAL)
         cpu = _quantity(r, "cpu", cpu_millicores, path, problems)
         memory = _quantity(r, "memory", memory_mib, path, problems)
+        if name is not None and not (len(name) <= MAX_DNS_LABEL and WORKLOAD_NAME.fullmatch(name)):
+            problems.add(join(path, "name"), f"must be a name of at most {MAX_DNS_LABEL} characters (a-z, 0-9, "
+                                             f"'-'), as the workload's Deployment would be named, got {shown(name)}")
+            name = None
         if None not in (name, replicas, cpu, memory) and r.ok:
             result.append(Workload(name, replicas, cpu, memory))
     return result

@@ -7,8 +7,9 @@ memory with a binary suffix (Ki, Mi, Gi, Ti) or a decimal one (k, M, G, T) or pl
 import re
 from decimal import Decimal, InvalidOperation
 
-_CPU = re.compile(r"^(?P<num>\d+(\.\d+)?)(?P<unit>m?)$")
-_MEMORY = re.compile(r"^(?P<num>\d+(\.\d+)?)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?$")
+# At most 12 digits before the point and 9 after: more is a typo, and it keeps the planning arithmetic small.
+_CPU = re.compile(r"(?P<num>[0-9]{1,12}(\.[0-9]{1,9})?)(?P<unit>m?)")
+_MEMORY = re.compile(r"(?P<num>[0-9]{1,15}(\.[0-9]{1,9})?)(?P<unit>Ki|Mi|Gi|Ti|k|M|G|T)?")
 _MEMORY_FACTORS = {
     None: Decimal(1),
     "Ki": Decimal(1024),
@@ -32,9 +33,9 @@ def cpu_millicores(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise QuantityError("expected a CPU quantity such as 2, 0.5 or \"500m\"")
     text = str(value).strip()
-    match = _CPU.match(text)
+    match = _CPU.fullmatch(text)
     if not match:
-        raise QuantityError(f"{text!r} is not a CPU quantity; use cores (2, 0.5) or millicores (\"500m\")")
+        raise QuantityError(f"{text[:40]!r} is not a CPU quantity; use cores (2, 0.5) or millicores (\"500m\")")
     number = Decimal(match["num"])
     millis = number if match["unit"] == "m" else number * 1000
     result = int(millis.to_integral_value(rounding="ROUND_CEILING"))
@@ -48,10 +49,10 @@ def memory_mib(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise QuantityError("expected a memory quantity such as \"512Mi\" or \"2Gi\"")
     text = str(value).strip()
-    match = _MEMORY.match(text)
+    match = _MEMORY.fullmatch(text)
     if not match:
         raise QuantityError(
-            f"{text!r} is not a memory quantity; use a number with Ki, Mi, Gi, Ti (or k, M, G, T), e.g. \"512Mi\""
+            f"{text[:40]!r} is not a memory quantity; use a number with Ki, Mi, Gi, Ti (or k, M, G, T), e.g. \"512Mi\""
         )
     try:
         size = Decimal(match["num"]) * _MEMORY_FACTORS[match["unit"]]

@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 REQUIRED = object()
+MAX_STRING = 2048  # no setting read here is longer (PEM texts are read by web_tls.py)
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value as messages quote it: repr, cut short (a setting can be pasted garbage of any length)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'" + f" ({len(str(value))} characters)"
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,9 @@ class Problems:
     def __bool__(self) -> bool:
         return bool(self.items)
 
+    def __len__(self) -> int:
+        return len(self.items)
+
 
 def join(path: str, key: str | int) -> str:
     if isinstance(key, int):
@@ -47,7 +57,7 @@ def _type_name(value: Any) -> str:
     if isinstance(value, (int, float)):
         return "a number"
     if isinstance(value, str):
-        return f"a string ({value!r})"
+        return f"a string ({shown(value)})"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -56,6 +66,8 @@ def _type_name(value: Any) -> str:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    if len(word) > 100:  # difflib is quadratic; no setting name is that long
+        return ""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
@@ -72,8 +84,10 @@ class Reader:
         if not self.ok:
             problems.add(path, "is required" if value is None else f"must be a mapping, got {_type_name(value)}")
             return
-        for key in sorted(self.data):
-            if key not in self.known:
+        for key in sorted(self.data, key=str):
+            if not isinstance(key, str):
+                problems.add(join(path, str(key)), "a key must be a string; quote it")
+            elif key not in self.known:
                 problems.add(
                     join(path, key),
                     f"unknown key{did_you_mean(key, self.known)} (known keys: {', '.join(self.known)})",
@@ -120,6 +134,9 @@ class Reader:
         if not value.strip():
             self.problems.add(join(self.path, key), "must not be empty")
             return None
+        if len(value) > MAX_STRING:
+            self.problems.add(join(self.path, key), f"must be at most {MAX_STRING} characters, got {len(value)}")
+            return None
         return value
 
     def boolean(self, key: str, default: Any = REQUIRED):
@@ -137,7 +154,7 @@ class Reader:
         if value is None or value in choices:
             return value
         self.problems.add(
-            join(self.path, key), f"must be one of {', '.join(choices)}, got {value!r}{did_you_mean(value, choices)}"
+            join(self.path, key), f"must be one of {', '.join(choices)}, got {shown(value)}{did_you_mean(value, choices)}"
         )
         return None
 
@@ -167,8 +184,11 @@ class Reader:
             self._refuse(key, "a mapping of strings to strings", value)
             return None
         bad = False
-        for name in sorted(value):
-            if not isinstance(value[name], str):
+        for name in sorted(value, key=str):
+            if not isinstance(name, str):
+                self.problems.add(join(join(self.path, key), str(name)), "a key must be a string; quote it")
+                bad = True
+            elif not isinstance(value[name], str):
                 self.problems.add(join(join(self.path, key), name), f"must be a string, got {_type_name(value[name])}")
                 bad = True
         return None if bad else dict(value)

@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
+import struct
 
 from components.host import Taint
-from components.settings.reader import Problems, Reader, join
+from components.settings.reader import Problems, Reader, join, shown
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
-DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-SSH_PUBLIC_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$")
-# A pinned host key as `ssh-keyscan` prints it, without the host name: "<type> <base64>".
-SSH_HOST_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}$")
-LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+MAX_DNS_LABEL = 63
+SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")
+LABEL_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+MAX_LABEL_PREFIX, MAX_LABEL_NAME, MAX_LABEL_VALUE = 253, 63, 63
+# The kubelet refuses --node-labels in the kubernetes.io and k8s.io namespaces, except under these two (and a few
+# it sets itself, such as kubernetes.io/hostname, which are not the user's to set).
+KUBELET_LABEL_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
+RESERVED_LABEL_DOMAINS = ("kubernetes.io", "k8s.io")
+MAX_TAINTS = 20
+
+
+def ssh_key_problem(text: str, comment_allowed: bool) -> str:
+    """Why `text` is not an OpenSSH public key line ("<type> <base64>[ comment]"), or "" when it is one. The base64
+    blob must decode and name the same key type, which catches truncated and pasted-wrong keys."""
+    parts = text.split(" ", 2)
+    if len(parts) < 2 or (len(parts) == 3 and not comment_allowed):
+        return "expected '<type> <base64>'" + (" and an optional comment" if comment_allowed else "")
+    kind, blob = parts[0], parts[1]
+    if kind not in SSH_KEY_TYPES:
+        return f"the type must be one of {', '.join(SSH_KEY_TYPES)}"
+    try:
+        raw = base64.b64decode(blob, validate=True)
+        (length,) = struct.unpack(">I", raw[:4])
+        named = raw[4:4 + length].decode("ascii")
+    except (binascii.Error, struct.error, UnicodeDecodeError, ValueError):
+        return "the key is not valid base64 of an SSH key"
+    if named != kind or len(raw) < 4 + length + 16:
+        return f"the key data does not hold a complete {kind} key"
+    return ""
 
 
 def cidr(value: str | None, path: str, problems: Problems) -> ipaddress.IPv4Network | None:
@@ -23,40 +52,105 @@ def cidr(value: str | None, path: str, problems: Problems) -> ipaddress.IPv4Netw
         return None
     try:
         return ipaddress.IPv4Network(value, strict=True)
-    except ValueError as error:
-        problems.add(path, f"must be an IPv4 CIDR with no host bits set, such as 10.0.0.0/16 ({error})")
+    except ValueError:
+        problems.add(path, f"must be an IPv4 CIDR with no host bits set, such as 10.0.0.0/16, got {shown(value)}")
         return None
+
+
+def special_address_problem(ip: ipaddress.IPv4Address) -> str:
+    """Why a host cannot be reached at `ip`, or "": addresses that never name one machine on a network."""
+    for test, what in ((ip.is_unspecified, "the unspecified address"), (ip.is_loopback, "a loopback address"),
+                       (ip == ipaddress.IPv4Address("255.255.255.255"), "the broadcast address"),
+                       (ip.is_multicast, "a multicast address"), (ip.is_link_local, "a link-local address"),
+                       (ip.is_reserved, "a reserved address (240.0.0.0/4)")):
+        if test:
+            return what
+    return ""
 
 
 def address(value: str | None, path: str, problems: Problems) -> ipaddress.IPv4Address | None:
+    """A host's IPv4 address: a unicast address one machine can hold."""
     if value is None:
         return None
     try:
-        return ipaddress.IPv4Address(value)
+        ip = ipaddress.IPv4Address(value)
     except ValueError:
-        problems.add(path, f"must be an IPv4 address such as 192.0.2.10, got {value!r}")
+        problems.add(path, f"must be an IPv4 address such as 192.0.2.10, got {shown(value)}")
         return None
+    why = special_address_problem(ip)
+    if why:
+        problems.add(path, f"{ip} is {why}; a host needs a unicast address such as 192.0.2.10")
+        return None
+    return ip
 
 
-def check_labels(labels: dict[str, str] | None, path: str, problems: Problems) -> None:
+def label_key_problem(key: str) -> str:
+    """Why `key` is not a valid label or taint key ("[prefix/]name"), or ""."""
+    prefix, _, name = key.rpartition("/")
+    if prefix and not (len(prefix) <= MAX_LABEL_PREFIX and LABEL_PREFIX.fullmatch(prefix)):
+        return f"the prefix must be a DNS subdomain of at most {MAX_LABEL_PREFIX} characters"
+    if not (len(name) <= MAX_LABEL_NAME and LABEL_NAME.fullmatch(name)):
+        return (f"the name must be 1 to {MAX_LABEL_NAME} characters: letters, digits, '-', '_', '.', starting and "
+                f"ending with a letter or digit")
+    return ""
+
+
+def value_problem(value: str) -> str:
+    if len(value) <= MAX_LABEL_VALUE and LABEL_VALUE.fullmatch(value):
+        return ""
+    return (f"the value must be at most {MAX_LABEL_VALUE} characters: letters, digits, '-', '_', '.', starting and "
+            f"ending with a letter or digit")
+
+
+def _reserved_namespace(prefix: str) -> bool:
+    in_reserved = any(prefix == d or prefix.endswith("." + d) for d in RESERVED_LABEL_DOMAINS)
+    allowed = any(prefix == n or prefix.endswith("." + n) for n in KUBELET_LABEL_NAMESPACES)
+    return in_reserved and not allowed
+
+
+def check_labels(labels: dict[str, str] | None, path: str, problems: Problems) -> bool:
+    ok = True
     for key, val in sorted((labels or {}).items()):
-        if not LABEL_KEY.match(key) or not LABEL_VALUE.match(val) or len(val) > 63:
-            problems.add(join(join(path, "labels"), key), "is not a valid Kubernetes label (key and value)")
+        where = join(join(path, "labels"), key)
+        why = label_key_problem(key) or value_problem(val)
+        if not why and _reserved_namespace(key.rpartition("/")[0]):
+            why = (f"the kubelet refuses labels in the {' and '.join(RESERVED_LABEL_DOMAINS)} namespaces except "
+                   f"under {' and '.join(n + '/' for n in KUBELET_LABEL_NAMESPACES)}; use a prefix of your own "
+                   f"such as example.com/role")
+        if why:
+            problems.add(where, f"is not a valid node label: {why}")
+            ok = False
+    return ok
 
 
 def read_taints(r: Reader, path: str, problems: Problems) -> list[Taint] | None:
+    """Every taint, or None after reporting each bad one (not only the first)."""
     items = r.list_of("taints", [])
     if items is None:
         return None
-    taints = []
+    if len(items) > MAX_TAINTS:
+        problems.add(join(path, "taints"), f"at most {MAX_TAINTS} taints, got {len(items)}")
+        return None
+    taints, complete, seen = [], True, {}
     for item_path, item in items:
         t = Reader(item, item_path, problems, ["key", "value", "effect"])
         key = t.string("key")
         value = t.string("value", "")
         effect = t.choice("effect", TAINT_EFFECTS)
-        if key is not None and not LABEL_KEY.match(key):
-            problems.add(join(item_path, "key"), f"is not a valid taint key: {key!r}")
+        if key is not None and label_key_problem(key):
+            problems.add(join(item_path, "key"), f"is not a valid taint key: {label_key_problem(key)}")
+            key = None
+        if value and value_problem(value):
+            problems.add(join(item_path, "value"), f"is not a valid taint value: {value_problem(value)}")
+            value = None
+        if key is not None and effect is not None:
+            if (key, effect) in seen:
+                problems.add(item_path, f"repeats the taint {key}:{effect} of {seen[key, effect]}")
+                key = None
+            else:
+                seen[key, effect] = item_path
         if None in (key, value, effect) or not t.ok:
-            return None
+            complete = False
+            continue
         taints.append(Taint(key=key, value=value, effect=effect))
-    return taints
+    return taints if complete else None

@@ -118,7 +118,7 @@ def read_web_tls(value, hosts: list[str], key_is_secret: bool, now: datetime.dat
     if not hosts:
         problems.add("addons.tls", "has nothing to serve: Harbor and Grafana are both off, or the ingress is")
         return None
-    if set(value) - set(KEYS) or len(texts) < 2:
+    if set(value) - set(KEYS) or not {"certificate", "key"} <= set(texts):
         return None
 
     chain = _load_chain(texts["certificate"], "addons.tls.certificate", problems)

@@ -225,7 +225,7 @@ def test_pool_names_labels_and_taints_are_checked():
     assert "used twice" in found["workerPools[1].name"]
     assert "must be one of NoSchedule" in found["workerPools[1].taints[0].effect"]
     assert "reserved" in found["workerPools[2].name"]
-    assert "not a valid Kubernetes label" in found["workerPools[2].labels.tier"]
+    assert "not a valid node label" in found["workerPools[2].labels.tier"]
 
 
 def test_reserved_tags_are_refused():
