@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from components.settings import PROJECT
+from components.settings import PROJECT, load_settings
+from tools.stack_file import read_stack_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PRIVATE_KEY = f"{PROJECT}:sshPrivateKey"
@@ -43,3 +44,11 @@ def raw_config(stack: str) -> dict[str, str]:
         config[key] = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
     config[PRIVATE_KEY] = "-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n-----END OPENSSH PRIVATE KEY-----"
     return config
+
+
+def settings_from_stack_text(tmp_path: Path, text: str, stack: str):
+    """Settings as a stack file's text reaches the program: YAML on disk, the offline reader, the loader."""
+    path = tmp_path / f"Pulumi.{stack}.yaml"
+    path.write_text(text)
+    config = read_stack_file(path)
+    return load_settings(config.values, config.secret_keys, stack)

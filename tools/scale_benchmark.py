@@ -70,13 +70,15 @@ class Measure:
 
 def _run(argv: list[str]) -> tuple[float, float]:
     """Wall seconds and peak resident memory (MiB) of one child process."""
-    start = time.monotonic()
-    child = subprocess.Popen(argv, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.monotonic() - start
-    stderr = child.stderr.read().decode() if child.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv)} failed:\n{stderr}")
+    # stderr to a file, not a pipe: waiting on a child whose pipe is full would never return.
+    with tempfile.TemporaryFile() as stderr:
+        start = time.monotonic()
+        child = subprocess.Popen(argv, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.monotonic() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            stderr.seek(0)
+            raise SystemExit(f"{' '.join(argv)} failed:\n{stderr.read().decode(errors='replace')}")
     return seconds, usage.ru_maxrss / 1024
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from components import sizing
 from components.host import CONTROL_PLANE, LOAD_BALANCER, WORKER, Taint
 from components.settings.reader import Problems, Reader, join, shown
-from components.settings.rules import (DNS_LABEL, MAX_DNS_LABEL, address, check_labels, read_taints,
+from components.settings.rules import (MAX_DNS_LABEL, address, check_labels, is_dns_label, read_taints,
                                        special_address_problem, ssh_key_problem)
 from components.settings.scalars import check_ssh_user
 from components.sizing import NodeSize
@@ -220,7 +220,7 @@ def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | 
         interface = h.string("vipInterface", None)
         zone = h.string("zone", "")
         pool = h.string("pool", None)
-        if name is not None and (not DNS_LABEL.fullmatch(name) or len(name) > MAX_HOST_NAME):
+        if name is not None and not is_dns_label(name, MAX_HOST_NAME):
             problems.add(join(path, "name"), f"must be a DNS label (a-z, 0-9, '-') of at most {MAX_HOST_NAME} "
                                              f"characters: it becomes the node name, got {shown(name)}")
             name = None
@@ -228,7 +228,7 @@ def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | 
             problems.add(join(path, "vipInterface"), f"must be a network interface name such as eth0, got "
                                                      f"{interface!r}")
             interface = None
-        if zone and not (DNS_LABEL.fullmatch(zone) and len(zone) <= MAX_DNS_LABEL):
+        if zone and not is_dns_label(zone):
             problems.add(join(path, "zone"), f"must be a DNS label of at most {MAX_DNS_LABEL} characters naming a "
                                              f"failure domain, got {shown(zone)}")
             zone = None
@@ -236,7 +236,7 @@ def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | 
             if roles is not None and WORKER not in roles:
                 problems.add(join(path, "pool"), "only workers belong to a pool")
                 pool = None
-            elif not DNS_LABEL.fullmatch(pool) or len(pool) > MAX_HOST_NAME or pool in ("cp", "bastion", "api"):
+            elif not is_dns_label(pool, MAX_HOST_NAME) or pool in ("cp", "bastion", "api"):
                 problems.add(join(path, "pool"), f"must be a DNS label of at most {MAX_HOST_NAME} characters other "
                                                  f"than cp, bastion and api, got {shown(pool)}")
                 pool = None

@@ -23,7 +23,7 @@ from components.settings.model import (AWS_ONLY, BARE_METAL_ONLY, INFRASTRUCTURE
 from components.settings.network import read_access, read_network
 from components.settings.pools import inventory_pools, read_control_plane, read_worker_pools, read_workloads
 from components.settings.reader import Problems, did_you_mean, shown
-from components.settings.rules import DNS_LABEL
+from components.settings.rules import is_dns_label
 from components.settings.scalars import (AMI, IMAGE_REPOSITORY, check_kubernetes_version, check_region,
                                          check_ssh_public_key, check_ssh_user, read_scalar_int, read_tags)
 
@@ -63,7 +63,7 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
     cluster_name = scalar("clusterName")
     if cluster_name is None:
         problems.add("clusterName", f"is required: a DNS label of at most {MAX_CLUSTER_NAME} characters")
-    elif not DNS_LABEL.fullmatch(cluster_name) or len(cluster_name) > MAX_CLUSTER_NAME:
+    elif not is_dns_label(cluster_name, MAX_CLUSTER_NAME):
         problems.add("clusterName", f"must be a DNS label (a-z, 0-9, '-') of at most {MAX_CLUSTER_NAME} characters, "
                                     f"got {shown(cluster_name)}")
         cluster_name = None

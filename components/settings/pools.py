@@ -12,7 +12,7 @@ from components.settings.inventory import InventoryHost
 from components.settings.model import MAX_POOL_NAME, RESERVED_POOL_NAMES, PoolSettings, Workload
 from components.settings.quantities import QuantityError, cpu_millicores, memory_mib
 from components.settings.reader import Problems, Reader, join, shown
-from components.settings.rules import DNS_LABEL, MAX_DNS_LABEL, check_labels, read_taints
+from components.settings.rules import MAX_DNS_LABEL, check_labels, is_dns_label, read_taints
 from components.sizing import NodeSize
 WORKLOAD_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
@@ -82,7 +82,7 @@ def read_worker_pools(value: Any, tier: str | None, problems: Problems) -> list[
         taints = read_taints(r, path, problems)
         size = _read_size(r, tier, WORKER, path, problems)
         if name is not None:
-            if not DNS_LABEL.fullmatch(name) or len(name) > MAX_POOL_NAME:
+            if not is_dns_label(name, MAX_POOL_NAME):
                 problems.add(join(path, "name"), f"must be a DNS label of at most {MAX_POOL_NAME} characters, "
                                                  f"got {shown(name)}")
             elif name in RESERVED_POOL_NAMES:

@@ -15,6 +15,10 @@ TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 MAX_DNS_LABEL = 63
+
+
+def is_dns_label(value: str, max_length: int = MAX_DNS_LABEL) -> bool:
+    return len(value) <= max_length and DNS_LABEL.fullmatch(value) is not None
 SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")
 LABEL_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
@@ -108,8 +112,7 @@ def _reserved_namespace(prefix: str) -> bool:
     return in_reserved and not allowed
 
 
-def check_labels(labels: dict[str, str] | None, path: str, problems: Problems) -> bool:
-    ok = True
+def check_labels(labels: dict[str, str] | None, path: str, problems: Problems) -> None:
     for key, val in sorted((labels or {}).items()):
         where = join(join(path, "labels"), key)
         why = label_key_problem(key) or value_problem(val)
@@ -119,8 +122,6 @@ def check_labels(labels: dict[str, str] | None, path: str, problems: Problems) -
                    f"such as example.com/role")
         if why:
             problems.add(where, f"is not a valid node label: {why}")
-            ok = False
-    return ok
 
 
 def read_taints(r: Reader, path: str, problems: Problems) -> list[Taint] | None:

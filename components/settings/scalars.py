@@ -54,12 +54,11 @@ def check_ssh_user(user: str, path: str, problems: Problems) -> bool:
     return False
 
 
-def check_ssh_public_key(key: str, problems: Problems) -> bool:
+def check_ssh_public_key(key: str, problems: Problems) -> None:
     why = ssh_key_problem(key.strip(), comment_allowed=True)
     if why:
         problems.add("sshPublicKey", f"must be an OpenSSH public key (ssh-ed25519, ssh-rsa or ecdsa-sha2-nistp*): "
                                      f"{why}")
-    return not why
 
 
 def read_scalar_int(raw: Any, key: str, default: int, low: int, high: int, problems: Problems) -> int | None:

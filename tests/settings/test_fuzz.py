@@ -23,9 +23,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from components.settings import PROJECT, SettingsError, load_settings
-from tests.helpers import stack_document
-from tools.stack_file import StackFileError, read_stack_file
+from components.settings import PROJECT, SettingsError
+from tests.helpers import settings_from_stack_text, stack_document
+from tools.stack_file import StackFileError
 
 STACKS = ("dev", "prod", "metal")
 NS = f"{PROJECT}:"
@@ -110,13 +110,10 @@ def mutate(document: dict, pick: int, operation: str, value) -> dict:
 
 
 def load(document: dict, tmp: Path, stack: str):
-    path = tmp / f"Pulumi.{stack}.yaml"
     # sort_keys off: a mapping with keys of several types cannot be sorted, and YAML keeps them as written.
     text = yaml.dump(document, Dumper=DUMPER, sort_keys=False, allow_unicode=True)
     # An integer of thousands of digits: Python refuses to print one, so it is written into the text.
-    path.write_text(text.replace("__HUGE_INT__", HUGE_INT))
-    config = read_stack_file(path)
-    return load_settings(config.values, config.secret_keys, stack)
+    return settings_from_stack_text(tmp, text.replace("__HUGE_INT__", HUGE_INT), stack)
 
 
 def assert_refused_properly(document: dict, tmp: Path, stack: str) -> None:

@@ -10,17 +10,13 @@ import pytest
 import yaml
 
 from components.settings import PROJECT, SettingsError, load_settings
-from tests.helpers import PRIVATE_KEY, raw_config, stack_document
-from tools.stack_file import StackFileError, read_stack_file
+from tests.helpers import PRIVATE_KEY, raw_config, settings_from_stack_text, stack_document
+from tools.stack_file import StackFileError
 
 NS = f"{PROJECT}:"
 
 
-def read(tmp_path, text: str, stack: str):
-    path = tmp_path / f"Pulumi.{stack}.yaml"
-    path.write_text(text)
-    config = read_stack_file(path)
-    return load_settings(config.values, config.secret_keys, stack)
+read = settings_from_stack_text
 
 
 def refused(tmp_path, stack: str, edit) -> dict[str, str]:
