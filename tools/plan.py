@@ -67,13 +67,13 @@ def _resolve(value: Any) -> Any:
 
 
 def run_program(stack: str, values: dict[str, str], secret_keys: frozenset[str],
-                monitor: RecordingMonitor, transformations: tuple = ()) -> dict[str, Any]:
+                monitor: RecordingMonitor, transformations: tuple = (), preview: bool = False) -> dict[str, Any]:
     """Runs __main__.py under mocks with this config; returns the program's globals. `transformations`
     (pulumi.ResourceTransformation functions) apply to every resource, as stack transformations do: tests use
     them to inject what settings validation would never let through."""
     runtime_settings.ROOT.set(None)  # a fresh root stack for every plan in this process
     _forget_previous_program()
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(values), sorted(secret_keys))
     for transformation in transformations:
         pulumi.runtime.register_stack_transformation(transformation)
@@ -137,14 +137,21 @@ def plan_config(stack: str, stack_config: StackConfig, policy_config: dict | Non
     except SettingsError as error:
         raise PlanError(str(error)) from error
 
-    monitor = RecordingMonitor(PlanMocks(stack_config.values.get("aws:region", "")))
+    region = stack_config.values.get("aws:region", "")
     with _collector_tuned_for_registration():
+        # The policies see what `pulumi preview` shows them for a new stack: inputs, with every value computed by
+        # a provider unknown. A policy that reads one cannot run in a preview (the CLI downgrades it to an
+        # advisory), and the plan reports that as it would.
+        previewed = RecordingMonitor(PlanMocks(region, preview=True))
+        run_program(stack, stack_config.values, stack_config.secret_keys, previewed, transformations, preview=True)
+        violations = policy_check.check(previewed.registrations, settings.tier, policy_config)
+        monitor = RecordingMonitor(PlanMocks(region))
         program = run_program(stack, stack_config.values, stack_config.secret_keys, monitor, transformations)
-        return _result(stack, settings.tier, stack_config, monitor, program, policy_config)
+        return _result(stack, stack_config, monitor, program, violations)
 
 
-def _result(stack: str, tier: str, stack_config: StackConfig, monitor: RecordingMonitor, program: dict,
-            policy_config: dict | None) -> PlanResult:
+def _result(stack: str, stack_config: StackConfig, monitor: RecordingMonitor, program: dict,
+            violations: list) -> PlanResult:
     root = runtime_settings.get_root_resource()
     outputs = {name: _resolve(value) for name, value in sorted(root.outputs.items())}
     artifacts = {rel: _resolve(content) for rel, content in sorted(program.get("artifacts", {}).items())}
@@ -164,7 +171,6 @@ def _result(stack: str, tier: str, stack_config: StackConfig, monitor: Recording
     ids = {r.id: r for r in monitor.registrations if r.id}
     for resource in resources:
         resource["_zone"] = _zone_of(resource["inputs"], ids)
-    violations = policy_check.check(monitor.registrations, tier, policy_config)
     document = {"stack": stack, "resources": resources, "outputs": outputs,
                 "violations": policy_check.as_json(violations)}
     return PlanResult(document, artifacts, stack_config.notes, monitor.registrations, program)

@@ -89,12 +89,19 @@ def fake_command_stdout(stdin: Any, h: str) -> str:
 
 
 class PlanMocks(pulumi.runtime.Mocks):
-    def __init__(self, region: str):
+    """Deterministic fake outputs. With `preview`, a resource's outputs are its inputs and nothing else, as in a
+    real preview of a create: every computed value (id, ARN, address, zone, command output) is unknown, and so is
+    every input the program derives from one."""
+
+    def __init__(self, region: str, preview: bool = False):
         self.region = region
+        self.preview = preview
 
     def new_resource(self, args: mocks.MockResourceArgs):
         if not args.custom:
             return "", {}
+        if self.preview:
+            return "", dict(args.inputs)
         h = digest(args.typ, args.name)
         prefix = _ID_PREFIXES.get(args.typ, args.typ.split(":")[-1].lower())
         resource_id = f"{prefix}-{h[:17]}"

@@ -20,10 +20,17 @@ from pulumi_policy import (EnforcementLevel, PolicyCustomTimeouts, PolicyResourc
                            PolicyResourceOptions, ResourceValidationArgs, ResourceValidationPolicy,
                            StackValidationArgs, StackValidationPolicy)
 
-from cluster_policies.pack import levels_for, policies  # noqa: E402
+from pulumi.output import Unknown  # noqa: E402
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy  # noqa: E402
+
+from cluster_policies.pack import PACK_NAME, levels_for, policies  # noqa: E402
 from tools.plan_mocks import Registration, mask_secrets  # noqa: E402
 
 MANDATORY = EnforcementLevel.MANDATORY.value
+ADVISORY = EnforcementLevel.ADVISORY.value
+# The CLI's words when a policy read a value unknown during preview (pulumi_policy's analyzer): it reports them at
+# the advisory level whatever the policy's own level, so a mandatory policy silently stops guarding.
+CANT_RUN = "can't run policy '{policy}' from policy pack '" + PACK_NAME + "' during preview: {reason}"
 
 
 @dataclass(frozen=True, order=True)
@@ -53,11 +60,24 @@ def _options(r: Registration) -> PolicyResourceOptions:
                                  parent=r.parent or None)
 
 
+def as_analyzer_sees(value: Any) -> Any:
+    """An input as the analyzer receives it: an unknown (the SDK's Unknown) as the wire's unknown sentinel."""
+    if isinstance(value, Unknown):
+        return UNKNOWN_STRING_VALUE
+    if isinstance(value, dict):
+        return {key: as_analyzer_sees(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_analyzer_sees(item) for item in value]
+    return value
+
+
 def stack_resources(registrations: list[Registration]) -> list[PolicyResource]:
-    """PolicyResources with props = inputs (what a preview propagates to outputs), parents and dependencies."""
+    """PolicyResources with props = inputs (what a preview propagates to outputs), parents and dependencies; an
+    unknown value raises when a policy reads it, as in the CLI's analyzer."""
     by_urn: dict[str, PolicyResource] = {}
     for r in registrations:
-        by_urn[r.urn] = PolicyResource(r.type, mask_secrets(r.inputs), r.urn, r.name, _options(r), None, None, [], {})
+        by_urn[r.urn] = PolicyResource(r.type, unknown_checking_proxy(as_analyzer_sees(mask_secrets(r.inputs))), r.urn, r.name,
+                                       _options(r), None, None, [], {})
     for r in registrations:
         resource = by_urn[r.urn]
         resource.parent = by_urn.get(r.parent)
@@ -88,12 +108,22 @@ def check(registrations: list[Registration], tier: str, config: dict[str, dict[s
                 found.append(Violation(_policy, _level, names.get(urn, "(stack)"), message, urn))
             return report
 
+        def cant_run(error: UnknownValueError, urn: str = "", _policy=policy.name) -> None:
+            found.append(Violation(_policy, ADVISORY, names.get(urn, "(stack)"),
+                                   CANT_RUN.format(policy=_policy, reason=error.message), urn))
+
         if isinstance(policy, ResourceValidationPolicy):
             for r in resources:
                 args = ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, r.opts, None, policy_config)
-                policy.validate(args, reporter(r.urn))
+                try:
+                    policy.validate(args, reporter(r.urn))
+                except UnknownValueError as error:
+                    cant_run(error, r.urn)
         elif isinstance(policy, StackValidationPolicy):
-            policy.validate(StackValidationArgs(resources, policy_config), reporter())
+            try:
+                policy.validate(StackValidationArgs(resources, policy_config), reporter())
+            except UnknownValueError as error:
+                cant_run(error)
     return sorted(set(found))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from pulumi_policy.proxy import UnknownValueError
+
 INSTANCE = "aws:ec2/instance:Instance"
 VOLUME = "aws:ebs/volume:Volume"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -23,6 +25,14 @@ VIP_LOAD_BALANCER = "k8s-platform:bare-metal:VipLoadBalancer"
 # The AWS resources whose tags carry tier, role and pool (the program tags every one of them).
 TAGGED_TYPES = (INSTANCE, VOLUME, SECURITY_GROUP, LOAD_BALANCER, TARGET_GROUP, SUBNET)
 REQUIRED_TAGS = ("tier", "role", "pool")
+
+
+def known(props: Mapping[str, Any], key: str) -> Any:
+    """props[key], or None when a preview cannot know it yet (the analyzer's props raise on an unknown)."""
+    try:
+        return props.get(key)
+    except UnknownValueError:
+        return None
 
 
 def tags(props: Mapping[str, Any]) -> Mapping[str, Any]:

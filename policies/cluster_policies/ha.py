@@ -20,11 +20,13 @@ class Machine:
 
 
 def _subnet_zone(instance, by_urn: dict) -> str | None:
-    if instance.props.get("availabilityZone"):
+    """An instance's zone: its own input, or its subnet's (an output of the instance, unknown in a preview that
+    creates it, is never read)."""
+    if facts.known(instance.props, "availabilityZone"):
         return instance.props["availabilityZone"]
     for dependency in (instance.property_dependencies or {}).get("subnetId", []):
         subnet = by_urn.get(getattr(dependency, "urn", dependency))
-        if subnet is not None and subnet.props.get("availabilityZone"):
+        if subnet is not None and facts.known(subnet.props, "availabilityZone"):
             return subnet.props["availabilityZone"]
     return None
 
@@ -81,13 +83,18 @@ def validate_worker_ha(args, report_violation) -> None:
                          f"one fails", None)
 
 
-def _comes_from(resource, prop: str, source, *source_values) -> bool:
-    """Whether `prop` of `resource` was computed from `source` (its property dependencies, which a preview knows
-    before any id exists) or, failing those, equals one of the source's known values."""
-    if any(getattr(d, "urn", d) == source.urn for d in (resource.property_dependencies or {}).get(prop, [])):
+def _comes_from(resource, prop: str, source, *source_keys: str) -> bool:
+    """Whether `prop` of `resource` was computed from `source`. Its property dependencies say so, and a preview
+    knows them before any id or address exists; only a value the program wrote as a literal (no dependencies) is
+    compared with the source's known values of `source_keys`. Nothing unknown in a preview is read, so the policy
+    runs in the previews that create the machines."""
+    dependencies = (resource.property_dependencies or {}).get(prop, [])
+    if any(getattr(d, "urn", d) == source.urn for d in dependencies):
         return True
-    value = resource.props.get(prop)
-    return value is not None and value in [v for v in source_values if v is not None]
+    if dependencies:
+        return False
+    value = facts.known(resource.props, prop)
+    return value is not None and value in [facts.known(source.props, key) for key in source_keys]
 
 
 def validate_api_load_balancer(args, report_violation) -> None:
@@ -123,10 +130,9 @@ def validate_api_load_balancer(args, report_violation) -> None:
                              balancer.urn)
     attachments = [r for r in resources if r.resource_type == facts.TARGET_ATTACHMENT]
     for group in groups:
-        mine = [a for a in attachments if _comes_from(a, "targetGroupArn", group, group.props.get("arn"))]
+        mine = [a for a in attachments if _comes_from(a, "targetGroupArn", group, "arn")]
         missing = [m.name for m in aws_control_planes if not any(
-            _comes_from(a, "targetId", m.resource, m.resource.props.get("privateIp"), m.resource.props.get("id"))
-            for a in mine)]
+            _comes_from(a, "targetId", m.resource, "privateIp", "id") for a in mine)]
         if missing:
             report_violation(f"the API target group does not target control plane(s) {', '.join(missing)}",
                              group.urn)
