@@ -121,7 +121,7 @@ def test_the_check_accepts_imports_with_the_flow():
 
 
 def test_no_python_file_is_over_350_lines():
-    skipped = {".venv", "venv", "node_modules", ".git", ".engine", "plan-out", "plan-diff"}
+    skipped = {".venv", "venv", "node_modules", ".git", ".engine-tools", "plan-out", "plan-diff"}
     files = [p for p in ROOT.rglob("*.py") if not skipped & set(p.relative_to(ROOT).parts)]
     assert len(files) > 80, "the walk found the project's files"
     long = {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > MAX_LINES}

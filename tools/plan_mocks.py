@@ -157,6 +157,8 @@ class Registration:
     options: dict[str, Any] = field(default_factory=dict)
     # input name -> URNs of the resources its value came from (what policies use to follow an instance's subnet)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    # A component's registered outputs (register_outputs): what the engine's stack policies see of it.
+    outputs: dict[str, Any] | None = None
 
 
 class RecordingMonitor(mocks.MockMonitor):
@@ -165,6 +167,21 @@ class RecordingMonitor(mocks.MockMonitor):
     def __init__(self, plan_mocks: PlanMocks):
         super().__init__(plan_mocks)
         self.registrations: list[Registration] = []
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """The URN the engine gives: the parent's whole qualified type before this type, except for the root stack,
+        which the engine leaves out (the SDK's mock monitor keeps the stack and only the parent's last type)."""
+        qualified = parent.split("::")[2] if parent else ""
+        if qualified and qualified != "pulumi:pulumi:Stack":
+            type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+    def RegisterResourceOutputs(self, request):
+        outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        for registration in self.registrations:
+            if registration.urn == request.urn:
+                registration.outputs = outputs
+        return super().RegisterResourceOutputs(request)
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)

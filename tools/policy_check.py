@@ -72,12 +72,14 @@ def as_analyzer_sees(value: Any) -> Any:
 
 
 def stack_resources(registrations: list[Registration]) -> list[PolicyResource]:
-    """PolicyResources with props = inputs (what a preview propagates to outputs), parents and dependencies; an
-    unknown value raises when a policy reads it, as in the CLI's analyzer."""
+    """PolicyResources as the engine hands them to stack policies: a resource's outputs (in a preview of a create,
+    its inputs with every computed value unknown), a component's registered outputs (not its inputs), parents
+    and dependencies; an unknown value raises when a policy reads it, as in the CLI's analyzer."""
     by_urn: dict[str, PolicyResource] = {}
     for r in registrations:
-        by_urn[r.urn] = PolicyResource(r.type, unknown_checking_proxy(as_analyzer_sees(mask_secrets(r.inputs))), r.urn, r.name,
-                                       _options(r), None, None, [], {})
+        props = r.inputs if r.custom else (r.outputs or {})
+        by_urn[r.urn] = PolicyResource(r.type, unknown_checking_proxy(as_analyzer_sees(mask_secrets(props))), r.urn,
+                                       r.name, _options(r), None, None, [], {})
     for r in registrations:
         resource = by_urn[r.urn]
         resource.parent = by_urn.get(r.parent)
@@ -92,6 +94,8 @@ def check(registrations: list[Registration], tier: str, config: dict[str, dict[s
     config = config or {}
     levels = levels_for(tier)
     resources = stack_resources(registrations)
+    # Resource policies see what the program registered (inputs), stack policies the outputs (stack_resources).
+    inputs = {r.urn: unknown_checking_proxy(as_analyzer_sees(mask_secrets(r.inputs))) for r in registrations}
     names = {r.urn: r.name for r in resources}
     found: list[Violation] = []
     for policy in policies():
@@ -114,7 +118,8 @@ def check(registrations: list[Registration], tier: str, config: dict[str, dict[s
 
         if isinstance(policy, ResourceValidationPolicy):
             for r in resources:
-                args = ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, r.opts, None, policy_config)
+                args = ResourceValidationArgs(r.resource_type, inputs[r.urn], r.urn, r.name, r.opts, None,
+                                              policy_config)
                 try:
                     policy.validate(args, reporter(r.urn))
                 except UnknownValueError as error:

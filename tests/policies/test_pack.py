@@ -13,6 +13,7 @@ from pulumi_policy import EnforcementLevel
 import tools.policy_check  # noqa: F401  (puts policies/ on sys.path)
 from cluster_policies import pack
 from cluster_policies.write_config import CONFIG_DIR, config_text
+from tests import policy_breaks
 from tests.helpers import ROOT, edited, write_stack
 from tools import plan
 
@@ -82,10 +83,6 @@ BROKEN = [
     ("worker-ha", "prod", instance_named("k8s-prod-general-1", "k8s-prod-general-2"), retag("monitoring")),
     ("api-load-balancer-ha", "prod", lambda t, n: t == "aws:lb/loadBalancer:LoadBalancer" and n == "k8s-prod-api",
      lambda props: props.__setitem__("subnets", props["subnets"][:1])),
-    ("bare-metal-capacity", "metal", on_node("worker-1"), set_key("vcpu", 4)),
-    ("cluster-scale", "metal", on_node("worker-2"), set_key("maxPods", 250)),
-    ("api-load-balancer-ha", "metal", lambda t, n: t == "k8s-platform:bare-metal:VipLoadBalancer",
-     set_key("backends", ["cp-1", "cp-2"])),
 ]
 
 
@@ -96,6 +93,25 @@ def test_a_transformed_stack_breaking_a_rule_exits_3_naming_it(rule, stack, matc
     violations = json.loads(out.read_text())["violations"]
     assert any(v["policy"] == rule and v["level"] == "mandatory" for v in violations), violations
     assert f"[mandatory] {rule}: " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("rule", sorted(policy_breaks.METAL_BREAKS))
+def test_a_metal_stack_whose_components_break_a_stack_policy_exits_3_naming_it(rule, tmp_path, capsys):
+    # Stack policies read what components register as outputs, as in the engine: a transformation of their
+    # inputs could not break them.
+    out = tmp_path / "plan.json"
+    with policy_breaks.broken(rule):
+        assert plan.main(["--stack", "metal", "--json", str(out)]) == 3
+    violations = json.loads(out.read_text())["violations"]
+    assert any(v["policy"] == rule and v["level"] == "mandatory" for v in violations), violations
+    assert f"[mandatory] {rule}: " in capsys.readouterr().out
+
+
+def test_a_transformation_of_component_inputs_does_not_reach_stack_policies(tmp_path):
+    # What the engine does (AnalyzeStack gets outputs); the offline runner must not be stricter than a preview.
+    out = tmp_path / "plan.json"
+    breaks = (transform(on_node("worker-1"), set_key("vcpu", 4)),)
+    assert plan.main(["--stack", "metal", "--json", str(out)], transformations=breaks) == 0
 
 
 def test_policy_config_sets_levels_like_the_cli(tmp_path):

@@ -111,7 +111,8 @@ def test_the_fork_safe_workflow_has_no_secrets_and_the_preview_skips_forks():
     preview = load("pr-preview.yml")["jobs"]["preview"]
     assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
     assert preview["environment"] == "preview"
-    action = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@"))["with"]
+    action = next(s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@")
+                  and "command" in s["with"])["with"]
     assert action["pulumi-version"] == "${{ steps.setup.outputs.pulumi-version }}"
     assert action["command"] == "preview" and action["diff"] is True and action["comment-on-pr"] is True
     assert action["policyPacks"] == "policies"
@@ -129,7 +130,8 @@ def test_deploys_run_dev_then_prod_behind_approval_one_run_per_stack():
     assert preview_group == "pulumi-${{ matrix.stack }}"
     for stack in ("dev", "prod"):
         assert jobs[stack]["concurrency"] == {"group": f"pulumi-{stack}", "cancel-in-progress": False}
-        action = next(s for s in jobs[stack]["steps"] if s.get("uses", "").startswith("pulumi/actions@"))["with"]
+        action = next(s for s in jobs[stack]["steps"] if s.get("uses", "").startswith("pulumi/actions@")
+                      and "command" in s["with"])["with"]
         assert (action["command"], action["stack-name"]) == ("up", stack)
         assert action["policyPackConfigs"] == f"policies/config/{stack}.json"
 
