@@ -106,8 +106,17 @@ def wait_ready(endpoint: str) -> str:
 
 
 def kubeconfig_for_endpoint(admin_conf: str, endpoint: str) -> str:
-    """admin.conf with every cluster's server set to the load-balanced endpoint."""
-    document = yaml.safe_load(admin_conf)
-    for cluster in document.get("clusters", []):
+    """admin.conf with every cluster's server set to the load-balanced endpoint. Anything but a kubeconfig (a
+    truncated read, a host that printed something else) stops the update here, saying so, instead of handing
+    the add-ons a kubeconfig that cannot work."""
+    try:
+        document = yaml.safe_load(admin_conf)
+    except yaml.YAMLError as error:
+        raise ValueError(f"the admin kubeconfig read from the first control plane is not YAML: {error}") from None
+    if not isinstance(document, dict) or document.get("kind") != "Config" or not isinstance(
+            document.get("clusters"), list):
+        raise ValueError("the admin kubeconfig read from the first control plane (/etc/kubernetes/admin.conf) is not a "
+                         "kubeconfig (kind: Config with clusters)")
+    for cluster in document["clusters"]:
         cluster["cluster"]["server"] = f"https://{endpoint}"
     return yaml.safe_dump(document, sort_keys=False)

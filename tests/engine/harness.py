@@ -49,8 +49,10 @@ def engine_env(state: Path) -> dict[str, str]:
 
 
 class EngineStack:
-    def __init__(self, directory: Path, stack: str, document: dict, secrets: dict[str, str]):
-        self.directory, self.stack, self.secrets = directory, stack, secrets
+    def __init__(self, directory: Path, stack: str, document: dict, secrets: dict[str, str],
+                 namespace: str | None = None):
+        """`namespace`: the network namespace the engine runs in (tests/engine/hosts.py), to reach test hosts."""
+        self.directory, self.stack, self.secrets, self.namespace = directory, stack, secrets, namespace
         self.work = directory / "work"
         self.state = directory / "state"
         self.work.mkdir(parents=True, exist_ok=True)
@@ -92,13 +94,22 @@ class EngineStack:
         request_path = self.directory / f"request-{self.runs}.json"
         result_path = self.directory / f"result-{self.runs}.json"
         request_path.write_text(json.dumps(request))
-        done = subprocess.run([sys.executable, "-m", "tests.engine.drive", str(request_path), str(result_path)],
+        inside = ["ip", "netns", "exec", self.namespace] if self.namespace else []
+        done = subprocess.run([*inside, sys.executable, "-m", "tests.engine.drive", str(request_path), str(result_path)],
                               cwd=ROOT, capture_output=True, text=True, timeout=OPERATION_TIMEOUT_S,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert done.returncode == 0, f"driver failed:\n{done.stdout}\n{done.stderr}"
         result = json.loads(result_path.read_text())
         result["driverStderr"] = done.stderr
         return result
+
+    def export(self) -> dict:
+        """`pulumi stack export` as a user runs it (secrets stay encrypted; the Automation API's export shows them)."""
+        done = subprocess.run([str(TOOLS / "bin" / "pulumi"), "stack", "export", "--stack", self.stack], cwd=self.work,
+                              capture_output=True, text=True, timeout=120,
+                              env={**engine_env(self.state), "HOME": str(self.directory)})
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)["deployment"]
 
     def preview(self, policy_tier: str | None = None, **options) -> dict:
         if policy_tier is not None:

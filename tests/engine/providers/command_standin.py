@@ -63,7 +63,10 @@ def ssh_options(connection: dict, workdir: str, label: str) -> list[str]:
     if connection.get("hostKey"):
         known_hosts = os.path.join(workdir, f"{label}.known_hosts")
         with open(known_hosts, "w") as handle:
-            handle.write(f"[{connection['host']}]:{connection['port']} {connection['hostKey'].strip()}\n")
+            # OpenSSH writes the default port's hosts bare, any other port as [host]:port.
+            port = int(connection["port"])
+            name = connection["host"] if port == 22 else f"[{connection['host']}]:{port}"
+            handle.write(f"{name} {connection['hostKey'].strip()}\n")
         options += ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known_hosts}"]
     else:
         options += ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]

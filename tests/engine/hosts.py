@@ -1,0 +1,107 @@
+"""Test hosts for `pulumi up`: one network namespace per host (192.0.2.0/24), each running a real OpenSSH server
+that accepts the stack's key, and a namespace for the engine itself, all on one bridge (tests/netns.py).
+
+What a host runs is confined to its own directory: sshd's ForceCommand (host/confined-shell.sh) puts the host's
+stub system commands (tests/sandbox.py) first on PATH, and its `sudo` (host/sudo.sh) points the step's ROOT input
+at the host's sandbox root and records every call. Nothing outside the test's directory and namespaces changes:
+sshd runs in a mount namespace of its own with the test's directory bound over /run.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests import netns
+from tests.sandbox import Sandbox
+
+HOST_FILES = Path(__file__).resolve().parent / "host"
+ENGINE_ADDRESS = "192.0.2.2"
+SSHD_START_TIMEOUT_S = 20
+# What the stub `kubeadm init` leaves as admin.conf on an engine host: a kubeconfig (the program reads it back).
+ADMIN_CONF = ("apiVersion: v1\nkind: Config\nclusters:\n- name: kubernetes\n  cluster:\n"
+              "    server: https://127.0.0.1:6443\n    certificate-authority-data: Q0E=\n"
+              "users:\n- name: kubernetes-admin\n  user:\n    client-key-data: S0VZ\n"
+              "contexts:\n- name: admin\n  context: {cluster: kubernetes, user: kubernetes-admin}\n"
+              "current-context: admin\n")
+
+
+@dataclass
+class EngineHost:
+    name: str
+    address: str
+    directory: Path
+    sandbox: Sandbox
+    host_key: str  # "ssh-ed25519 AAAA...", as the inventory pins it
+
+    def steps(self) -> list[tuple[float, str, str, str]]:
+        """(time, start|end, step name, status) of every step the host ran, in order."""
+        path = self.directory / "steps.log"
+        rows = [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+        return [(float(r[0]), r[1], r[2], r[4] if len(r) > 4 else "") for r in rows]
+
+    def step_names(self) -> list[str]:
+        return [name for _, event, name, _ in self.steps() if event == "start"]
+
+    def command_lines(self) -> str:
+        path = self.directory / "command-lines.log"
+        return path.read_text() if path.exists() else ""
+
+
+class EngineHosts:
+    def __init__(self, directory: Path, tag: str):
+        self.directory = directory
+        self.lab = netns.Lab(tag)
+        self.hosts: dict[str, EngineHost] = {}
+        self.lab.add_host("engine", ENGINE_ADDRESS)
+
+    @property
+    def engine_namespace(self) -> str:
+        return self.lab.ns("engine")
+
+    def add(self, name: str, address: str, authorized_key: str) -> EngineHost:
+        base = self.directory / name
+        sandbox = Sandbox(base)
+        for sub in ("home", "run/sshd", "ssh"):
+            (base / sub).mkdir(parents=True, exist_ok=True)
+        (base / "run/sshd").chmod(0o755)
+        # Distinct machines: the identity check refuses clones.
+        (sandbox.root / "etc/machine-id").write_text(secrets.token_hex(16) + "\n")
+        (sandbox.state / "hostname").write_text(f"{name}\n")
+        kubeadm = sandbox.bin / "kubeadm"
+        kubeadm.write_text(kubeadm.read_text().replace(
+            'echo admin >"$R/etc/kubernetes/admin.conf"',
+            f'printf %s {shlex.quote(ADMIN_CONF)} >"$R/etc/kubernetes/admin.conf"'))
+        shutil.copy(HOST_FILES / "sudo.sh", sandbox.bin / "sudo")
+        (sandbox.bin / "sudo").chmod(0o755)
+        key_file = base / "ssh" / "ssh_host_ed25519_key"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", str(key_file)], check=True)
+        (base / "ssh" / "authorized_keys").write_text(authorized_key.strip() + "\n")
+        (base / "ssh" / "sshd_config").write_text("\n".join([
+            f"ListenAddress {address}", "Port 22", f"HostKey {key_file}", f"PidFile {base / 'run' / 'sshd.pid'}",
+            f"AuthorizedKeysFile {base / 'ssh' / 'authorized_keys'}", "PermitRootLogin prohibit-password",
+            "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
+            "PrintMotd no", "PrintLastLog no",
+            f"ForceCommand /usr/bin/env bash {HOST_FILES / 'confined-shell.sh'} {base}", "",
+        ]))
+        self.lab.add_host(name, address)
+        self.lab.start(name, "unshare", "--mount", "--propagation", "private", "sh", "-c",
+                       'mount --bind "$1/run" /run && exec /usr/sbin/sshd -D -e -f "$1/ssh/sshd_config"', "sh",
+                       str(base), log=base / "sshd.log")
+        waited = netns.wait_until(lambda: self._answers(address), SSHD_START_TIMEOUT_S, 0.2)
+        assert waited is not None, f"sshd of {name} did not answer:\n{(base / 'sshd.log').read_text()}"
+        public = (key_file.with_suffix(".pub")).read_text().split()
+        host = EngineHost(name, address, base, sandbox, f"{public[0]} {public[1]}")
+        self.hosts[name] = host
+        return host
+
+    def _answers(self, address: str) -> bool:
+        probe = self.lab.exec(self.engine_namespace, "bash", "-c", f"exec 3<>/dev/tcp/{address}/22", check=False)
+        return probe.returncode == 0
+
+    def close(self) -> None:
+        self.lab.close()

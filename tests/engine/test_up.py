@@ -1,0 +1,164 @@
+"""Real `pulumi up` of the bootstrap layer of a bare-metal stack against test hosts (tests/engine/hosts.py): real
+SSH servers in network namespaces, every host step confined to its host's sandbox. The add-ons are switched off
+in this stack: no API server answers behind the stub kubeadm."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from tests import netns
+from tests.engine.harness import EngineStack
+from tests.engine.hosts import EngineHosts
+from tests.helpers import stack_document
+
+pytestmark = pytest.mark.usefixtures("engine_tools")
+ADDONS = ("calico", "storage", "monitoring", "logging", "etcdBackup", "ingress", "harbor")
+HOSTS = {"cp-1": "192.0.2.21", "cp-2": "192.0.2.22", "cp-3": "192.0.2.23", "worker-1": "192.0.2.31",
+         "worker-2": "192.0.2.32"}
+
+
+def stack_for(hosts: EngineHosts, names: list[str]) -> dict:
+    document = copy.deepcopy(stack_document("metal"))
+    config = document["config"]
+    config["k8s-platform:tier"] = "dev"
+    config["k8s-platform:clusterName"] = "k8s-engine"
+    config["k8s-platform:sshUser"] = "root"
+    config["k8s-platform:addons"] = {"domain": "k8s-engine.example.com",
+                                     **{name: {"enabled": False} for name in ADDONS}}
+    config["k8s-platform:loadBalancer"] = {**config["k8s-platform:loadBalancer"], "mode": "colocated"}
+    config["k8s-platform:inventory"] = {"hosts": [
+        {"name": name, "address": HOSTS[name], "roles": ["worker" if name.startswith("worker") else "control-plane"],
+         "vcpu": 8, "memoryGiB": 32, "diskGiB": 200, "zone": "rack-a", "hostKey": hosts.hosts[name].host_key}
+        for name in names]}
+    return document
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    reason = netns.available()
+    if reason:
+        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
+    key_file = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "engine-up", "-f", str(key_file)], check=True)
+    hosts = EngineHosts(tmp_path / "hosts", "up")
+    try:
+        for name in HOSTS:
+            hosts.add(name, HOSTS[name], (tmp_path / "id_ed25519.pub").read_text())
+        yield hosts, key_file.read_text(), tmp_path
+    finally:
+        hosts.close()
+
+
+FIRST = ["cp-1", "cp-2", "cp-3", "worker-1"]
+
+
+def engine_for(cluster, names=FIRST) -> EngineStack:
+    hosts, key, directory = cluster
+    return EngineStack(directory / "engine", "metal", stack_for(hosts, names), {"sshPrivateKey": key},
+                       namespace=hosts.engine_namespace)
+
+
+def up(engine: EngineStack) -> dict:
+    result = engine.run("up")
+    assert result["ok"], result.get("error", "")[-4000:]
+    return result
+
+
+def window(host, step: str) -> tuple[float, float]:
+    """When `step` started and ended on `host` (its only run)."""
+    times = {event: t for t, event, name, _ in host.steps() if name == step}
+    assert set(times) == {"start", "end"}, host.steps()
+    return times["start"], times["end"]
+
+
+def steps_per_host(hosts) -> dict[str, list[str]]:
+    return {name: host.step_names() for name, host in hosts.hosts.items()}
+
+
+def test_up_runs_each_hosts_phases_in_order_then_a_second_up_changes_and_runs_nothing(cluster):
+    hosts = cluster[0]
+    engine = engine_for(cluster)
+    first = up(engine)
+    assert first["changeSummary"]["create"] > 30
+    for name in FIRST:
+        ran = hosts.hosts[name].step_names()
+        kubeadm = "kubeadm-init" if name == "cp-1" else "kubeadm-join"
+        order = [ran.index(step) for step in ("preflight", "prepare-host", "install", kubeadm)]
+        assert order == sorted(order), (name, ran)
+        assert all(status == "0" for _, event, _, status in hosts.hosts[name].steps() if event == "end")
+    init_end = window(hosts.hosts["cp-1"], "kubeadm-init")[1]
+    joins = sorted(window(hosts.hosts[name], "kubeadm-join") for name in ("cp-2", "cp-3"))
+    assert init_end <= joins[0][0], "a control plane joined before kubeadm init finished"
+    assert joins[0][1] <= joins[1][0], f"control-plane joins overlapped: {joins}"
+    assert window(hosts.hosts["worker-1"], "kubeadm-join")[0] >= init_end
+    assert hosts.hosts["worker-1"].step_names().count("install-load-balancer") == 0
+    before = steps_per_host(hosts)
+    second = up(engine)
+    assert set(second["changeSummary"]) == {"same"}, second["changeSummary"]
+    assert steps_per_host(hosts) == before
+
+
+def test_a_worker_added_then_removed_touches_only_that_worker(cluster):
+    hosts = cluster[0]
+    engine = engine_for(cluster)
+    up(engine)
+    ran_before = steps_per_host(hosts)
+    engine.write_settings(stack_for(hosts, FIRST + ["worker-2"]))
+    added = up(engine)
+    created = {e["urn"] for e in added["events"] if e["kind"] == "resource_pre_event" and e["op"] == "create"}
+    assert created and all("worker-2" in urn for urn in created), created
+    assert set(added["changeSummary"]) == {"create", "same"}, added["changeSummary"]
+    ran = steps_per_host(hosts)
+    assert ran["worker-2"] == ["preflight", "prepare-host", "install", "kubeadm-join"]
+    assert ran["cp-1"] == ran_before["cp-1"] + ["join-credentials"]  # worker-2's join credentials, made on cp-1
+    for name in ("cp-2", "cp-3", "worker-1"):
+        assert ran[name] == ran_before[name]
+    engine.write_settings(stack_for(hosts, FIRST))
+    removed = up(engine)
+    deleted = {e["urn"] for e in removed["events"] if e["kind"] == "resource_pre_event" and e["op"] == "delete"}
+    assert deleted == created
+    assert set(removed["changeSummary"]) == {"delete", "same"}, removed["changeSummary"]
+    after = steps_per_host(hosts)
+    assert after["cp-1"][len(ran["cp-1"]):] == ["remove-node"], after["cp-1"]  # drain and delete, from cp-1
+    for name in ("cp-2", "cp-3", "worker-1", "worker-2"):
+        assert after[name] == ran[name]
+
+
+def secrets_on_hosts(hosts) -> dict[str, str]:
+    """The generated credentials, read where the hosts keep them."""
+    init = (hosts.hosts["cp-1"].sandbox.root / "etc/kubernetes/k8s-platform/kubeadm-init.yaml").read_text()
+    token = re.search(r"token: \"?([a-z0-9]{6}\.[a-z0-9]{16})", init)[1]
+    keepalived = (hosts.hosts["cp-1"].sandbox.root / "etc/keepalived/keepalived.conf").read_text()
+    vrrp = re.search(r"auth_pass (\S+)", keepalived)[1]
+    certificate_keys = (hosts.hosts["cp-1"].sandbox.state / "certificate-keys").read_text().split()
+    return {"bootstrap token": token, "token secret": token.split(".")[1], "VRRP password": vrrp,
+            **{f"certificate key {i}": k for i, k in enumerate(certificate_keys)}}
+
+
+def test_no_credential_appears_in_clear_in_state_logs_or_host_command_lines_and_destroy_completes(cluster):
+    hosts, key, _ = cluster
+    engine = engine_for(cluster)
+    result = engine.run("up", logVerbosity=5)
+    assert result["ok"], result.get("error", "")[-4000:]
+    found = secrets_on_hosts(hosts)
+    assert len(found) >= 4  # token, its secret, the VRRP password, a certificate key per control-plane join
+    exported = engine.export()
+    places = {"stack export": json.dumps(exported), "engine output and log": result["output"] + result["stderr"],
+              "events": json.dumps(result["events"]), "stack file": engine.stack_file.read_text(),
+              **{f"{name} command lines": host.command_lines() for name, host in hosts.hosts.items()}}
+    key_lines = key.strip().splitlines()[1:-1]
+    for place, text in places.items():
+        for what, value in found.items():
+            assert value not in text, f"{what} in clear in {place}"
+        assert not [line for line in key_lines if line in text], f"the SSH key in clear in {place}"
+    assert "ciphertext" in json.dumps(exported)  # the secrets are there, encrypted
+    destroyed = engine.run("destroy")
+    assert destroyed["ok"], destroyed.get("error", "")[-4000:]
+    assert destroyed["changeSummary"]["delete"] == result["changeSummary"]["create"]
+    assert not [r for r in engine.export().get("resources", []) if r["type"] != "pulumi:pulumi:Stack"]
