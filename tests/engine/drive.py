@@ -70,7 +70,8 @@ def main(request_path: str, result_path: str) -> int:
             done = stack.preview(policy_packs=request.get("policyPacks"),
                                  policy_pack_configs=request.get("policyPackConfigs"),
                                  log_verbosity=request.get("logVerbosity"), log_to_std_err=bool(
-                                     request.get("logVerbosity")), diff=True, **common)
+                                     request.get("logVerbosity")), diff=not request.get("json"),
+                                 json=request.get("json"), **common)
             result["changeSummary"] = {str(k.value if hasattr(k, "value") else k): v
                                        for k, v in done.change_summary.items()}
             result["stderr"] = done.stderr

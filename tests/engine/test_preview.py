@@ -4,6 +4,7 @@ Automation API program, the policy pack at the tier's levels, the secrets set wi
 from __future__ import annotations
 
 import copy
+import json
 import subprocess
 
 import pytest
@@ -69,12 +70,14 @@ def test_a_real_preview_plans_exactly_the_offline_plan_and_shows_no_secret(stack
     assert body[:40] not in said
 
 
-def test_the_engine_log_at_high_verbosity_shows_no_secret(tmp_path):
+def test_preview_json_and_the_engine_log_at_high_verbosity_show_no_secret(tmp_path):
     key = fresh_key(tmp_path)
     engine = EngineStack(tmp_path / "engine", "lab", lab_metal_document(), {"sshPrivateKey": key})
-    result = engine.preview(logVerbosity=9)
+    result = engine.preview(logVerbosity=9, json=True)
     assert result["ok"], result.get("error")
-    assert "RegisterResource" in result["stderr"] or "Provider" in result["stderr"]  # the log is really there
+    assert "RegisterResource" in result["stderr"]  # the verbose log is really there
+    document = json.loads(result["output"])  # `pulumi preview --json`
+    assert len(document["steps"]) > 10
     said = everything_said(result, engine)
     for line in key.strip().splitlines()[1:-1]:
         assert line not in said

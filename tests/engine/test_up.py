@@ -130,6 +130,27 @@ def test_a_worker_added_then_removed_touches_only_that_worker(cluster):
         assert after[name] == ran[name]
 
 
+def test_a_step_that_failed_is_run_again_by_the_next_up_and_nothing_else_is(cluster):
+    hosts = cluster[0]
+    engine = engine_for(cluster)
+    hosts.hosts["worker-1"].sandbox.fail("kubeadm-join")
+    failed = engine.run("up")
+    assert not failed["ok"]
+    assert "worker-1-join" in failed["error"]
+    # A failed create stores nothing: the step is still to be created; what finished stays done.
+    names = {r["urn"].split("::")[-1] for r in engine.export()["resources"]}
+    assert "worker-1-join" not in names and {"cp-1-init", "worker-1-install"} <= names
+    ran = steps_per_host(hosts)
+    hosts.hosts["worker-1"].sandbox.heal("kubeadm-join")
+    again = up(engine)
+    created = {e["urn"].split("::")[-1] for e in again["events"]
+               if e["kind"] == "resource_pre_event" and e["op"] == "create"}
+    assert "worker-1-join" in created and not created & names
+    after = steps_per_host(hosts)
+    assert after["worker-1"] == ran["worker-1"] + ["kubeadm-join"]
+    assert set(again["changeSummary"]) <= {"create", "same"}, again["changeSummary"]
+
+
 def secrets_on_hosts(hosts) -> dict[str, str]:
     """The generated credentials, read where the hosts keep them."""
     init = (hosts.hosts["cp-1"].sandbox.root / "etc/kubernetes/k8s-platform/kubeadm-init.yaml").read_text()
