@@ -41,6 +41,28 @@ def kubernetes_minor(version: str) -> int:
     return int(version.split(".")[1])
 
 
+def _triple(version: str) -> tuple[int, int, int]:
+    major, minor, patch = (int(part) for part in version.split("."))
+    return major, minor, patch
+
+
+def version_change_refusal(current: str, target: str) -> str | None:
+    """Why a cluster at `current` may not move to `target` (kubeadm upgrades one minor at a time and never
+    downgrades), or None. The reason names the setting and the versions that are allowed next."""
+    now, then = _triple(current), _triple(target)
+    if then == now:
+        return None
+    allowed = f"the allowed next versions are a later 1.{now[1]} patch or 1.{now[1] + 1}.x"
+    if then < now:
+        return (f"kubernetesVersion {target} is older than the cluster's {current}: kubeadm does not downgrade "
+                f"(restore an etcd snapshot to go back); {allowed}")
+    if then[1] > now[1] + 1:
+        skipped = ", ".join(f"1.{minor}" for minor in range(now[1] + 1, then[1]))
+        return (f"kubernetesVersion {target} skips {skipped}: upgrade one minor at a time; from {current} "
+                f"{allowed}")
+    return None
+
+
 # --- cluster add-ons -----------------------------------------------------------------------------------------
 
 class Chart:

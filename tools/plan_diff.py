@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools import version_change
+
 SECRET = "[secret]"
 ALL = ("",)  # every input: any change replaces the resource
 
@@ -75,13 +77,14 @@ class PlanDiff:
     unchanged: int
     violations_added: list[dict]
     violations_removed: list[dict]
+    version_refused: str | None = None  # a Kubernetes minor skip or downgrade (tools/version_change.py)
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.resources if r.action == action)
 
     @property
     def empty(self) -> bool:
-        return not self.resources and not self.violations_added and not self.violations_removed
+        return not (self.resources or self.violations_added or self.violations_removed or self.version_refused)
 
 
 def flatten(value: Any, path: str = "") -> dict[str, Any]:
@@ -226,7 +229,7 @@ def diff_plans(base: dict, head: dict) -> PlanDiff:
     new_v = {_violation_key(v): v for v in head.get("violations", [])}
     return PlanDiff(head.get("stack", base.get("stack", "?")), out, unchanged,
                     [new_v[k] for k in sorted(set(new_v) - set(old_v))],
-                    [old_v[k] for k in sorted(set(old_v) - set(new_v))])
+                    [old_v[k] for k in sorted(set(old_v) - set(new_v))], version_change.refusal(base, head))
 
 
 # --- rendering ---------------------------------------------------------------------------------------------
@@ -273,7 +276,7 @@ def summary(d: PlanDiff) -> str:
 def render_text(d: PlanDiff) -> str:
     if d.empty:
         return f"{d.stack}: no changes: the plans are identical\n"
-    lines = [f"{d.stack}: {summary(d)}"]
+    lines = [f"{d.stack}: {summary(d)}"] + ([f"  REFUSED: {d.version_refused}"] if d.version_refused else [])
     for r in d.resources:
         lines.append(f"  {SYMBOL[r.action]:2} {r.resource['type']} {r.resource['name']}")
         lines += [f"       {_change_line(c)}" for c in r.changes]
@@ -299,6 +302,8 @@ def render_markdown(d: PlanDiff, title: str | None = None) -> str:
     if d.empty:
         return f"{head}\n\nNo changes: the plans are identical.\n"
     out = [head, "", f"**{summary(d)}**", ""]
+    if d.version_refused:
+        out += [f":x: **Version change refused**: {d.version_refused}", ""]
     attention = [r for r in d.resources if r.dangerous]
     if attention:
         out += ["**Needs attention**", ""] + [f"- :warning: {r.consequence}" for r in attention] + [""]
@@ -336,4 +341,4 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.write(render_text(d))
     if args.markdown:
         args.markdown.write_text(render_markdown(d, args.title))
-    return 0
+    return version_change.EXIT_REFUSED if d.version_refused else 0

@@ -61,7 +61,7 @@ def test_a_new_instance_type_replaces_the_pools_machines_and_says_so(base, tmp_p
 
 
 def test_a_new_kubernetes_version_shows_which_host_steps_run_again(base, tmp_path):
-    head = plan_of(tmp_path, "head", edited("dev", kubernetesVersion="1.35.3"))
+    head = plan_of(tmp_path, "head", edited("dev", kubernetesVersion="1.35.9"))
     d = diff_plans(base, head)
     steps = sorted(r.resource["name"] for r in d.resources if r.resource["type"] == "command:remote:Command")
     assert {"k8s-dev-cp-0-install", "k8s-dev-general-0-install", "k8s-dev-cp-0-init"} <= set(steps)
@@ -72,7 +72,8 @@ def test_a_new_kubernetes_version_shows_which_host_steps_run_again(base, tmp_pat
     init = next(r for r in d.resources if r.resource["name"] == "k8s-dev-cp-0-init")
     assert init.dangerous
     markdown = render_markdown(d)
-    assert "1.35.3" in markdown and "```diff" in markdown, "the changed script lines are shown"
+    assert "1.35.9" in markdown and "```diff" in markdown, "the changed script lines are shown"
+    assert d.version_refused is None and "refused" not in markdown
     assert not any(r.action in ("add", "remove", "replace") for r in d.resources)
 
 

@@ -1,0 +1,51 @@
+"""Kubernetes version changes the plan diff refuses, as the upgrade does: a skipped minor and any downgrade."""
+
+import json
+
+import pytest
+
+from components.versions import version_change_refusal
+from tools import plan_diff
+
+
+@pytest.mark.parametrize("current,target", [("1.35.4", "1.35.4"), ("1.35.4", "1.35.9"), ("1.35.9", "1.36.0"),
+                                            ("1.36.5", "1.37.1")])
+def test_a_patch_or_the_next_minor_is_allowed(current, target):
+    assert version_change_refusal(current, target) is None
+
+
+def test_a_skipped_minor_is_refused_naming_the_setting_and_what_is_allowed():
+    reason = version_change_refusal("1.35.4", "1.37.1")
+    assert reason.startswith("kubernetesVersion 1.37.1 skips 1.36: upgrade one minor at a time")
+    assert "a later 1.35 patch or 1.36.x" in reason
+    assert "skips 1.35, 1.36" in version_change_refusal("1.34.2", "1.37.0")
+
+
+@pytest.mark.parametrize("target", ["1.34.9", "1.35.3"])
+def test_a_downgrade_of_a_minor_or_a_patch_is_refused(target):
+    reason = version_change_refusal("1.35.4", target)
+    assert reason.startswith(f"kubernetesVersion {target} is older than the cluster's 1.35.4")
+    assert "etcd snapshot" in reason
+
+
+def plan(version):
+    return {"stack": "prod", "resources": [], "outputs": {"kubernetesVersion": version}}
+
+
+def test_the_plan_diff_exits_4_and_says_why_in_the_comment(tmp_path):
+    base, head, comment = tmp_path / "base.json", tmp_path / "head.json", tmp_path / "comment.md"
+    base.write_text(json.dumps(plan("1.35.4")))
+    head.write_text(json.dumps(plan("1.37.1")))
+    assert plan_diff.main([str(base), str(head), "--markdown", str(comment)]) == 4
+    text = comment.read_text()
+    assert ":x: **Version change refused**: kubernetesVersion 1.37.1 skips 1.36" in text
+    assert "No changes" not in text
+
+
+def test_a_new_stack_or_a_next_minor_passes(tmp_path):
+    base, head = tmp_path / "base.json", tmp_path / "head.json"
+    base.write_text(json.dumps({"resources": []}))
+    head.write_text(json.dumps(plan("1.37.1")))
+    assert plan_diff.main([str(base), str(head)]) == 0
+    base.write_text(json.dumps(plan("1.36.5")))
+    assert plan_diff.main([str(base), str(head)]) == 0
