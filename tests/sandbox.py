@@ -37,18 +37,50 @@ for a in "$@"; do case "$a" in -*|install) ;; *=*) echo "${a#*=}" >"$S/pkgs/${a%
     "curl": '''case "$*" in *Release.key*) echo "KEY";; *readyz*) n=$(cat "$S/ready_in" 2>/dev/null || echo 0)
   if ((n > 0)); then echo $((n - 1)) >"$S/ready_in"; exit 22; fi; echo ok;; esac''',
     "gpg": 'out="${@: -1}"; cat >"$out"',
-    "kubeadm": '''case "$1 $2" in
+    "kubeadm": '''manifest="$R/etc/kubernetes/manifests/kube-apiserver.yaml"
+case "$1 $2" in
   "init --config") mkdir -p "$R/etc/kubernetes/manifests"; echo admin >"$R/etc/kubernetes/admin.conf"
-    touch "$R/etc/kubernetes/manifests/kube-apiserver.yaml"; echo "kubeadm join lb:6443 --token abcdef.0123456789abcdef";;
-  "join --config") echo kubelet >"$R/etc/kubernetes/kubelet.conf";;
+    v=$(awk '$1 == "kubernetesVersion:" { gsub(/"/, "", $2); print $2 }' "$3")
+    echo "    image: registry.k8s.io/kube-apiserver:v${v#v}" >"$manifest"
+    echo "    image: registry.k8s.io/etcd:3.6.5-0" >"$R/etc/kubernetes/manifests/etcd.yaml"
+    echo "kubeadm join lb:6443 --token abcdef.0123456789abcdef";;
+  "join --config") echo kubelet >"$R/etc/kubernetes/kubelet.conf"
+    if grep -q "controlPlane:" "$3"; then mkdir -p "$R/etc/kubernetes/manifests"
+      v=$(cat "$S/pkgs/kubeadm" 2>/dev/null); echo "    image: registry.k8s.io/kube-apiserver:v${v%%-*}" >"$manifest"
+      echo "    image: registry.k8s.io/etcd:3.6.5-0" >"$R/etc/kubernetes/manifests/etcd.yaml"; fi;;
   "reset -f") rm -rf "$R/etc/kubernetes/admin.conf" "$R/etc/kubernetes/manifests" "$R/etc/kubernetes/kubelet.conf";;
   "token create") echo "abcdef.0123456789abcdef";;
   "certs certificate-key") k=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')
     echo "$k" >>"$S/certificate-keys"; echo "$k";;
   "init phase") cp "${@: -1}" "$S/upload-certs.yaml";;
+  "upgrade plan") echo "upgrade plan to $3";;
+  "upgrade apply") sed -i "s|kube-apiserver:v[0-9.]*|kube-apiserver:$3|" "$manifest";;
+  "upgrade node") v=$(cat "$S/pkgs/kubeadm"); if [[ -f $manifest ]]; then
+      sed -i "s|kube-apiserver:v[0-9.]*|kube-apiserver:v${v%%-*}|" "$manifest"; fi;;
   esac''',
-    "kubectl": '''case "$*" in *"get node"*) [[ -e "$S/nodes/${@: -1}" ]];;
-  *"delete node"*) rm -f "$S/nodes/$5";; esac''',
+    # A node of the cluster is a file in state/nodes: empty for this sandbox's own node, or the path of the state
+    # folder of the sandbox that is that node (engine test hosts); its kubelet version is that sandbox's package
+    # (a host without one has not joined: it is not listed).
+    "kubectl": '''kubelet_of() { local d v; [[ -e "$S/nodes/$1" ]] || return 1; d=$(cat "$S/nodes/$1"); d=${d:-$S}
+  v=$(cat "$d/pkgs/kubelet" 2>/dev/null || true); echo "v${v%%-*}"; }
+case "$*" in
+  *"get --raw /version"*) t=$(awk '$1 == "image:" { n = split($2, p, ":"); print p[n]; exit }' \\
+      "$R/etc/kubernetes/manifests/kube-apiserver.yaml"); printf '{"major": "1", "gitVersion": "%s"}\\n' "$t";;
+  *"get nodes -o jsonpath"*) for f in "$S"/nodes/*; do [[ -e $f ]] || continue  # a node without a kubelet
+      v=$(kubelet_of "$(basename "$f")"); [[ $v == v ]] || printf '%s %s\\n' "$(basename "$f")" "$v"; done;;
+  *"get node "*kubeletVersion*) kubelet_of "$5";;
+  *"get node "*unschedulable*) if [[ -e "$S/cordoned/$5" ]]; then echo true; fi;;
+  *"get node "*Ready*) if [[ -e "$S/notready/$5" ]]; then echo False; else echo True; fi;;
+  *"get node"*) [[ -e "$S/nodes/${@: -1}" ]];;
+  *"delete node"*) rm -f "$S/nodes/$5";;
+  *" drain "*) mkdir -p "$S/cordoned"; touch "$S/cordoned/$4"  # a drain cordons first, as kubectl's does
+    if [[ -e "$S/fail/drain" ]]; then echo "error: cannot evict pod demo/web-0: disruption budget" >&2; exit 1; fi;;
+  *" uncordon "*) rm -f "$S/cordoned/$4";;
+  *"get pods"*) printf 'demo/web-0 ';;
+esac''',
+    # An etcd snapshot through containerd: the file lands in the folder mounted at /snapshots.
+    "ctr": '''for a in "$@"; do case $a in *dst=/snapshots*) d=${a#*src=}; d=${d%%,*};; esac; done
+out="${@: -1}"; echo snapshot >"$d/${out#/snapshots/}"''',
     "openssl": '''case $1 in x509) echo PUBKEY;; pkey) cat;; dgst) cat >/dev/null; echo "0123abcd *stdin";; esac''',
     "sleep": "true",
     # System facts for the preflight: state/nproc, state/disk_kib, state/ntp and state/listeners set them.
@@ -64,7 +96,7 @@ for a in "$@"; do case "$a" in -*|install) ;; *=*) echo "${a#*=}" >"$S/pkgs/${a%
 MUTATING = ("update-ca-certificates", "hostnamectl", "apt-get install", "apt-mark hold", "systemctl enable", "systemctl restart",
             "systemctl start", "systemctl reload", "swapoff",
             "modprobe", "sysctl --system", "gpg", "kubeadm init", "kubeadm join", "kubeadm reset", "kubectl drain",
-            "kubectl --kubeconfig", "apt-get update")
+            "kubectl --kubeconfig", "apt-get update", "ctr", "systemctl daemon-reload")
 
 
 class Sandbox:

@@ -119,18 +119,19 @@ def _forget_previous_program() -> None:
 
 
 def build_plan(stack: str, config_file: Path | None = None, policy_config: dict | None = None,
-               transformations: tuple = ()) -> PlanResult:
+               transformations: tuple = (), check_policies: bool = True) -> PlanResult:
     path = config_file or PROJECT_DIR / f"Pulumi.{stack}.yaml"
     try:
         stack_config = read_stack_file(path)
     except StackFileError as error:
         raise PlanError(str(error)) from error
-    return plan_config(stack, stack_config, policy_config, transformations)
+    return plan_config(stack, stack_config, policy_config, transformations, check_policies)
 
 
 def plan_config(stack: str, stack_config: StackConfig, policy_config: dict | None = None,
-                transformations: tuple = ()) -> PlanResult:
-    """The plan of config as the Pulumi CLI hands it to the program (decrypted values, the secret keys)."""
+                transformations: tuple = (), check_policies: bool = True) -> PlanResult:
+    """The plan of config as the Pulumi CLI hands it to the program (decrypted values, the secret keys).
+    `check_policies=False` skips the policy run (and its second pass of the program): for tests of the graph."""
     # Validate first, exactly as the program will: an invalid stack never reaches the mocks.
     try:
         settings = load_settings(stack_config.values, stack_config.secret_keys, stack)
@@ -142,9 +143,12 @@ def plan_config(stack: str, stack_config: StackConfig, policy_config: dict | Non
         # The policies see what `pulumi preview` shows them for a new stack: inputs, with every value computed by
         # a provider unknown. A policy that reads one cannot run in a preview (the CLI downgrades it to an
         # advisory), and the plan reports that as it would.
-        previewed = RecordingMonitor(PlanMocks(region, preview=True))
-        run_program(stack, stack_config.values, stack_config.secret_keys, previewed, transformations, preview=True)
-        violations = policy_check.check(previewed.registrations, settings.tier, policy_config)
+        violations = []
+        if check_policies:
+            previewed = RecordingMonitor(PlanMocks(region, preview=True))
+            run_program(stack, stack_config.values, stack_config.secret_keys, previewed, transformations,
+                        preview=True)
+            violations = policy_check.check(previewed.registrations, settings.tier, policy_config)
         monitor = RecordingMonitor(PlanMocks(region))
         program = run_program(stack, stack_config.values, stack_config.secret_keys, monitor, transformations)
         return _result(stack, stack_config, monitor, program, violations)

@@ -78,6 +78,7 @@ class PlanDiff:
     violations_added: list[dict]
     violations_removed: list[dict]
     version_refused: str | None = None  # a Kubernetes minor skip or downgrade (tools/version_change.py)
+    upgrade: list[str] = field(default_factory=list)  # the upgrade's ordered steps and batches, as markdown lines
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.resources if r.action == action)
@@ -146,7 +147,8 @@ STEP_MEANING = {
     "-init": "kubeadm init runs again on the first control plane (the script skips what is already done)",
     "-join": "the node's join step runs again (a node that has joined is not joined twice)",
     "-prepare": "host preparation runs again",
-    "-install": "containerd and the kubeadm/kubelet packages are installed again (a version change upgrades them)",
+    "-install": "containerd and the kubeadm/kubelet packages are installed again (on a node that has joined a version "
+                "change waits for the upgrade steps)",
     "-preflight": "the host's preflight checks run again",
     "-registry-trust": "the node's registry trust is written again",
     "-load-balancer": "haproxy/keepalived are configured again (reloaded only if their config changed)",
@@ -229,7 +231,8 @@ def diff_plans(base: dict, head: dict) -> PlanDiff:
     new_v = {_violation_key(v): v for v in head.get("violations", [])}
     return PlanDiff(head.get("stack", base.get("stack", "?")), out, unchanged,
                     [new_v[k] for k in sorted(set(new_v) - set(old_v))],
-                    [old_v[k] for k in sorted(set(old_v) - set(new_v))], version_change.refusal(base, head))
+                    [old_v[k] for k in sorted(set(old_v) - set(new_v))], version_change.refusal(base, head),
+                    version_change.upgrade_section(base, head))
 
 
 # --- rendering ---------------------------------------------------------------------------------------------
@@ -304,6 +307,7 @@ def render_markdown(d: PlanDiff, title: str | None = None) -> str:
     out = [head, "", f"**{summary(d)}**", ""]
     if d.version_refused:
         out += [f":x: **Version change refused**: {d.version_refused}", ""]
+    out += d.upgrade
     attention = [r for r in d.resources if r.dangerous]
     if attention:
         out += ["**Needs attention**", ""] + [f"- :warning: {r.consequence}" for r in attention] + [""]

@@ -2,8 +2,10 @@
 
     prepare -> install (containerd + kubeadm/kubelet/kubectl) -> init (first control plane)
                                                                -> credentials -> join (every other host)
-Control planes join one after another; workers join in parallel, each depending only on the init and on its own
-hosts' phases, so the chain to "API ready" is as long for 3 workers as for 300. Every join fetches fresh
+Control planes join one after another; workers join in parallel, each depending only on the init, on its own
+hosts' phases and on the first control plane's upgrade steps (upgrade.py: a new kubelet never joins an API server
+older than itself), so the chain to "API ready" is as long for 3 workers as for 300. The upgrade steps follow the
+bootstrap; on a new cluster, or once a version change is done, they do nothing. Every join fetches fresh
 credentials from the first control plane right before it runs, so a node added months later still joins; for a
 control plane they include a certificate key made for that join alone (init uploads no certificates).
 """
@@ -19,6 +21,7 @@ import pulumi_random as random
 from pulumi_command import remote
 
 from components.bootstrap import host_steps, node_config
+from components.bootstrap.upgrade import Upgrade
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
 from components.host import CONTROL_PLANE, ApiEndpoint, Host
 from components.remote.runner import HostRunner
@@ -105,12 +108,12 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         self._artifact(first, "kubeadm-init.yaml", pulumi.Output.all(cluster, facts[first.name]).apply(
             lambda v: node_config.to_yaml(node_config.init_documents(v[0], v[1], PLACEHOLDER_TOKEN))))
 
-        def join(host: Host, after: remote.Command) -> remote.Command:
+        def join(host: Host, *after: remote.Command) -> remote.Command:
             is_control_plane = host.role == CONTROL_PLANE
             # Carries no secret: the host makes the token (and a control plane's certificate key) and prints them.
             credentials_script = facts[host.name].apply(host_steps.credentials)
             credentials = run(
-                f"{host.name}-credentials", first, credentials_script, [after], secret=True,
+                f"{host.name}-credentials", first, credentials_script, list(after), secret=True,
                 # Removing the host from the settings deletes this command first (it depends on the machine
                 # through the node's address): the node is drained and deleted before its machine goes away.
                 delete=f"sudo bash -c {shlex.quote(host_steps.remove_node(host.name))}")
@@ -132,14 +135,18 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         for host in other_control_planes:  # one after another: etcd grows by one member at a time
             previous = join(host, previous)
         last_control_plane = previous
-        for host in workers:  # in parallel, each after the init only
-            join(host, init)
-
         read_kubeconfig = run(f"{name}-kubeconfig", first, host_steps.read_kubeconfig(), [init], secret=True)
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(read_kubeconfig.stdout, endpoint).apply(
             lambda v: host_steps.kubeconfig_for_endpoint(v[0], v[1])))
         self.api_ready = run(f"{name}-api-ready", first, endpoint.apply(host_steps.wait_ready),
                              [init, last_control_plane])
+
+        upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self)
+        first_upgraded, control_planes_upgraded = upgrade.control_planes(name, other_control_planes,
+                                                                         [self.api_ready])
+        # In parallel, each after the init and the first control plane's upgrade steps.
+        joined = {host.name: join(host, init, first_upgraded) for host in workers}
+        upgrade.workers(workers, joined, s.upgrade.max_unavailable_workers, control_planes_upgraded)
         self.register_outputs({"kubeconfig": self.kubeconfig})
 
     def _artifact(self, host: Host, file_name: str, content: pulumi.Output[str]) -> None:

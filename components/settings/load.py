@@ -26,6 +26,7 @@ from components.settings.reader import Problems, did_you_mean, shown
 from components.settings.rules import is_dns_label
 from components.settings.scalars import (AMI, IMAGE_REPOSITORY, check_kubernetes_version, check_region,
                                          check_ssh_public_key, check_ssh_user, read_scalar_int, read_tags)
+from components.settings.upgrade import read_upgrade
 
 
 def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[str], stack: str) -> Settings:
@@ -125,6 +126,7 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
     addons = read_addons(values.get("addons"), bare_metal, problems, cluster_name,
                          secret=f"{PROJECT}:addons" in secret_keys)
     tags = read_tags(values.get("tags", {}), problems)
+    upgrade = read_upgrade(values.get("upgrade"), tier, problems)
 
     check_whole(Sections(tier, bare_metal, network,
                          (control_plane, *worker_pools) if pools_clean else None, max_pods,
@@ -153,6 +155,7 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         inventory=tuple(inventory),
         load_balancer=load_balancer,
         addons=addons,
+        upgrade=upgrade,
     )
 
 

@@ -99,6 +99,12 @@ class EngineHosts:
         self.hosts[name] = host
         return host
 
+    def register_nodes(self) -> None:
+        """Every host's stub kubectl sees every host as a Node, with the kubelet that host has installed."""
+        for host in self.hosts.values():
+            for other in self.hosts.values():
+                (host.sandbox.state / "nodes" / other.name).write_text(str(other.sandbox.state))
+
     def _answers(self, address: str) -> bool:
         probe = self.lab.exec(self.engine_namespace, "bash", "-c", f"exec 3<>/dev/tcp/{address}/22", check=False)
         return probe.returncode == 0

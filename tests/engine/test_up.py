@@ -23,9 +23,11 @@ HOSTS = {"cp-1": "192.0.2.21", "cp-2": "192.0.2.22", "cp-3": "192.0.2.23", "work
          "worker-2": "192.0.2.32"}
 
 
-def stack_for(hosts: EngineHosts, names: list[str]) -> dict:
+def stack_for(hosts: EngineHosts, names: list[str], version: str | None = None) -> dict:
     document = copy.deepcopy(stack_document("metal"))
     config = document["config"]
+    if version:
+        config["k8s-platform:kubernetesVersion"] = version
     config["k8s-platform:tier"] = "dev"
     config["k8s-platform:clusterName"] = "k8s-engine"
     config["k8s-platform:sshUser"] = "root"
@@ -50,6 +52,7 @@ def cluster(tmp_path):
     try:
         for name in HOSTS:
             hosts.add(name, HOSTS[name], (tmp_path / "id_ed25519.pub").read_text())
+        hosts.register_nodes()
         yield hosts, key_file.read_text(), tmp_path
     finally:
         hosts.close()
@@ -115,8 +118,11 @@ def test_a_worker_added_then_removed_touches_only_that_worker(cluster):
     assert created and all("worker-2" in urn for urn in created), created
     assert set(added["changeSummary"]) == {"create", "same"}, added["changeSummary"]
     ran = steps_per_host(hosts)
-    assert ran["worker-2"] == ["preflight", "prepare-host", "install", "kubeadm-join"]
-    assert ran["cp-1"] == ran_before["cp-1"] + ["join-credentials"]  # worker-2's join credentials, made on cp-1
+    assert ran["worker-2"] == ["preflight", "prepare-host", "install", "kubeadm-join", "upgrade-kubeadm",
+                               "upgrade-kubelet"]  # the upgrade steps pass through: it runs the target already
+    # Its join credentials, its drain and uncordon checks, on the first control plane.
+    assert sorted(ran["cp-1"][len(ran_before["cp-1"]):]) == [
+        "join-credentials:worker-2", "upgrade-drain:worker-2", "upgrade-uncordon:worker-2"]
     for name in ("cp-2", "cp-3", "worker-1"):
         assert ran[name] == ran_before[name]
     engine.write_settings(stack_for(hosts, FIRST))
@@ -125,7 +131,7 @@ def test_a_worker_added_then_removed_touches_only_that_worker(cluster):
     assert deleted == created
     assert set(removed["changeSummary"]) == {"delete", "same"}, removed["changeSummary"]
     after = steps_per_host(hosts)
-    assert after["cp-1"][len(ran["cp-1"]):] == ["remove-node"], after["cp-1"]  # drain and delete, from cp-1
+    assert after["cp-1"][len(ran["cp-1"]):] == ["remove-node:worker-2"], after["cp-1"]  # drain, delete, on cp-1
     for name in ("cp-2", "cp-3", "worker-1", "worker-2"):
         assert after[name] == ran[name]
 
@@ -147,8 +153,50 @@ def test_a_step_that_failed_is_run_again_by_the_next_up_and_nothing_else_is(clus
                if e["kind"] == "resource_pre_event" and e["op"] == "create"}
     assert "worker-1-join" in created and not created & names
     after = steps_per_host(hosts)
-    assert after["worker-1"] == ran["worker-1"] + ["kubeadm-join"]
+    assert after["worker-1"] == ran["worker-1"] + ["kubeadm-join", "upgrade-kubeadm", "upgrade-kubelet"]
     assert set(again["changeSummary"]) <= {"create", "same"}, again["changeSummary"]
+
+
+def test_a_version_change_upgrades_the_kubeadm_way_and_a_second_up_does_nothing(cluster):
+    hosts = cluster[0]
+    engine = EngineStack(cluster[2] / "engine", "metal", stack_for(hosts, FIRST, "1.34.2"),
+                         {"sshPrivateKey": cluster[1]}, namespace=hosts.engine_namespace)
+    up(engine)
+    for name in FIRST:
+        assert installed_kubelet(hosts.hosts[name]) == "1.34.2-1.1"
+    started = {name: len(hosts.hosts[name].steps()) for name in FIRST}
+    engine.write_settings(stack_for(hosts, FIRST, "1.35.4"))
+    upgraded = up(engine)
+    assert set(upgraded["changeSummary"]) == {"update", "same"}, upgraded["changeSummary"]
+    for name in FIRST:
+        host = hosts.hosts[name]
+        assert installed_kubelet(host) == "1.35.4-1.1" and (host.sandbox.state / "pkgs/kubeadm").read_text() == \
+            "1.35.4-1.1\n"
+        assert not (host.sandbox.state / "cordoned" / name).exists()
+    for cp in ("cp-1", "cp-2", "cp-3"):
+        root = hosts.hosts[cp].sandbox.root
+        assert "kube-apiserver:v1.35.4" in (root / "etc/kubernetes/manifests/kube-apiserver.yaml").read_text()
+        assert (root / "var/lib/k8s-platform/etcd-snapshots/pre-upgrade-v1.34.2-to-v1.35.4.db").exists()
+
+    def span(host, step):
+        times = [(t, event) for t, event, name, _ in hosts.hosts[host].steps()[started[host]:] if name == step]
+        return times[0][0], times[-1][0]
+    applied = span("cp-1", "upgrade-kubeadm")[1]
+    order = [span("cp-1", "upgrade-kubelet"), span("cp-2", "upgrade-kubeadm"), span("cp-2", "upgrade-kubelet"),
+             span("cp-3", "upgrade-kubeadm"), span("cp-3", "upgrade-kubelet"), span("worker-1", "upgrade-kubeadm"),
+             span("worker-1", "upgrade-kubelet")]
+    assert all(a[1] <= b[0] for a, b in zip(order, order[1:])), order
+    assert applied <= min(start for start, _ in order), "a kubelet moved before the API server"
+    drained = span("cp-1", "upgrade-drain:worker-1")
+    assert drained[1] <= span("worker-1", "upgrade-kubelet")[0] <= span("cp-1", "upgrade-uncordon:worker-1")[0]
+    again = up(engine)
+    assert set(again["changeSummary"]) == {"same"}
+    assert all(len(hosts.hosts[name].steps()) == len(host_steps) for name, host_steps in
+               {n: hosts.hosts[n].steps() for n in FIRST}.items())
+
+
+def installed_kubelet(host) -> str:
+    return (host.sandbox.state / "pkgs/kubelet").read_text().strip()
 
 
 def secrets_on_hosts(hosts) -> dict[str, str]:

@@ -25,8 +25,8 @@ def edges_per_resource(result) -> float:
 
 @pytest.mark.parametrize("stack", ["prod", "metal"])
 def test_dependency_edges_per_resource_do_not_grow_from_30_to_300_workers(stack, tmp_path):
-    small = build_plan("custom", write_stack(tmp_path, stack_document(stack, 30), "small"))
-    large = build_plan("custom", write_stack(tmp_path, stack_document(stack, 300), "large"))
+    small = build_plan("custom", write_stack(tmp_path, stack_document(stack, 30), "small"), check_policies=False)
+    large = build_plan("custom", write_stack(tmp_path, stack_document(stack, 300), "large"), check_policies=False)
     assert len(large.document["resources"]) > 6 * len(small.document["resources"]), "the workers were added"
     ratio = edges_per_resource(large) / edges_per_resource(small)
     assert ratio <= GROWTH_LIMIT, f"{stack}: edges per resource grew {ratio:.2f}x from 30 to 300 workers"

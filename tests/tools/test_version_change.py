@@ -49,3 +49,22 @@ def test_a_new_stack_or_a_next_minor_passes(tmp_path):
     assert plan_diff.main([str(base), str(head)]) == 0
     base.write_text(json.dumps(plan("1.36.5")))
     assert plan_diff.main([str(base), str(head)]) == 0
+
+
+def test_an_upgrade_shows_as_its_ordered_steps_with_the_batch_plan(tmp_path):
+    from tests.helpers import edited, write_stack
+    from tools import plan as planner
+    base = json.loads(planner.plan_json(planner.build_plan("prod")))
+    document = edited("prod", kubernetesVersion="1.35.9", upgrade={"maxUnavailableWorkers": 2})
+    head = json.loads(planner.plan_json(planner.build_plan("prod", write_stack(tmp_path, document, "prod"))))
+    d = plan_diff.diff_plans(base, head)
+    assert d.version_refused is None
+    steps = [r for r in d.resources if "-upgrade-" in r.resource["name"]
+             and r.resource["type"] == "command:remote:Command"]
+    assert steps and {r.action for r in steps} == {"update"}, "a version change re-runs the steps, replaces nothing"
+    text = plan_diff.render_markdown(d)
+    assert "**Upgrade 1.35.4 → 1.35.9** (a patch), in this order:" in text
+    assert "`k8s-prod-cp-0`, `k8s-prod-cp-1`, `k8s-prod-cp-2`" in text
+    assert ("workers in 2 batch(es) of at most 2, in parallel within a batch: batch 1: `k8s-prod-general-0`, "
+            "`k8s-prod-general-1`; batch 2: `k8s-prod-general-2`") in text
+    assert text.index("**Upgrade") < text.index("**Needs attention**")

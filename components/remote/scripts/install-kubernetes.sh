@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Installs kubeadm, kubelet and kubectl at exactly the configured version from the official repository of that
-# minor, and holds them from upgrades.
+# minor, and holds them from upgrades. A node that has joined keeps the version it runs: a new kubernetesVersion
+# reaches it through the upgrade steps, in the kubeadm order, never by a package jump here (a kubelet newer than
+# its API server breaks the version skew policy).
 # Inputs (generated header): ROOT, KUBERNETES_REPOSITORY, KUBERNETES_PACKAGE_VERSION.
 # shellcheck disable=SC2154
 set -euo pipefail
 
 require_ubuntu_or_debian
+
+if [[ -f "$ROOT/etc/kubernetes/kubelet.conf" && -n "$(package_version kubelet)" ]]; then
+  log "this node has joined (kubelet $(package_version kubelet)): its version changes only through the upgrade steps"
+  exit 0
+fi
 
 keyring="$ROOT/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
 if [[ ! -s $keyring ]]; then

@@ -15,13 +15,18 @@ else
   script=$3
 fi
 name=$(sed -n "s/^readonly SCRIPT_NAME=//p" <<<"$script" | head -n 1)
+node=$(sed -n "s/^readonly NODE_NAME=//p" <<<"$script" | head -n 1)
+if [[ -n $node && $node != "$(basename "$host_dir")" ]]; then
+  name="$name:$node" # a step run here for another node (a drain on the first control plane)
+fi
+name=${name:-unnamed}
 script=${script/"readonly ROOT=''"/"readonly ROOT='$host_dir/root'"}
-printf '%s start %s %s\n' "$(date +%s.%N)" "${name:-unnamed}" "$2" >>"$host_dir/steps.log"
+printf '%s start %s %s\n' "$(date +%s.%N)" "$name" "$2" >>"$host_dir/steps.log"
 status=0
 if [[ $2 == -s ]]; then
   bash -s <<<"$script" || status=$?
 else
   bash -c "$script" || status=$?
 fi
-printf '%s end %s %s %s\n' "$(date +%s.%N)" "${name:-unnamed}" "$2" "$status" >>"$host_dir/steps.log"
+printf '%s end %s %s %s\n' "$(date +%s.%N)" "$name" "$2" "$status" >>"$host_dir/steps.log"
 exit "$status"

@@ -1,0 +1,68 @@
+"""What each upgrade step sends to a host: the rendered script of that step, for one target version. Pure.
+
+A node's upgrade is four steps, the kubeadm way: kubeadm and the control-plane components (on the node), the drain
+(on the first control plane, which has the admin credentials), kubelet and kubectl (on the node), then Ready and
+uncordon (on the first control plane). Before them: a guard that reads the cluster's version and an etcd snapshot
+on every control plane. Every script compares what the node runs with the target first and does nothing when it
+is there already, so an interrupted upgrade resumes on the next `pulumi up`.
+"""
+
+from __future__ import annotations
+
+from components import versions
+from components.remote import host_scripts
+
+FIRST_CONTROL_PLANE, CONTROL_PLANE, WORKER = "first-control-plane", "control-plane", "worker"
+# A drain waits this long for PodDisruptionBudgets to let pods go before it stops the upgrade.
+DRAIN_TIMEOUT = "10m"
+# An upgraded kubelet re-registers in seconds; a node that is not Ready after 5 minutes stops the upgrade.
+READY_ATTEMPTS = 60
+READY_INTERVAL_SECONDS = 5
+SNAPSHOT_DIR = "/var/lib/k8s-platform/etcd-snapshots"
+
+
+def _target(version: str) -> dict[str, str]:
+    minor = versions.kubernetes_minor(version)
+    return {"TARGET_VERSION": version,
+            "KUBERNETES_REPOSITORY": versions.KUBERNETES_APT_REPOSITORY.format(minor=minor),
+            "KUBERNETES_PACKAGE_VERSION": f"{version}-{versions.KUBERNETES_PACKAGE_REVISION}"}
+
+
+def _render(step: str, version: str, inputs: dict[str, object] | None = None) -> str:
+    return host_scripts.render(("upgrade-lib.sh", f"upgrade-{step}.sh"), {**_target(version), **(inputs or {})},
+                               name=f"upgrade-{step}")
+
+
+def guard(version: str) -> str:
+    return _render("guard", version)
+
+
+def etcd_snapshot(version: str) -> str:
+    return _render("etcd-snapshot", version, {"SNAPSHOT_DIR": SNAPSHOT_DIR})
+
+
+def kubeadm(version: str, role: str) -> str:
+    if role not in (FIRST_CONTROL_PLANE, CONTROL_PLANE, WORKER):
+        raise ValueError(f"unknown upgrade role {role!r}")
+    return _render("kubeadm", version, {"ROLE": role})
+
+
+def drain(version: str, node_name: str) -> str:
+    return _render("drain", version, {"NODE_NAME": node_name, "DRAIN_TIMEOUT": DRAIN_TIMEOUT})
+
+
+def kubelet(version: str) -> str:
+    return _render("kubelet", version)
+
+
+def uncordon(version: str, node_name: str) -> str:
+    return _render("uncordon", version, {"NODE_NAME": node_name, "ATTEMPTS": READY_ATTEMPTS,
+                                         "INTERVAL_SECONDS": READY_INTERVAL_SECONDS})
+
+
+def batches(items: list, size: int) -> list[list]:
+    """`items` in consecutive groups of at most `size`, in their order (a node added at the end joins the last
+    group or a new one; no other node changes group)."""
+    if size < 1:
+        raise ValueError("a batch holds at least one node")
+    return [items[i:i + size] for i in range(0, len(items), size)]

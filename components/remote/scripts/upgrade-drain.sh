@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs on the first control plane before a node's kubelet is upgraded: cordons and drains it within DRAIN_TIMEOUT,
+# through the eviction API (PodDisruptionBudgets hold). A drain that cannot finish stops the upgrade naming the node
+# and the pods still on it; the node stays cordoned, its kubelet untouched. Nothing to do when its kubelet already
+# runs the target.
+# Inputs (generated header): ROOT, NODE_NAME, DRAIN_TIMEOUT.
+# shellcheck disable=SC2154
+set -euo pipefail
+
+[[ -f $admin_conf ]] || fail "no admin.conf on this host: it is not the first control plane"
+if [[ "$(node_kubelet_version "$NODE_NAME")" == "$target" ]]; then
+  log "node $NODE_NAME already runs $target"
+  exit 0
+fi
+if ! kubectl --kubeconfig "$admin_conf" drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data \
+  --timeout "$DRAIN_TIMEOUT" >&2; then
+  pods=$(kubectl --kubeconfig "$admin_conf" get pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" \
+    -o 'jsonpath={range .items[*]}{.metadata.namespace}{"/"}{.metadata.name}{" "}{end}' || true)
+  fail "node $NODE_NAME could not be drained within $DRAIN_TIMEOUT (PodDisruptionBudgets or stuck pods): still on it: ${pods:-unknown}; it stays cordoned and at its version: free it and run pulumi up again"
+fi
+log "node $NODE_NAME drained"

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Helpers of the upgrade steps, placed before each of them: the target's package repository and packages, and the
+# versions a node and the cluster run now, which every step compares before it changes anything.
+# Inputs (generated header): ROOT, TARGET_VERSION, KUBERNETES_REPOSITORY, KUBERNETES_PACKAGE_VERSION.
+# shellcheck disable=SC2154
+set -euo pipefail
+
+admin_conf="$ROOT/etc/kubernetes/admin.conf"
+# shellcheck disable=SC2034  # read by the step this file is placed before
+target="v$TARGET_VERSION"
+
+# use_target_repository: the package repository of the target's minor (pkgs.k8s.io has one per minor).
+use_target_repository() {
+  local keyring="$ROOT/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
+  if [[ ! -s $keyring ]]; then
+    mkdir -p "$(dirname "$keyring")"
+    curl -fsSL --retry 5 "${KUBERNETES_REPOSITORY}Release.key" | gpg --dearmor --yes -o "$keyring"
+  fi
+  if write_file "$ROOT/etc/apt/sources.list.d/kubernetes.list" 644 \
+    "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] $KUBERNETES_REPOSITORY /"; then
+    apt-get update -q >&2
+  fi
+}
+
+# install_target PACKAGE...: each PACKAGE at the target's package version, held from upgrades again; returns 0 when
+# one was installed.
+install_target() {
+  local package wanted=()
+  for package in "$@"; do
+    [[ "$(package_version "$package")" == "$KUBERNETES_PACKAGE_VERSION" ]] ||
+      wanted+=("$package=$KUBERNETES_PACKAGE_VERSION")
+  done
+  if ((${#wanted[@]})); then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-change-held-packages "${wanted[@]}" >&2
+  fi
+  for package in "$@"; do
+    apt-mark showhold | grep -qx "$package" || apt-mark hold "$package" >/dev/null
+  done
+  ((${#wanted[@]}))
+}
+
+# apiserver_version: the kube-apiserver this control plane runs (its static-pod manifest's image tag), or empty.
+apiserver_version() {
+  local manifest="$ROOT/etc/kubernetes/manifests/kube-apiserver.yaml"
+  [[ -f $manifest ]] || return 0
+  awk '$1 == "image:" && $2 ~ /kube-apiserver:/ { n = split($2, part, ":"); print part[n]; exit }' "$manifest"
+}
+
+# node_kubelet_version NODE: the kubelet version the API reports for NODE (run where admin.conf is).
+node_kubelet_version() {
+  kubectl --kubeconfig "$admin_conf" get node "$1" -o 'jsonpath={.status.nodeInfo.kubeletVersion}'
+}
+
+# minor_of vX.Y.Z: Y
+minor_of() {
+  local version=${1#v}
+  version=${version#*.}
+  printf '%s\n' "${version%%.*}"
+}

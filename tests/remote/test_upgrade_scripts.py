@@ -1,0 +1,164 @@
+"""The upgrade steps in the sandbox (stub kubeadm, kubectl, apt-get, systemctl, ctr that record their calls): the
+order on a node, a second run that does nothing, a failure halfway that resumes, a blocked drain that stops cleanly,
+and the guard that refuses what the versions rule refuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.bootstrap import upgrade_steps
+from components.versions import version_change_refusal
+from tests.sandbox import Sandbox, installed, render_for
+
+NODE = "k8s-prod-cp-0"
+READ_ONLY = ("kubectl --kubeconfig", )
+
+
+def cluster_node(tmp_path, version="1.34.2", name="box") -> Sandbox:
+    """A first control plane (its own node in the cluster) running `version` everywhere."""
+    box = Sandbox(tmp_path / name)
+    manifests = box.root / "etc/kubernetes/manifests"
+    manifests.mkdir(parents=True)
+    (manifests / "kube-apiserver.yaml").write_text(f"    image: registry.k8s.io/kube-apiserver:v{version}\n")
+    (manifests / "etcd.yaml").write_text("    image: registry.k8s.io/etcd:3.6.5-0\n")
+    (box.root / "etc/kubernetes/admin.conf").write_text("admin\n")
+    for package in ("kubeadm", "kubelet", "kubectl"):
+        (box.state / "pkgs" / package).write_text(f"{version}-1.1\n")
+    (box.state / "nodes" / NODE).write_text("")
+    return box
+
+
+def run(box: Sandbox, script: str):
+    return box.run(render_for(box, lambda: script))
+
+
+def changes(box: Sandbox) -> list[str]:
+    """Calls that change something (kubectl reads aside)."""
+    return [c for c in box.mutating_calls()
+            if not (c.startswith("kubectl") and (" get " in c or " version" in c))]
+
+
+def upgrade_first_control_plane(box: Sandbox, version: str) -> list:
+    steps = [upgrade_steps.guard(version), upgrade_steps.etcd_snapshot(version),
+             upgrade_steps.kubeadm(version, upgrade_steps.FIRST_CONTROL_PLANE), upgrade_steps.drain(version, NODE),
+             upgrade_steps.kubelet(version), upgrade_steps.uncordon(version, NODE)]
+    return [run(box, step) for step in steps]
+
+
+def test_the_first_control_plane_upgrades_in_order_and_a_second_run_does_nothing(tmp_path):
+    box = cluster_node(tmp_path)
+    results = upgrade_first_control_plane(box, "1.35.9")
+    assert [r.returncode for r in results] == [0] * 6, [r.stderr for r in results]
+    calls = box.calls()
+    order = [next(i for i, c in enumerate(calls) if c.startswith(prefix) and infix in c) for prefix, infix in (
+        ("ctr --namespace k8s.io run", "snapshot save"),
+        ("apt-get install -y -q --allow-change-held-packages", "kubeadm=1.35.9-1.1"),
+        ("kubeadm upgrade plan v1.35.9", ""), ("kubeadm upgrade apply v1.35.9 --yes", ""),
+        ("kubectl --kubeconfig", f" drain {NODE} "), ("apt-get install -y -q --allow-change-held-packages",
+                                                      "kubelet=1.35.9-1.1"),
+        ("systemctl restart kubelet", ""), ("kubectl --kubeconfig", f" uncordon {NODE}"))]
+    assert order == sorted(order), calls
+    assert "v1.35.9" in (box.root / "etc/kubernetes/manifests/kube-apiserver.yaml").read_text()
+    assert {p: installed(box, p) for p in ("kubeadm", "kubelet", "kubectl")} == dict.fromkeys(
+        ("kubeadm", "kubelet", "kubectl"), "1.35.9-1.1")
+    snapshot = box.root / upgrade_steps.SNAPSHOT_DIR.lstrip("/") / "pre-upgrade-v1.34.2-to-v1.35.9.db"
+    assert snapshot.read_text() == "snapshot\n"
+    assert "kubernetes.list" in str(list((box.root / "etc/apt/sources.list.d").iterdir()))
+    assert "v1.35/deb" in (box.root / "etc/apt/sources.list.d/kubernetes.list").read_text()
+    assert not (box.state / "cordoned" / NODE).exists()
+    box.reset_calls()
+    again = upgrade_first_control_plane(box, "1.35.9")
+    assert [r.returncode for r in again] == [0] * 6
+    assert changes(box) == [c for c in changes(box) if c.startswith("kubectl") and "uncordon" in c]
+    assert not [c for c in box.calls() if c.startswith(("kubeadm upgrade", "apt-get install", "ctr"))]
+
+
+def test_a_failure_halfway_stops_the_step_and_the_next_run_resumes(tmp_path):
+    box = cluster_node(tmp_path)
+    box.fail("kubeadm-upgrade")
+    failed = run(box, upgrade_steps.kubeadm("1.35.9", upgrade_steps.FIRST_CONTROL_PLANE))
+    assert failed.returncode != 0 and "kubeadm upgrade plan failed" in failed.stderr
+    assert installed(box, "kubeadm") == "1.35.9-1.1" and installed(box, "kubelet") == "1.34.2-1.1"
+    assert "abcdef.secret" not in failed.stderr  # kubeadm's output is redacted
+    box.heal("kubeadm-upgrade")
+    box.reset_calls()
+    resumed = run(box, upgrade_steps.kubeadm("1.35.9", upgrade_steps.FIRST_CONTROL_PLANE))
+    assert resumed.returncode == 0, resumed.stderr
+    assert "kubeadm upgrade apply v1.35.9 --yes" in box.calls()
+    assert not [c for c in box.calls() if c.startswith("apt-get install")], "kubeadm is at the target already"
+
+
+def test_a_blocked_drain_stops_naming_the_node_and_its_pods_and_leaves_it_cordoned(tmp_path):
+    box = cluster_node(tmp_path)
+    box.fail("drain")
+    result = run(box, upgrade_steps.drain("1.35.9", NODE))
+    assert result.returncode != 0
+    assert f"node {NODE} could not be drained within 10m" in result.stderr and "demo/web-0" in result.stderr
+    assert (box.state / "cordoned" / NODE).exists()
+    assert installed(box, "kubelet") == "1.34.2-1.1"
+
+
+def test_a_worker_runs_kubeadm_upgrade_node_and_is_left_alone_once_at_the_target(tmp_path):
+    box = cluster_node(tmp_path)
+    (box.root / "etc/kubernetes/manifests/kube-apiserver.yaml").unlink()
+    script = upgrade_steps.kubeadm("1.35.9", upgrade_steps.WORKER)
+    assert run(box, script).returncode == 0
+    assert "kubeadm upgrade node" in box.calls()
+    assert run(box, upgrade_steps.kubelet("1.35.9")).returncode == 0
+    box.reset_calls()
+    assert run(box, script).returncode == 0 and "kubeadm upgrade node" not in box.calls()
+
+
+def test_a_node_not_ready_after_its_kubelet_upgrade_stays_cordoned(tmp_path):
+    box = cluster_node(tmp_path, "1.35.9")
+    (box.state / "notready").mkdir()
+    (box.state / "notready" / NODE).touch()
+    (box.state / "cordoned").mkdir()
+    (box.state / "cordoned" / NODE).touch()
+    script = upgrade_steps.uncordon("1.35.9", NODE).replace("readonly ATTEMPTS=60", "readonly ATTEMPTS=2")
+    result = run(box, script)
+    assert result.returncode != 0 and "is not Ready at v1.35.9 after 2 attempts" in result.stderr
+    assert (box.state / "cordoned" / NODE).exists()
+
+
+CASES = [("1.34.2", "1.34.2"), ("1.34.2", "1.34.9"), ("1.34.2", "1.35.0"), ("1.34.2", "1.36.1"),
+         ("1.34.2", "1.34.1"), ("1.35.4", "1.34.9"), ("1.34.9", "1.35.10")]
+
+
+@pytest.mark.parametrize("current,target", CASES)
+def test_the_guard_on_the_host_refuses_what_the_plan_refuses(current, target, tmp_path):
+    box = cluster_node(tmp_path, current)
+    result = run(box, upgrade_steps.guard(target))
+    refusal = version_change_refusal(current, target)
+    assert (result.returncode == 0) == (refusal is None), result.stderr
+    if refusal:
+        assert f"kubernetesVersion {target}" in result.stderr
+    assert changes(box) == []
+
+
+def test_the_guard_refuses_a_target_a_lagging_node_cannot_reach(tmp_path):
+    box = cluster_node(tmp_path, "1.35.4")
+    lagging = Sandbox(tmp_path / "worker")
+    (lagging.state / "pkgs" / "kubelet").write_text("1.34.2-1.1\n")
+    (box.state / "nodes" / "k8s-prod-general-0").write_text(str(lagging.state))
+    result = run(box, upgrade_steps.guard("1.36.1"))
+    assert result.returncode != 0
+    assert "k8s-prod-general-0 (v1.34.2)" in result.stderr and "finish the upgrade to 1.35.4 first" in result.stderr
+    assert run(box, upgrade_steps.guard("1.35.4")).returncode == 0  # finishing the current version is allowed
+
+
+def test_before_the_cluster_exists_the_guard_passes(tmp_path):
+    box = Sandbox(tmp_path)
+    assert run(box, upgrade_steps.guard("1.35.9")).returncode == 0
+
+
+def test_the_install_step_leaves_a_joined_nodes_version_to_the_upgrade_steps(tmp_path):
+    from components.bootstrap import host_steps
+    from tests.remote.test_host_scripts import CLUSTER
+    box = cluster_node(tmp_path)
+    (box.root / "etc/kubernetes/kubelet.conf").write_text("kubelet\n")
+    result = run(box, host_steps.install(CLUSTER))  # CLUSTER is at 1.35.4, the node at 1.34.2
+    assert result.returncode == 0, result.stderr
+    assert "its version changes only through the upgrade steps" in result.stderr
+    assert installed(box, "kubelet") == "1.34.2-1.1"
+    assert not [c for c in box.calls() if "kubelet=" in c or "kubeadm=" in c]
