@@ -37,26 +37,24 @@ for a in "$@"; do case "$a" in -*|install) ;; *=*) echo "${a#*=}" >"$S/pkgs/${a%
     "curl": '''case "$*" in *Release.key*) echo "KEY";; *readyz*) n=$(cat "$S/ready_in" 2>/dev/null || echo 0)
   if ((n > 0)); then echo $((n - 1)) >"$S/ready_in"; exit 22; fi; echo ok;; esac''',
     "gpg": 'out="${@: -1}"; cat >"$out"',
-    "kubeadm": '''manifest="$R/etc/kubernetes/manifests/kube-apiserver.yaml"
+    # Static pods carry their version in their image tag; state/cluster-version is kubeadm's ClusterConfiguration.
+    "kubeadm": '''m="$R/etc/kubernetes/manifests"
+pods() { mkdir -p "$m"; for c in kube-apiserver kube-controller-manager kube-scheduler; do
+    echo "    image: registry.k8s.io/$c:$1" >"$m/$c.yaml"; done; echo "    image: registry.k8s.io/etcd:3.6.5-0" >"$m/etcd.yaml"; }
 case "$1 $2" in
-  "init --config") mkdir -p "$R/etc/kubernetes/manifests"; echo admin >"$R/etc/kubernetes/admin.conf"
-    v=$(awk '$1 == "kubernetesVersion:" { gsub(/"/, "", $2); print $2 }' "$3")
-    echo "    image: registry.k8s.io/kube-apiserver:v${v#v}" >"$manifest"
-    echo "    image: registry.k8s.io/etcd:3.6.5-0" >"$R/etc/kubernetes/manifests/etcd.yaml"
+  "init --config") echo admin >"$R/etc/kubernetes/admin.conf"
+    v=$(awk '$1 == "kubernetesVersion:" { gsub(/"/, "", $2); print $2 }' "$3"); pods "v${v#v}"; echo "v${v#v}" >"$S/cluster-version"
     echo "kubeadm join lb:6443 --token abcdef.0123456789abcdef";;
   "join --config") echo kubelet >"$R/etc/kubernetes/kubelet.conf"
-    if grep -q "controlPlane:" "$3"; then mkdir -p "$R/etc/kubernetes/manifests"
-      v=$(cat "$S/pkgs/kubeadm" 2>/dev/null); echo "    image: registry.k8s.io/kube-apiserver:v${v%%-*}" >"$manifest"
-      echo "    image: registry.k8s.io/etcd:3.6.5-0" >"$R/etc/kubernetes/manifests/etcd.yaml"; fi;;
+    if grep -q "controlPlane:" "$3"; then v=$(cat "$S/pkgs/kubeadm" 2>/dev/null); pods "v${v%%-*}"; fi;;
   "reset -f") rm -rf "$R/etc/kubernetes/admin.conf" "$R/etc/kubernetes/manifests" "$R/etc/kubernetes/kubelet.conf";;
   "token create") echo "abcdef.0123456789abcdef";;
   "certs certificate-key") k=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')
     echo "$k" >>"$S/certificate-keys"; echo "$k";;
   "init phase") cp "${@: -1}" "$S/upload-certs.yaml";;
   "upgrade plan") echo "upgrade plan to $3";;
-  "upgrade apply") sed -i "s|kube-apiserver:v[0-9.]*|kube-apiserver:$3|" "$manifest";;
-  "upgrade node") v=$(cat "$S/pkgs/kubeadm"); if [[ -f $manifest ]]; then
-      sed -i "s|kube-apiserver:v[0-9.]*|kube-apiserver:v${v%%-*}|" "$manifest"; fi;;
+  "upgrade apply") pods "$3"; echo "$3" >"$S/cluster-version";;
+  "upgrade node") v=$(cat "$S/pkgs/kubeadm"); if [[ -f "$m/kube-apiserver.yaml" ]]; then pods "v${v%%-*}"; fi;;
   esac''',
     # A node of the cluster is a file in state/nodes: empty for this sandbox's own node, or the path of the state
     # folder of the sandbox that is that node (engine test hosts); its kubelet version is that sandbox's package
@@ -64,12 +62,16 @@ case "$1 $2" in
     "kubectl": '''kubelet_of() { local d v; [[ -e "$S/nodes/$1" ]] || return 1; d=$(cat "$S/nodes/$1"); d=${d:-$S}
   v=$(cat "$d/pkgs/kubelet" 2>/dev/null || true); echo "v${v%%-*}"; }
 case "$*" in
+  *"get configmap kubeadm-config"*) printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkubernetesVersion: %s\\n' \\
+      "$(cat "$S/cluster-version")";;
   *"get --raw /version"*) t=$(awk '$1 == "image:" { n = split($2, p, ":"); print p[n]; exit }' \\
       "$R/etc/kubernetes/manifests/kube-apiserver.yaml"); printf '{"major": "1", "gitVersion": "%s"}\\n' "$t";;
   *"get nodes -o jsonpath"*) for f in "$S"/nodes/*; do [[ -e $f ]] || continue  # a node without a kubelet
       v=$(kubelet_of "$(basename "$f")"); [[ $v == v ]] || printf '%s %s\\n' "$(basename "$f")" "$v"; done;;
   *"get node "*kubeletVersion*) kubelet_of "$5";;
-  *"get node "*unschedulable*) if [[ -e "$S/cordoned/$5" ]]; then echo true; fi;;
+  *"get node "*upgrade-drained*) cat "$S/annotated/$5" 2>/dev/null || true;;
+  *" annotate node "*upgrade-drained-) rm -f "$S/annotated/$5";;
+  *" annotate node "*) mkdir -p "$S/annotated"; echo "${@: -1}" >"$S/annotated/$5";;
   *"get node "*Ready*) if [[ -e "$S/notready/$5" ]]; then echo False; else echo True; fi;;
   *"get node"*) [[ -e "$S/nodes/${@: -1}" ]];;
   *"delete node"*) rm -f "$S/nodes/$5";;

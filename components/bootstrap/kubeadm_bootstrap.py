@@ -3,7 +3,7 @@
     prepare -> install (containerd + kubeadm/kubelet/kubectl) -> init (first control plane)
                                                                -> credentials -> join (every other host)
 Control planes join one after another; workers join in parallel, each depending only on the init, on its own
-hosts' phases and on the first control plane's upgrade steps (upgrade.py: a new kubelet never joins an API server
+hosts' phases and on the control planes' upgrade steps (upgrade.py: a new kubelet never joins an API server
 older than itself), so the chain to "API ready" is as long for 3 workers as for 300. The upgrade steps follow the
 bootstrap; on a new cluster, or once a version change is done, they do nothing. Every join fetches fresh
 credentials from the first control plane right before it runs, so a node added months later still joins; for a
@@ -142,10 +142,10 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                              [init, last_control_plane])
 
         upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self)
-        first_upgraded, control_planes_upgraded = upgrade.control_planes(name, other_control_planes,
-                                                                         [self.api_ready])
-        # In parallel, each after the init and the first control plane's upgrade steps.
-        joined = {host.name: join(host, init, first_upgraded) for host in workers}
+        _, control_planes_upgraded = upgrade.control_planes(name, other_control_planes, [self.api_ready])
+        # In parallel, each after the init and the control planes' upgrade steps: a new kubelet is never newer
+        # than any API server.
+        joined = {host.name: join(host, init, control_planes_upgraded) for host in workers}
         upgrade.workers(workers, joined, s.upgrade.max_unavailable_workers, control_planes_upgraded)
         self.register_outputs({"kubeconfig": self.kubeconfig})
 

@@ -1,6 +1,6 @@
 """The upgrade steps under mocks: their order (guard, snapshots, cp-0, cp-1, cp-2, then worker batches, the workers
-of one batch in parallel), new workers joining only after the first control plane's upgrade, and a chain whose
-length grows with the batches, not with the workers."""
+of one batch in parallel), new workers joining only after the control planes' upgrade, and a chain whose length
+grows with the batches, not with the workers."""
 
 from __future__ import annotations
 
@@ -84,9 +84,9 @@ def test_drains_and_uncordons_run_on_the_first_control_plane_the_rest_on_the_nod
         assert hosts[f"{worker}-upgrade-kubeadm"] == hosts[f"{worker}-upgrade-kubelet"] == hosts[f"{worker}-join"]
 
 
-def test_workers_join_only_after_the_first_control_plane_runs_the_target():
+def test_workers_join_only_after_every_control_plane_runs_the_target():
     waits = graph(shipped_plan("prod"))
-    assert "k8s-prod-cp-0-upgrade-ready" in waits["k8s-prod-general-0-credentials"]
+    assert "k8s-prod-cp-2-upgrade-ready" in waits["k8s-prod-general-0-credentials"]
     assert "k8s-prod-general-0-join" in waits["k8s-prod-general-0-upgrade-kubeadm"]
 
 

@@ -19,8 +19,10 @@ def cluster_node(tmp_path, version="1.34.2", name="box") -> Sandbox:
     box = Sandbox(tmp_path / name)
     manifests = box.root / "etc/kubernetes/manifests"
     manifests.mkdir(parents=True)
-    (manifests / "kube-apiserver.yaml").write_text(f"    image: registry.k8s.io/kube-apiserver:v{version}\n")
+    for component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        (manifests / f"{component}.yaml").write_text(f"    image: registry.k8s.io/{component}:v{version}\n")
     (manifests / "etcd.yaml").write_text("    image: registry.k8s.io/etcd:3.6.5-0\n")
+    (box.state / "cluster-version").write_text(f"v{version}\n")
     (box.root / "etc/kubernetes/admin.conf").write_text("admin\n")
     for package in ("kubeadm", "kubelet", "kubectl"):
         (box.state / "pkgs" / package).write_text(f"{version}-1.1\n")
@@ -53,7 +55,7 @@ def test_the_first_control_plane_upgrades_in_order_and_a_second_run_does_nothing
     order = [next(i for i, c in enumerate(calls) if c.startswith(prefix) and infix in c) for prefix, infix in (
         ("ctr --namespace k8s.io run", "snapshot save"),
         ("apt-get install -y -q --allow-change-held-packages", "kubeadm=1.35.9-1.1"),
-        ("kubeadm upgrade plan v1.35.9", ""), ("kubeadm upgrade apply v1.35.9 --yes", ""),
+        ("kubeadm upgrade plan v1.35.9", ""), ("kubeadm upgrade apply v1.35.9 --yes --patches", "/patches"),
         ("kubectl --kubeconfig", f" drain {NODE} "), ("apt-get install -y -q --allow-change-held-packages",
                                                       "kubelet=1.35.9-1.1"),
         ("systemctl restart kubelet", ""), ("kubectl --kubeconfig", f" uncordon {NODE}"))]
@@ -84,8 +86,36 @@ def test_a_failure_halfway_stops_the_step_and_the_next_run_resumes(tmp_path):
     box.reset_calls()
     resumed = run(box, upgrade_steps.kubeadm("1.35.9", upgrade_steps.FIRST_CONTROL_PLANE))
     assert resumed.returncode == 0, resumed.stderr
-    assert "kubeadm upgrade apply v1.35.9 --yes" in box.calls()
+    assert [c for c in box.calls() if c.startswith("kubeadm upgrade apply v1.35.9 --yes --patches")]
     assert not [c for c in box.calls() if c.startswith("apt-get install")], "kubeadm is at the target already"
+
+
+def test_an_upgrade_apply_cut_short_after_the_api_server_is_run_again(tmp_path):
+    box = cluster_node(tmp_path)
+    manifests = box.root / "etc/kubernetes/manifests"
+    (manifests / "kube-apiserver.yaml").write_text("    image: registry.k8s.io/kube-apiserver:v1.35.9\n")
+    result = run(box, upgrade_steps.kubeadm("1.35.9", upgrade_steps.FIRST_CONTROL_PLANE))
+    assert result.returncode == 0, result.stderr
+    assert [c for c in box.calls() if c.startswith("kubeadm upgrade apply v1.35.9")]
+    assert "v1.35.9" in (manifests / "kube-scheduler.yaml").read_text()
+
+
+def test_a_failed_package_install_fails_the_step_and_a_restart_cut_short_is_made_up(tmp_path):
+    box = cluster_node(tmp_path)
+    box.fail("apt-get-install")
+    failed = run(box, upgrade_steps.kubelet("1.35.9"))
+    assert failed.returncode != 0 and "could not install kubelet=1.35.9-1.1 kubectl=1.35.9-1.1" in failed.stderr
+    assert "systemctl restart kubelet" not in box.calls()
+    box.heal("apt-get-install")
+    # The packages went in but the step stopped before the restart: the next run restarts.
+    (box.state / "pkgs/kubelet").write_text("1.35.9-1.1\n")
+    (box.state / "pkgs/kubectl").write_text("1.35.9-1.1\n")
+    box.reset_calls()
+    assert run(box, upgrade_steps.kubelet("1.35.9")).returncode == 0
+    assert "systemctl restart kubelet" in box.calls()
+    box.reset_calls()
+    assert run(box, upgrade_steps.kubelet("1.35.9")).returncode == 0
+    assert "systemctl restart kubelet" not in box.calls()
 
 
 def test_a_blocked_drain_stops_naming_the_node_and_its_pods_and_leaves_it_cordoned(tmp_path):
@@ -100,13 +130,15 @@ def test_a_blocked_drain_stops_naming_the_node_and_its_pods_and_leaves_it_cordon
 
 def test_a_worker_runs_kubeadm_upgrade_node_and_is_left_alone_once_at_the_target(tmp_path):
     box = cluster_node(tmp_path)
-    (box.root / "etc/kubernetes/manifests/kube-apiserver.yaml").unlink()
+    for manifest in (box.root / "etc/kubernetes/manifests").iterdir():
+        manifest.unlink()
     script = upgrade_steps.kubeadm("1.35.9", upgrade_steps.WORKER)
     assert run(box, script).returncode == 0
-    assert "kubeadm upgrade node" in box.calls()
+    assert [c for c in box.calls() if c.startswith("kubeadm upgrade node --patches ")]
     assert run(box, upgrade_steps.kubelet("1.35.9")).returncode == 0
     box.reset_calls()
-    assert run(box, script).returncode == 0 and "kubeadm upgrade node" not in box.calls()
+    assert run(box, script).returncode == 0
+    assert not [c for c in box.calls() if c.startswith("kubeadm upgrade node")]
 
 
 def test_a_node_not_ready_after_its_kubelet_upgrade_stays_cordoned(tmp_path):
@@ -115,9 +147,20 @@ def test_a_node_not_ready_after_its_kubelet_upgrade_stays_cordoned(tmp_path):
     (box.state / "notready" / NODE).touch()
     (box.state / "cordoned").mkdir()
     (box.state / "cordoned" / NODE).touch()
+    (box.state / "annotated").mkdir()
+    (box.state / "annotated" / NODE).write_text("k8s-platform/upgrade-drained=v1.35.9\n")
     script = upgrade_steps.uncordon("1.35.9", NODE).replace("readonly ATTEMPTS=60", "readonly ATTEMPTS=2")
     result = run(box, script)
     assert result.returncode != 0 and "is not Ready at v1.35.9 after 2 attempts" in result.stderr
+    assert (box.state / "cordoned" / NODE).exists()
+
+
+def test_a_node_an_operator_cordoned_stays_cordoned(tmp_path):
+    box = cluster_node(tmp_path, "1.35.9")
+    (box.state / "cordoned").mkdir()
+    (box.state / "cordoned" / NODE).touch()  # cordoned by hand, not by the upgrade's drain
+    result = run(box, upgrade_steps.uncordon("1.35.9", NODE))
+    assert result.returncode == 0 and "the upgrade did not cordon it" in result.stderr
     assert (box.state / "cordoned" / NODE).exists()
 
 

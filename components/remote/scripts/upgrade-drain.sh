@@ -12,6 +12,8 @@ if [[ "$(node_kubelet_version "$NODE_NAME")" == "$target" ]]; then
   log "node $NODE_NAME already runs $target"
   exit 0
 fi
+# Marked first: the uncordon after the upgrade makes schedulable again only the nodes the upgrade cordoned.
+kubectl --kubeconfig "$admin_conf" annotate node "$NODE_NAME" --overwrite "k8s-platform/upgrade-drained=$target" >&2
 if ! kubectl --kubeconfig "$admin_conf" drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data \
   --timeout "$DRAIN_TIMEOUT" >&2; then
   pods=$(kubectl --kubeconfig "$admin_conf" get pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs on the first control plane before any upgrade step: reads the version the cluster runs and the version of
-# every kubelet, and refuses a target that skips a minor, goes back, or that some node cannot reach (a kubelet still
+# Runs on the first control plane before any upgrade step: reads the version the cluster runs (kubeadm's
+# ClusterConfiguration, not whichever API server answers) and the version of every kubelet, and refuses a target that skips a minor, goes back, or that some node cannot reach (a kubelet still
 # behind the API server from an earlier upgrade). Changes nothing; a cluster not initialized yet passes.
 # Inputs (generated header): ROOT.
 # shellcheck disable=SC2154
@@ -10,8 +10,8 @@ if [[ ! -f $admin_conf ]]; then
   log "no cluster on this host yet: nothing to compare"
   exit 0
 fi
-current=$(kubectl --kubeconfig "$admin_conf" get --raw /version | sed -n 's/.*"gitVersion": *"\(v[0-9][0-9.]*\)".*/\1/p')
-[[ $current =~ ^v1\.[0-9]+\.[0-9]+$ ]] || fail "cannot read the cluster's version from the API server"
+current=$(cluster_version)
+[[ $current =~ ^v1\.[0-9]+\.[0-9]+$ ]] || fail "cannot read the cluster's version from kubeadm's ClusterConfiguration"
 allowed="the allowed next versions are a later ${current%.*} patch or v1.$(($(minor_of "$current") + 1)).x"
 newest=$(printf '%s\n%s\n' "${current#v}" "$TARGET_VERSION" | sort -V | tail -n 1)
 if [[ $current != "$target" && $newest != "$TARGET_VERSION" ]]; then

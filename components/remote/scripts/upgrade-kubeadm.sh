@@ -1,34 +1,47 @@
 #!/usr/bin/env bash
 # The first step of a node's upgrade, on the node: kubeadm at the target, then the first control plane upgrades the
 # cluster (`kubeadm upgrade plan`, `kubeadm upgrade apply`), another control plane its own components and a worker
-# its kubelet configuration (`kubeadm upgrade node`). The kubelet stays as it is: it moves after the drain.
-# Nothing to do when this node already runs the target.
+# its kubelet configuration (`kubeadm upgrade node`), each with the node's kubelet patches (without them kubeadm
+# rewrites the kubelet configuration without this node's reservations). The kubelet stays as it is: it moves after
+# the drain. Nothing to do when this node is done: on a control plane every component at the target and the
+# cluster's configuration too (an `upgrade apply` cut short is run again); on a worker its kubelet at the target.
 # Inputs (generated header): ROOT, ROLE (first-control-plane | control-plane | worker).
 # shellcheck disable=SC2154
 set -euo pipefail
 
 state="$ROOT/etc/kubernetes/k8s-platform"
 mkdir -p "$state"
-if [[ $ROLE == worker ]]; then
-  current=$(package_version kubelet)
-  wanted=$KUBERNETES_PACKAGE_VERSION
-else
-  current=$(apiserver_version)
-  wanted=$target
-fi
-if [[ $current == "$wanted" ]]; then
-  log "this node already runs $target"
-  exit 0
-fi
-use_target_repository
-install_target kubeadm || true
+patches="$ROOT/etc/kubernetes/patches"
 case $ROLE in
   first-control-plane)
+    if control_plane_at_target && [[ "$(cluster_version)" == "$target" ]]; then
+      log "the cluster and this control plane already run $target"
+      exit 0
+    fi
+    use_target_repository
+    install_target kubeadm
     run_logged "$state/upgrade-plan.log" "kubeadm upgrade plan" kubeadm upgrade plan "$target"
-    run_logged "$state/upgrade-apply.log" "kubeadm upgrade apply" kubeadm upgrade apply "$target" --yes
+    run_logged "$state/upgrade-apply.log" "kubeadm upgrade apply" \
+      kubeadm upgrade apply "$target" --yes --patches "$patches"
     ;;
-  control-plane | worker)
-    run_logged "$state/upgrade-node.log" "kubeadm upgrade node" kubeadm upgrade node
+  control-plane)
+    if control_plane_at_target; then
+      log "this control plane already runs $target"
+      exit 0
+    fi
+    use_target_repository
+    install_target kubeadm
+    run_logged "$state/upgrade-node.log" "kubeadm upgrade node" kubeadm upgrade node --patches "$patches"
+    control_plane_at_target || fail "after kubeadm upgrade node this control plane does not run $target"
+    ;;
+  worker)
+    if [[ "$(package_version kubelet)" == "$KUBERNETES_PACKAGE_VERSION" ]]; then
+      log "this worker already runs $target"
+      exit 0
+    fi
+    use_target_repository
+    install_target kubeadm
+    run_logged "$state/upgrade-node.log" "kubeadm upgrade node" kubeadm upgrade node --patches "$patches"
     ;;
   *) fail "unknown role $ROLE" ;;
 esac

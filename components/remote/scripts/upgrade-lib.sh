@@ -16,14 +16,13 @@ use_target_repository() {
     mkdir -p "$(dirname "$keyring")"
     curl -fsSL --retry 5 "${KUBERNETES_REPOSITORY}Release.key" | gpg --dearmor --yes -o "$keyring"
   fi
-  if write_file "$ROOT/etc/apt/sources.list.d/kubernetes.list" 644 \
-    "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] $KUBERNETES_REPOSITORY /"; then
-    apt-get update -q >&2
-  fi
+  write_file "$ROOT/etc/apt/sources.list.d/kubernetes.list" 644 \
+    "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] $KUBERNETES_REPOSITORY /" || true
 }
 
-# install_target PACKAGE...: each PACKAGE at the target's package version, held from upgrades again; returns 0 when
-# one was installed.
+# install_target PACKAGE...: each PACKAGE at the target's package version, held from upgrades again. The package
+# lists are refreshed first whenever something is to be installed (a patch release of the same minor changes no
+# source). Every failure fails the step: callers test the result, and bash ignores `set -e` inside such a call.
 install_target() {
   local package wanted=()
   for package in "$@"; do
@@ -31,12 +30,33 @@ install_target() {
       wanted+=("$package=$KUBERNETES_PACKAGE_VERSION")
   done
   if ((${#wanted[@]})); then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-change-held-packages "${wanted[@]}" >&2
+    apt-get update -q >&2 || fail "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-change-held-packages "${wanted[@]}" >&2 ||
+      fail "could not install ${wanted[*]}"
   fi
   for package in "$@"; do
-    apt-mark showhold | grep -qx "$package" || apt-mark hold "$package" >/dev/null
+    [[ "$(package_version "$package")" == "$KUBERNETES_PACKAGE_VERSION" ]] ||
+      fail "$package is at '$(package_version "$package")', not $KUBERNETES_PACKAGE_VERSION"
+    apt-mark showhold | grep -qx "$package" || apt-mark hold "$package" >/dev/null || fail "cannot hold $package"
   done
-  ((${#wanted[@]}))
+}
+
+# control_plane_at_target: the API server, controller manager and scheduler of this host all run the target (an
+# upgrade interrupted between two of them is not done).
+control_plane_at_target() {
+  local component image
+  for component in kube-apiserver kube-controller-manager kube-scheduler; do
+    image=$(awk -v c="$component" '$1 == "image:" && $2 ~ c ":" { print $2; exit }' \
+      "$ROOT/etc/kubernetes/manifests/$component.yaml" 2>/dev/null || true)
+    [[ ${image##*:} == "$target" ]] || return 1
+  done
+}
+
+# cluster_version: the version kubeadm's ClusterConfiguration records (what `kubeadm upgrade apply` finished last);
+# read from the cluster, not from whichever API server the load balancer picks.
+cluster_version() {
+  kubectl --kubeconfig "$admin_conf" -n kube-system get configmap kubeadm-config \
+    -o 'jsonpath={.data.ClusterConfiguration}' | sed -n 's/^kubernetesVersion: *"\{0,1\}\(v[0-9.]*\)"\{0,1\}$/\1/p'
 }
 
 # apiserver_version: the kube-apiserver this control plane runs (its static-pod manifest's image tag), or empty.

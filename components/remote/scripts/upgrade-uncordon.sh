@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs on the first control plane after a node's kubelet upgrade: waits (bounded) until the node reports the target
-# kubelet and Ready, then makes it schedulable again. A node that is schedulable and at the target already (a new
-# cluster, a finished upgrade) is left as it is, Ready or not (a new cluster's nodes wait for the network add-on).
+# kubelet and Ready, then makes it schedulable again, if the upgrade's drain cordoned it (a node an operator cordoned
+# stays cordoned). A node at the target that the upgrade did not cordon (a new cluster, a finished upgrade) is left
+# as it is, Ready or not (a new cluster's nodes wait for the network add-on).
 # Inputs (generated header): ROOT, NODE_NAME, ATTEMPTS, INTERVAL_SECONDS.
 # shellcheck disable=SC2154
 set -euo pipefail
@@ -11,14 +12,16 @@ ready() {
     [[ "$(kubectl --kubeconfig "$admin_conf" get node "$NODE_NAME" \
       -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" == True ]]
 }
-if [[ "$(node_kubelet_version "$NODE_NAME")" == "$target" &&
-  "$(kubectl --kubeconfig "$admin_conf" get node "$NODE_NAME" -o 'jsonpath={.spec.unschedulable}')" != true ]]; then
-  log "node $NODE_NAME runs $target and is schedulable"
+drained=$(kubectl --kubeconfig "$admin_conf" get node "$NODE_NAME" \
+  -o 'jsonpath={.metadata.annotations.k8s-platform/upgrade-drained}')
+if [[ "$(node_kubelet_version "$NODE_NAME")" == "$target" && -z $drained ]]; then
+  log "node $NODE_NAME runs $target; the upgrade did not cordon it"
   exit 0
 fi
 for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
   if ready; then
     kubectl --kubeconfig "$admin_conf" uncordon "$NODE_NAME" >&2
+    kubectl --kubeconfig "$admin_conf" annotate node "$NODE_NAME" "k8s-platform/upgrade-drained-" >&2
     log "node $NODE_NAME Ready at $target and schedulable"
     exit 0
   fi
