@@ -1,5 +1,7 @@
 """k8s-platform: one Pulumi program for a production kubeadm cluster. Thin on purpose: settings in, outputs out."""
 
+import sys
+
 import pulumi
 
 from components.addons.install import Cluster, install_addons
@@ -8,6 +10,10 @@ from components.bootstrap.kubeadm_bootstrap import KubeadmBootstrap, KubeadmBoot
 from components.infrastructure import provision
 from components.settings import SettingsError, load_settings
 from components.stack_config import read_stack_config
+
+# A rolling upgrade chains every worker's steps behind the previous batch's (one worker at a time in prod): the SDK
+# resolves a dependency chain recursively, and 300 workers in a row go past Python's default depth of 1,000.
+sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
 
 config, secret_keys = read_stack_config()
 try:
