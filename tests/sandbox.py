@@ -64,8 +64,6 @@ case "$1 $2" in
 case "$*" in
   *"get configmap kubeadm-config"*) printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkubernetesVersion: %s\\n' \\
       "$(cat "$S/cluster-version")";;
-  *"get --raw /version"*) t=$(awk '$1 == "image:" { n = split($2, p, ":"); print p[n]; exit }' \\
-      "$R/etc/kubernetes/manifests/kube-apiserver.yaml"); printf '{"major": "1", "gitVersion": "%s"}\\n' "$t";;
   *"get nodes -o jsonpath"*) for f in "$S"/nodes/*; do [[ -e $f ]] || continue  # a node without a kubelet
       v=$(kubelet_of "$(basename "$f")"); [[ $v == v ]] || printf '%s %s\\n' "$(basename "$f")" "$v"; done;;
   *"get node "*kubeletVersion*) kubelet_of "$5";;

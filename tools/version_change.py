@@ -9,9 +9,8 @@ EXIT_REFUSED = 4
 
 
 def refusal(base: dict, head: dict) -> str | None:
-    before = (base.get("outputs") or {}).get("kubernetesVersion")
-    after = (head.get("outputs") or {}).get("kubernetesVersion")
-    if not isinstance(before, str) or not isinstance(after, str):
+    before, after = _version(base), _version(head)
+    if not before or not after:
         return None  # a new stack, or a plan without the output: nothing to compare
     return version_change_refusal(before, after)
 

@@ -3,7 +3,8 @@
     python -m tests.engine.drive REQUEST.json RESULT.json
 
 The request names the work dir (Pulumi.yaml and the stack file, its secrets already set by
-scripts/ci-stack-secrets), the stack, the operation (preview, up, destroy, export) and policy packs. The program is this checkout's
+scripts/ci-stack-secrets), the stack, the operation (preview, up, destroy) and policy packs. (No export: the
+Automation API's shows secrets in clear; EngineStack.export runs the CLI's.) The program is this checkout's
 __main__.py, run as an Automation API inline program: the engine (the real CLI) drives it through the Python
 SDK's own language server, as it would through pulumi-language-python. A process per operation keeps the SDK's
 global state (and any test's mocks) out of it.
@@ -86,8 +87,6 @@ def main(request_path: str, result_path: str) -> int:
             done = stack.destroy(**common)
             result["changeSummary"] = done.summary.resource_changes
             result["stderr"] = done.stderr
-        elif operation == "export":
-            result["deployment"] = stack.export_stack().deployment
         else:
             raise SystemExit(f"unknown operation {operation}")
     except auto.CommandError as failure:
