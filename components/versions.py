@@ -4,24 +4,42 @@ Kubernetes minors listed here are the ones the settings accept; a patch release 
 given (the package repository of that minor carries it). Bump DEFAULT_KUBERNETES_VERSION and the minors together.
 """
 
-# Kubernetes minors we support. The nodes run Ubuntu 24.04's containerd 1.7 (below), and Kubernetes 1.35 is the
-# last minor that supports containerd 1.x, so 1.36 waits until the runtime phase installs containerd 2.
-SUPPORTED_KUBERNETES_MINORS = (34, 35)
-DEFAULT_KUBERNETES_VERSION = "1.35.4"
+# Kubernetes minors we support, at their newest patches (as the Go module proxy served k8s.io/kubernetes on
+# 2026-12-02: v1.35.8, v1.36.5, v1.37.2). The default is the newest; bump it and the minors together.
+SUPPORTED_KUBERNETES_MINORS = (35, 36, 37)
+DEFAULT_KUBERNETES_VERSION = "1.37.2"
+PINNED_KUBERNETES_PATCHES = {35: "1.35.8", 36: "1.36.5", 37: "1.37.2"}
 
-# The official package repository of each minor (pkgs.k8s.io) and the package revision it publishes.
+# kubeadm#3294: from v1.34.2, `kubeadm init` made its API calls through controlPlaneEndpoint, and failed in
+# upload-config when the load balancer did not yet pass its health checks (an NLB's take 30 s). Fixed by
+# kubernetes#138449 (init talks only to its own API server): read in the kubeadm source of each release, the fix
+# is first in these patches, and the settings refuse an older patch of the minor.
+KUBEADM_INIT_THROUGH_LOAD_BALANCER_FIXED = {35: "1.35.5", 36: "1.36.1", 37: "1.37.0"}
+
+# The official package repository of each minor (pkgs.k8s.io) and the package revision it publishes. The kubelet
+# package brings the CNI plugins (kubernetes-cni) and crictl (cri-tools) of that repository.
 KUBERNETES_APT_REPOSITORY = "https://pkgs.k8s.io/core:/stable:/v1.{minor}/deb/"
 KUBERNETES_PACKAGE_REVISION = "1.1"
 DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io"
 
-# The pause (sandbox) image kubeadm of each minor expects; containerd must use the same one.
-PAUSE_IMAGE_TAGS = {34: "3.10.1", 35: "3.10.1"}
+# The pause (sandbox) image kubeadm of each minor expects (PauseVersion in its constants); containerd must use it.
+PAUSE_IMAGE_TAGS = {35: "3.10.1", 36: "3.10.2", 37: "3.10.2"}
 
-# containerd from the Ubuntu archive; the runtime phase refuses any other major.minor.
-CONTAINERD_PACKAGE = "containerd"
-CONTAINERD_VERSION_PREFIX = "1.7."
+# containerd 2.3, the LTS line (supported until April 2028; upstream tests a direct move from 1.7 LTS to 2.3 LTS),
+# as Docker's containerd.io package: a signed apt repository (its key checked against the fingerprint below) that
+# publishes every containerd patch for each Ubuntu release, with runc bundled. Ubuntu's own archive carries 1.7
+# and, in noble-updates, 2.2 (end of life November 2026). The CNI plugins come with the kubelet (above).
+CONTAINERD_PACKAGE = "containerd.io"
+CONTAINERD_VERSION = "2.3.7"
+CONTAINERD_APT_REPOSITORY = "https://download.docker.com/linux/ubuntu"
+CONTAINERD_APT_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
+# Nodes that joined on Ubuntu's containerd 1.7 (the runtime before this release) keep it until the upgrade to this
+# minor moves them to containerd 2 on the drained node, before its kubelet. containerd 1.7's support ended in
+# September 2026 and its recommended Kubernetes range ends at 1.35; the kubelet refuses it from 1.38.
+CONTAINERD_2_FROM_MINOR = 36
+LEGACY_CONTAINERD_PACKAGE = "containerd"
 
-# Operating systems the hosts may run (checked by the preflight): the releases whose archive carries containerd 1.7.
+# Operating systems the hosts may run (checked by the preflight): the Ubuntu LTS releases Docker's repository serves.
 SUPPORTED_OS = (("ubuntu", "22.04"), ("ubuntu", "24.04"))
 
 # The bare-metal API load balancer, from the same archive; the install refuses any other major.minor.

@@ -10,6 +10,8 @@ import shlex
 import subprocess
 from pathlib import Path
 
+from components import versions
+
 STUB_PREAMBLE = """#!/usr/bin/env bash
 S="{state}"; R="{root}"
 echo "$(basename "$0") $*" >>"{log}"
@@ -20,10 +22,15 @@ STUBS = {
     "hostname": 'cat "$S/hostname"',
     "hostnamectl": 'echo "$2" >"$S/hostname"',
     "dpkg-query": 'p="${@: -1}"; [[ -f "$S/pkgs/$p" ]] || exit 1; echo "ii  $(cat "$S/pkgs/$p")"',
+    # A package listed in state/replaces/<package> removes those packages when it is installed (Conflicts).
     "apt-get": '''[[ $1 == install ]] || exit 0
-for a in "$@"; do case "$a" in -*|install) ;; *=*) echo "${a#*=}" >"$S/pkgs/${a%%=*}";;
-  *) cat "$S/available/$a" >"$S/pkgs/$a";; esac; done''',
-    "apt-mark": '''case $1 in hold) touch "$S/held/$2";; showhold) ls "$S/held";; esac''',
+for a in "$@"; do case "$a" in -*|install|Dpkg::*) continue;; *=*) p=${a%%=*}; echo "${a#*=}" >"$S/pkgs/$p";;
+  *) p=$a; cat "$S/available/$a" >"$S/pkgs/$a";; esac
+  [[ -f "$S/replaces/$p" ]] && while read -r r; do rm -f "$S/pkgs/$r"; done <"$S/replaces/$p"; done; true''',
+    # state/madison/<package> holds the versions the repositories offer, newest first.
+    "apt-cache": '''[[ $1 == madison && -f "$S/madison/$2" ]] || exit 0
+while read -r v; do echo " $2 | $v | https://repo.example noble/stable amd64 Packages"; done <"$S/madison/$2"''',
+    "apt-mark": '''case $1 in hold) touch "$S/held/$2";; unhold) rm -f "$S/held/$2";; showhold) ls "$S/held";; esac''',
     "systemctl": '''svc="${@: -1}"; case $1 in
   is-active) [[ -e "$S/active/$svc" ]];; is-enabled) [[ -e "$S/enabled/$svc" ]];;
   enable) touch "$S/enabled/$svc"; [[ $2 == --now ]] && touch "$S/active/$svc"; true;;
@@ -34,9 +41,12 @@ for a in "$@"; do case "$a" in -*|install) ;; *=*) echo "${a#*=}" >"$S/pkgs/${a%
     "modprobe": 'mkdir -p "$R/sys/module/$1"',
     "sysctl": '''for k in net/bridge/bridge-nf-call-iptables net/bridge/bridge-nf-call-ip6tables net/ipv4/ip_forward; do
   mkdir -p "$(dirname "$R/proc/sys/$k")"; echo 1 >"$R/proc/sys/$k"; done''',
-    "curl": '''case "$*" in *Release.key*) echo "KEY";; *readyz*) n=$(cat "$S/ready_in" 2>/dev/null || echo 0)
+    "curl": '''case "$*" in *Release.key*) echo "KEY";; */gpg*) echo "DOCKER KEY" >"${@: -1}";; *readyz*) n=$(cat "$S/ready_in" 2>/dev/null || echo 0)
   if ((n > 0)); then echo $((n - 1)) >"$S/ready_in"; exit 22; fi; echo ok;; esac''',
-    "gpg": 'out="${@: -1}"; cat >"$out"',
+    "gpg": '''if [[ $1 == --show-keys ]]; then echo "pub:-:4096:1:8D81803C0EBFCD88:1487788586:::-:::scESA::::::23::0:"
+  echo "fpr:::::::::$(cat "$S/key-fingerprint"):"; exit 0; fi; out="${@: -1}"; cat >"$out"''',
+    # containerd parses its config: a version 3 file, as containerd 2 does (the real one is tested separately).
+    "containerd": '''[[ $1 == --config && $3 == config ]] && grep -qx "version = 3" "$2"''',
     # Static pods carry their version in their image tag; state/cluster-version is kubeadm's ClusterConfiguration.
     "kubeadm": '''m="$R/etc/kubernetes/manifests"
 pods() { mkdir -p "$m"; for c in kube-apiserver kube-controller-manager kube-scheduler; do
@@ -93,9 +103,9 @@ out="${@: -1}"; echo snapshot >"$d/${out#/snapshots/}"''',
     "haproxy": 'exec /usr/sbin/haproxy "$@"',
     "keepalived": 'grep -q "^vrrp_instance" "${@: -1}" || { echo "(${@: -1}) no vrrp_instance"; exit 4; }',
 }
-MUTATING = ("update-ca-certificates", "hostnamectl", "apt-get install", "apt-mark hold", "systemctl enable", "systemctl restart",
+MUTATING = ("update-ca-certificates", "hostnamectl", "apt-get install", "apt-mark hold", "apt-mark unhold", "systemctl enable", "systemctl restart",
             "systemctl start", "systemctl reload", "swapoff",
-            "modprobe", "sysctl --system", "gpg", "kubeadm init", "kubeadm join", "kubeadm reset", "kubectl drain",
+            "modprobe", "sysctl --system", "gpg --dearmor", "kubeadm init", "kubeadm join", "kubeadm reset", "kubectl drain",
             "kubectl --kubeconfig", "apt-get update", "ctr", "systemctl daemon-reload")
 
 
@@ -104,9 +114,10 @@ class Sandbox:
         self.root, self.bin, self.state = base / "root", base / "bin", base / "state"
         self.log = base / "calls.log"
         for d in (self.root / "etc", self.bin, *(self.state / s for s in
-                  ("pkgs", "held", "active", "enabled", "fail", "available", "nodes"))):
+                  ("pkgs", "held", "active", "enabled", "fail", "available", "nodes", "madison", "replaces"))):
             d.mkdir(parents=True, exist_ok=True)
-        (self.root / "etc/os-release").write_text('NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="24.04"\n')
+        (self.root / "etc/os-release").write_text('NAME="Ubuntu"\nID=ubuntu\nVERSION_ID="24.04"\n'
+                                                  'VERSION_CODENAME=noble\n')
         (self.root / "etc/hosts").write_text("127.0.0.1 localhost\n")
         (self.root / "etc/fstab").write_text("UUID=1 / ext4 defaults 0 1\n/swap.img none swap sw 0 0\n")
         (self.state / "hostname").write_text("ubuntu\n")
@@ -118,9 +129,16 @@ class Sandbox:
         (self.state / "nproc").write_text("16\n")
         (self.state / "disk_kib").write_text(f"{600 * 1024 * 1024}\n")
         (self.state / "ntp").write_text("yes\n")
-        for package, version in (("chrony", "4.5-1ubuntu4"), ("containerd", "1.7.28-0ubuntu1"),
+        for package, version in (("chrony", "4.5-1ubuntu4"), ("containerd", "1.7.28-0ubuntu1~24.04.1"),
                                  ("haproxy", "2.8.5-1ubuntu3"), ("keepalived", "1:2.2.8-1build2")):
             (self.state / "available" / package).write_text(version + "\n")
+        # Docker's repository: its key, and containerd.io (which replaces Ubuntu's containerd and runc).
+        (self.state / "key-fingerprint").write_text(versions.CONTAINERD_APT_KEY_FINGERPRINT + "\n")
+        (self.state / "madison" / versions.CONTAINERD_PACKAGE).write_text(
+            f"{versions.CONTAINERD_VERSION}-2~ubuntu.24.04~noble\n{versions.CONTAINERD_VERSION}-1~ubuntu.24.04~noble\n"
+            "2.2.1-1~ubuntu.24.04~noble\n")
+        (self.state / "replaces" / versions.CONTAINERD_PACKAGE).write_text(
+            f"{versions.LEGACY_CONTAINERD_PACKAGE}\nrunc\n")
         self.log.write_text("")
         for name, body in STUBS.items():
             stub = self.bin / name

@@ -35,15 +35,22 @@ def prepare(node: NodeFacts, resolvable: list[tuple[str, str]], node_domain: str
                                                    "NODE_DOMAIN": node_domain})
 
 
+def containerd_inputs(c: ClusterFacts) -> dict[str, str]:
+    """What containerd-lib.sh needs: the pinned containerd.io, its signed repository and our config."""
+    return {"CONTAINERD_PACKAGE": versions.CONTAINERD_PACKAGE, "CONTAINERD_VERSION": versions.CONTAINERD_VERSION,
+            "CONTAINERD_APT_REPOSITORY": versions.CONTAINERD_APT_REPOSITORY,
+            "CONTAINERD_APT_KEY_FINGERPRINT": versions.CONTAINERD_APT_KEY_FINGERPRINT,
+            "LEGACY_CONTAINERD_PACKAGE": versions.LEGACY_CONTAINERD_PACKAGE,
+            "CONTAINERD_CONFIG": node_config.containerd_config(c).rstrip("\n")}
+
+
 def install(c: ClusterFacts) -> str:
     """The container runtime and the Kubernetes packages, as one phase (one command per host)."""
     minor = versions.kubernetes_minor(c.kubernetes_version)
     return host_scripts.render(
-        ("install-containerd.sh", "install-kubernetes.sh"),
+        ("containerd-lib.sh", "install-containerd.sh", "install-kubernetes.sh"),
         {
-            "CONTAINERD_PACKAGE": versions.CONTAINERD_PACKAGE,
-            "CONTAINERD_VERSION_PREFIX": versions.CONTAINERD_VERSION_PREFIX,
-            "CONTAINERD_CONFIG": node_config.containerd_config(c).rstrip("\n"),
+            **containerd_inputs(c),
             "KUBERNETES_REPOSITORY": versions.KUBERNETES_APT_REPOSITORY.format(minor=minor),
             "KUBERNETES_PACKAGE_VERSION": f"{c.kubernetes_version}-{versions.KUBERNETES_PACKAGE_REVISION}",
         },

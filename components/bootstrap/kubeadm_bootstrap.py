@@ -141,7 +141,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         self.api_ready = run(f"{name}-api-ready", first, endpoint.apply(host_steps.wait_ready),
                              [init, last_control_plane])
 
-        upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self)
+        upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self, cluster)
         _, control_planes_upgraded = upgrade.control_planes(name, other_control_planes, [self.api_ready])
         # In parallel, each after the init and the control planes' upgrade steps: a new kubelet is never newer
         # than any API server.

@@ -18,6 +18,7 @@ KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 KUBELET_API = "kubelet.config.k8s.io/v1beta1"
 KUBE_PROXY_API = "kubeproxy.config.k8s.io/v1alpha1"
 CRI_SOCKET = "unix:///run/containerd/containerd.sock"
+CONTAINERD_CERTS_DIR = "/etc/containerd/certs.d"
 PATCHES_DIR = "/etc/kubernetes/patches"
 KUBELET_PATCH_FILE = "kubeletconfiguration+merge.yaml"
 CONTROL_PLANE_TAINT = Taint(key="node-role.kubernetes.io/control-plane", effect="NoSchedule")
@@ -178,19 +179,22 @@ def upload_certs_configuration() -> dict:
 
 
 def containerd_config(c: ClusterFacts) -> str:
-    """containerd 1.7 (config version 2): systemd cgroups, kubeadm's pause image, certs.d for mirrors and CAs."""
+    """containerd 2 (config version 3, where the CRI plugin is split into an images and a runtime plugin): systemd
+    cgroups for runc, the pause image kubeadm of this minor expects, certs.d for mirrors and private CAs."""
     pause = f"{c.image_repository}/pause:{versions.PAUSE_IMAGE_TAGS[versions.kubernetes_minor(c.kubernetes_version)]}"
     return toml_writer.dumps({
-        "version": 2,
+        "version": 3,
         "plugins": {
-            "io.containerd.grpc.v1.cri": {
-                "sandbox_image": pause,
+            "io.containerd.cri.v1.images": {
+                "pinned_images": {"sandbox": pause},
+                "registry": {"config_path": CONTAINERD_CERTS_DIR},
+            },
+            "io.containerd.cri.v1.runtime": {
                 "containerd": {"runtimes": {"runc": {
                     "runtime_type": "io.containerd.runc.v2",
                     "options": {"SystemdCgroup": True},
                 }}},
-                "registry": {"config_path": "/etc/containerd/certs.d"},
-            }
+            },
         },
     })
 

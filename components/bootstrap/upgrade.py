@@ -1,8 +1,8 @@
 """A Kubernetes version change as ordered host steps, the kubeadm way (upgrade_steps renders each step):
 
     guard (first control plane) -> etcd snapshot (every control plane)
-      -> first control plane: kubeadm upgrade apply, drain, kubelet, Ready + uncordon
-      -> each other control plane in turn: kubeadm upgrade node, drain, kubelet, Ready + uncordon
+      -> first control plane: kubeadm upgrade apply, drain, containerd, kubelet, Ready + uncordon
+      -> each other control plane in turn: kubeadm upgrade node, drain, containerd, kubelet, Ready + uncordon
       -> workers, batch after batch (upgrade.maxUnavailableWorkers at once, in parallel within a batch)
 
 Every step carries the target version, so changing kubernetesVersion runs them again, and every step does nothing
@@ -32,14 +32,20 @@ class Upgrade:
     first: Host
     key: pulumi.Input[str]
     parent: pulumi.Resource
+    # The cluster at the target version (the containerd step's config names the target's pause image).
+    cluster: pulumi.Output
+
+    def __post_init__(self):
+        self.containerd_script = self.cluster.apply(upgrade_steps.containerd)
 
     def node(self, host: Host, role: str, after: list):
-        """The four steps of one node; returns the last."""
+        """The five steps of one node; returns the last."""
         run = HostRunner(self.parent, self.key).run
         v = self.version
         kubeadm = run(f"{host.name}-upgrade-kubeadm", host, upgrade_steps.kubeadm(v, role), after)
         drain = run(f"{host.name}-upgrade-drain", self.first, upgrade_steps.drain(v, host.name), [kubeadm])
-        kubelet = run(f"{host.name}-upgrade-kubelet", host, upgrade_steps.kubelet(v), [drain])
+        runtime = run(f"{host.name}-upgrade-containerd", host, self.containerd_script, [drain])
+        kubelet = run(f"{host.name}-upgrade-kubelet", host, upgrade_steps.kubelet(v), [runtime])
         return run(f"{host.name}-upgrade-ready", self.first, upgrade_steps.uncordon(v, host.name), [kubelet])
 
     def control_planes(self, name: str, others: list[Host], after: list):

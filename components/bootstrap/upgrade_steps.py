@@ -1,7 +1,8 @@
 """What each upgrade step sends to a host: the rendered script of that step, for one target version. Pure.
 
-A node's upgrade is four steps, the kubeadm way: kubeadm and the control-plane components (on the node), the drain
-(on the first control plane, which has the admin credentials), kubelet and kubectl (on the node), then Ready and
+A node's upgrade is five steps, the kubeadm way: kubeadm and the control-plane components (on the node), the drain
+(on the first control plane, which has the admin credentials), containerd (on the drained node: a move from 1.7 to
+2 in the upgrade to 1.36, the pinned containerd 2 after it), kubelet and kubectl (on the node), then Ready and
 uncordon (on the first control plane). Before them: a guard that reads the cluster's version and an etcd snapshot
 on every control plane. Every script compares what the node runs with the target first and does nothing when it
 is there already, so an interrupted upgrade resumes on the next `pulumi up`.
@@ -10,6 +11,8 @@ is there already, so an interrupted upgrade resumes on the next `pulumi up`.
 from __future__ import annotations
 
 from components import versions
+from components.bootstrap import host_steps
+from components.bootstrap.node_config import ClusterFacts
 from components.remote import host_scripts
 
 FIRST_CONTROL_PLANE, CONTROL_PLANE, WORKER = "first-control-plane", "control-plane", "worker"
@@ -28,9 +31,10 @@ def _target(version: str) -> dict[str, str]:
             "KUBERNETES_PACKAGE_VERSION": f"{version}-{versions.KUBERNETES_PACKAGE_REVISION}"}
 
 
-def _render(step: str, version: str, inputs: dict[str, object] | None = None) -> str:
-    return host_scripts.render(("upgrade-lib.sh", f"upgrade-{step}.sh"), {**_target(version), **(inputs or {})},
-                               name=f"upgrade-{step}")
+def _render(step: str, version: str, inputs: dict[str, object] | None = None,
+            libraries: tuple[str, ...] = ()) -> str:
+    return host_scripts.render(("upgrade-lib.sh", *libraries, f"upgrade-{step}.sh"),
+                               {**_target(version), **(inputs or {})}, name=f"upgrade-{step}")
 
 
 def guard(version: str) -> str:
@@ -49,6 +53,14 @@ def kubeadm(version: str, role: str) -> str:
 
 def drain(version: str, node_name: str) -> str:
     return _render("drain", version, {"NODE_NAME": node_name, "DRAIN_TIMEOUT": DRAIN_TIMEOUT})
+
+
+def containerd(cluster: ClusterFacts) -> str:
+    """The containerd step for the cluster at its target version (the config names the target's pause image)."""
+    return _render("containerd", cluster.kubernetes_version,
+                   {**host_steps.containerd_inputs(cluster),
+                    "CONTAINERD_2_FROM_MINOR": versions.CONTAINERD_2_FROM_MINOR},
+                   libraries=("containerd-lib.sh",))
 
 
 def kubelet(version: str) -> str:

@@ -44,6 +44,11 @@ def check_kubernetes_version(version: str, problems: Problems) -> None:
                                           f"({accepted}), got {shown(version)}")
     elif int(match[1]) not in versions.SUPPORTED_KUBERNETES_MINORS:
         problems.add("kubernetesVersion", f"minor 1.{match[1]} is not supported; accepted: {accepted}")
+    elif int(match[2]) < int(versions.KUBEADM_INIT_THROUGH_LOAD_BALANCER_FIXED[int(match[1])].split(".")[2]):
+        fixed = versions.KUBEADM_INIT_THROUGH_LOAD_BALANCER_FIXED[int(match[1])]
+        problems.add("kubernetesVersion", f"{version} has kubeadm#3294 (kubeadm init fails while the API load "
+                                          f"balancer is not yet healthy); accepted: 1.{match[1]}.x from {fixed} "
+                                          f"(pinned: {versions.PINNED_KUBERNETES_PATCHES[int(match[1])]})")
 
 
 def check_ssh_user(user: str, path: str, problems: Problems) -> bool:

@@ -85,10 +85,12 @@ def test_node_registration_taints_labels_and_address():
 
 def test_containerd_config_parses_and_matches_kubelet():
     config = tomllib.loads(node_config.containerd_config(CLUSTER))
-    cri = config["plugins"]["io.containerd.grpc.v1.cri"]
-    assert cri["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is True
-    assert cri["sandbox_image"] == "mirror.example.internal/k8s/pause:3.10.1"
-    assert cri["registry"]["config_path"] == "/etc/containerd/certs.d"
+    assert config["version"] == 3  # containerd 2's layout (tests/bootstrap/test_containerd_config.py has it read)
+    plugins = config["plugins"]
+    images, runtime = plugins["io.containerd.cri.v1.images"], plugins["io.containerd.cri.v1.runtime"]
+    assert runtime["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is True
+    assert images["pinned_images"]["sandbox"] == "mirror.example.internal/k8s/pause:3.10.1"
+    assert images["registry"]["config_path"] == "/etc/containerd/certs.d"
 
 
 def test_multi_document_yaml_round_trips():

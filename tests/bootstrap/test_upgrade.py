@@ -15,7 +15,7 @@ from tools.plan import build_plan
 from tools.scale_benchmark import stack_document as sized_document
 
 CP = ["k8s-prod-cp-0", "k8s-prod-cp-1", "k8s-prod-cp-2"]
-STEPS = ("upgrade-kubeadm", "upgrade-drain", "upgrade-kubelet", "upgrade-ready")
+STEPS = ("upgrade-kubeadm", "upgrade-drain", "upgrade-containerd", "upgrade-kubelet", "upgrade-ready")
 
 
 def graph(result) -> dict[str, set[str]]:
@@ -94,10 +94,10 @@ def test_every_step_carries_the_target_so_a_new_version_runs_them_again(tmp_path
     base = {r["name"]: r["inputs"]["stdin"] for r in build_plan("prod").document["resources"]
             if "upgrade" in r["name"] and r["type"] == "command:remote:Command"}
     head = {r["name"]: r["inputs"]["stdin"] for r in build_plan(
-        "custom", write_stack(tmp_path, edited("prod", kubernetesVersion="1.35.9"), "v")).document["resources"]
+        "custom", write_stack(tmp_path, edited("prod", kubernetesVersion="1.37.2"), "v")).document["resources"]
         if "upgrade" in r["name"] and r["type"] == "command:remote:Command"}
-    assert base.keys() == head.keys() and len(base) == 1 + 3 + 4 * 6
-    assert all(base[n] != head[n] and "readonly TARGET_VERSION=1.35.9" in head[n] for n in base)
+    assert base.keys() == head.keys() and len(base) == 1 + 3 + 5 * 6
+    assert all(base[n] != head[n] and "readonly TARGET_VERSION=1.37.2" in head[n] for n in base)
 
 
 @pytest.mark.parametrize("workers,size", [(3, 1), (30, 10), (300, 100)])
@@ -105,7 +105,7 @@ def test_the_chain_grows_with_the_batches_not_the_workers(workers, size, tmp_pat
     document = copy.deepcopy(sized_document("metal", workers))  # bare metal: the same chain, a quicker plan
     document["config"]["k8s-platform:upgrade"] = {"maxUnavailableWorkers": size}
     waits = graph(build_plan("custom", write_stack(tmp_path, document, "scaled"), check_policies=False))
-    # the guard, a snapshot, three control planes of four steps, three batches of four steps and a barrier: for 3
+    # the guard, a snapshot, three control planes of five steps, three batches of five steps and a barrier: for 3
     # workers as for 300; and the dependencies grow with the workers (a worker's first step waits for one barrier)
-    assert upgrade_depth(waits) == 2 + 3 * 4 + 3 * (4 + 1)
+    assert upgrade_depth(waits) == 2 + 3 * 5 + 3 * (5 + 1)
     assert max(len(deps) for name, deps in waits.items() if name.endswith("-upgrade-kubeadm")) <= 8

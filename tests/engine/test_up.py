@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 
+from components import versions
 from tests import netns
 from tests.engine.harness import EngineStack
 from tests.engine.hosts import EngineHosts
@@ -119,7 +120,7 @@ def test_a_worker_added_then_removed_touches_only_that_worker(cluster):
     assert set(added["changeSummary"]) == {"create", "same"}, added["changeSummary"]
     ran = steps_per_host(hosts)
     assert ran["worker-2"] == ["preflight", "prepare-host", "install", "kubeadm-join", "upgrade-kubeadm",
-                               "upgrade-kubelet"]  # the upgrade steps pass through: it runs the target already
+                               "upgrade-containerd", "upgrade-kubelet"]  # they pass through: it runs the target
     # Its join credentials, its drain and uncordon checks, on the first control plane.
     assert sorted(ran["cp-1"][len(ran_before["cp-1"]):]) == [
         "join-credentials:worker-2", "upgrade-drain:worker-2", "upgrade-uncordon:worker-2"]
@@ -153,42 +154,71 @@ def test_a_step_that_failed_is_run_again_by_the_next_up_and_nothing_else_is(clus
                if e["kind"] == "resource_pre_event" and e["op"] == "create"}
     assert "worker-1-join" in created and not created & names
     after = steps_per_host(hosts)
-    assert after["worker-1"] == ran["worker-1"] + ["kubeadm-join", "upgrade-kubeadm", "upgrade-kubelet"]
+    assert after["worker-1"] == ran["worker-1"] + ["kubeadm-join", "upgrade-kubeadm", "upgrade-containerd",
+                                                   "upgrade-kubelet"]
     assert set(again["changeSummary"]) <= {"create", "same"}, again["changeSummary"]
+
+
+def as_on_containerd_1_7(host) -> None:
+    """The host as the release before containerd 2 left it: Ubuntu's containerd 1.7, held, its version 2 config."""
+    state, root = host.sandbox.state, host.sandbox.root
+    (state / "pkgs/containerd.io").unlink()
+    (state / "held/containerd.io").unlink()
+    (state / "pkgs/containerd").write_text("1.7.28-0ubuntu1~24.04.1\n")
+    (state / "held/containerd").touch()
+    (root / "etc/containerd/config.toml").write_text("version = 2\n")
+
+
+def upgrade_and_check_the_order(engine, hosts, version: str, steps: tuple[str, ...]) -> dict:
+    """Moves the cluster to `version`; checks every node's steps ran in the kubeadm order and returns when each
+    step ran on each host, as {host: {step: (start, end)}}."""
+    started = {name: len(hosts.hosts[name].steps()) for name in FIRST}
+    engine.write_settings(stack_for(hosts, FIRST, version))
+    upgraded = up(engine)
+    assert set(upgraded["changeSummary"]) == {"update", "same"}, upgraded["changeSummary"]
+    spans: dict[str, dict[str, tuple[float, float]]] = {}
+    for name in FIRST:
+        for t, event, step, _ in hosts.hosts[name].steps()[started[name]:]:
+            first, last = spans.setdefault(name, {}).get(step, (t, t))
+            spans[name][step] = (min(first, t), max(last, t))
+        host = hosts.hosts[name]
+        assert installed_kubelet(host) == f"{version}-1.1"
+        assert (host.sandbox.state / "pkgs/kubeadm").read_text() == f"{version}-1.1\n"
+        assert not (host.sandbox.state / "cordoned" / name).exists()
+    order = [spans[host][step] for host in FIRST for step in steps]
+    assert all(a[1] <= b[0] for a, b in zip(order, order[1:])), order
+    applied = spans["cp-1"]["upgrade-kubeadm"][1]
+    assert applied <= min(spans[h]["upgrade-kubelet"][0] for h in FIRST), "a kubelet moved before the API server"
+    drained, uncordoned = spans["cp-1"]["upgrade-drain:worker-1"], spans["cp-1"]["upgrade-uncordon:worker-1"]
+    assert drained[1] <= spans["worker-1"]["upgrade-containerd"][0]
+    assert spans["worker-1"]["upgrade-kubelet"][1] <= uncordoned[0]
+    return spans
 
 
 def test_a_version_change_upgrades_the_kubeadm_way_and_a_second_up_does_nothing(cluster):
     hosts = cluster[0]
-    engine = EngineStack(cluster[2] / "engine", "metal", stack_for(hosts, FIRST, "1.34.2"),
+    engine = EngineStack(cluster[2] / "engine", "metal", stack_for(hosts, FIRST, "1.35.8"),
                          {"sshPrivateKey": cluster[1]}, namespace=hosts.engine_namespace)
     up(engine)
     for name in FIRST:
-        assert installed_kubelet(hosts.hosts[name]) == "1.34.2-1.1"
-    started = {name: len(hosts.hosts[name].steps()) for name in FIRST}
-    engine.write_settings(stack_for(hosts, FIRST, "1.35.4"))
-    upgraded = up(engine)
-    assert set(upgraded["changeSummary"]) == {"update", "same"}, upgraded["changeSummary"]
+        assert installed_kubelet(hosts.hosts[name]) == "1.35.8-1.1"
+        as_on_containerd_1_7(hosts.hosts[name])
+    # 1.35 -> 1.36: each node, once drained, leaves containerd 1.7 for containerd 2 before its kubelet moves.
+    upgrade_and_check_the_order(engine, hosts, "1.36.5", ("upgrade-kubeadm", "upgrade-containerd", "upgrade-kubelet"))
     for name in FIRST:
-        host = hosts.hosts[name]
-        assert installed_kubelet(host) == "1.35.4-1.1" and (host.sandbox.state / "pkgs/kubeadm").read_text() == \
-            "1.35.4-1.1\n"
-        assert not (host.sandbox.state / "cordoned" / name).exists()
+        state, root = hosts.hosts[name].sandbox.state, hosts.hosts[name].sandbox.root
+        assert not (state / "pkgs/containerd").exists()
+        assert (state / "pkgs/containerd.io").read_text().startswith(versions.CONTAINERD_VERSION + "-")
+        assert "pause:3.10.2" in (root / "etc/containerd/config.toml").read_text()
+    # 1.36 -> 1.37, the same path; containerd is at its pin already.
+    before = {name: (hosts.hosts[name].sandbox.root / "etc/containerd/config.toml").read_text() for name in FIRST}
+    upgrade_and_check_the_order(engine, hosts, "1.37.2", ("upgrade-kubeadm", "upgrade-kubelet"))
     for cp in ("cp-1", "cp-2", "cp-3"):
         root = hosts.hosts[cp].sandbox.root
-        assert "kube-apiserver:v1.35.4" in (root / "etc/kubernetes/manifests/kube-apiserver.yaml").read_text()
-        assert (root / "var/lib/k8s-platform/etcd-snapshots/pre-upgrade-v1.34.2-to-v1.35.4.db").exists()
-
-    def span(host, step):
-        times = [(t, event) for t, event, name, _ in hosts.hosts[host].steps()[started[host]:] if name == step]
-        return times[0][0], times[-1][0]
-    applied = span("cp-1", "upgrade-kubeadm")[1]
-    order = [span("cp-1", "upgrade-kubelet"), span("cp-2", "upgrade-kubeadm"), span("cp-2", "upgrade-kubelet"),
-             span("cp-3", "upgrade-kubeadm"), span("cp-3", "upgrade-kubelet"), span("worker-1", "upgrade-kubeadm"),
-             span("worker-1", "upgrade-kubelet")]
-    assert all(a[1] <= b[0] for a, b in zip(order, order[1:])), order
-    assert applied <= min(start for start, _ in order), "a kubelet moved before the API server"
-    drained = span("cp-1", "upgrade-drain:worker-1")
-    assert drained[1] <= span("worker-1", "upgrade-kubelet")[0] <= span("cp-1", "upgrade-uncordon:worker-1")[0]
+        assert "kube-apiserver:v1.37.2" in (root / "etc/kubernetes/manifests/kube-apiserver.yaml").read_text()
+        assert (root / "var/lib/k8s-platform/etcd-snapshots/pre-upgrade-v1.36.5-to-v1.37.2.db").exists()
+    assert before == {name: (hosts.hosts[name].sandbox.root / "etc/containerd/config.toml").read_text()
+                      for name in FIRST}
     before_again = steps_per_host(hosts)
     again = up(engine)
     assert set(again["changeSummary"]) == {"same"}

@@ -136,24 +136,67 @@ def test_failing_step_stops_the_script(tmp_path):
 def test_install_runtime_and_packages(tmp_path):
     box = Sandbox(tmp_path)
     calls = run_twice(box, render_for(box, EXAMPLES["install"]))
-    assert installed(box, "containerd").startswith(versions.CONTAINERD_VERSION_PREFIX)
+    # The newest package revision of the pinned containerd, from Docker's repository, held.
+    assert installed(box, "containerd.io") == f"{versions.CONTAINERD_VERSION}-2~ubuntu.24.04~noble"
+    assert installed(box, "containerd") is None and (box.state / "held" / "containerd.io").exists()
     for package in ("kubelet", "kubeadm", "kubectl"):
         assert installed(box, package) == "1.35.4-1.1"
         assert (box.state / "held" / package).exists()
-    assert (box.state / "held" / "containerd").exists()
     assert "systemctl restart containerd" in calls
     config = (box.root / "etc/containerd/config.toml").read_text()
-    assert "SystemdCgroup = true" in config and 'sandbox_image = "registry.k8s.io/pause:3.10.1"' in config
+    assert config.startswith("version = 3\n") and "SystemdCgroup = true" in config
+    assert 'sandbox = "registry.k8s.io/pause:3.10.1"' in config
     assert (box.root / "etc/containerd/certs.d").is_dir()
+    assert (box.root / "etc/apt/keyrings/containerd-apt-keyring.asc").read_text() == "DOCKER KEY\n"
+    assert (box.root / "etc/apt/sources.list.d/containerd.list").read_text() == (
+        "deb [signed-by=/etc/apt/keyrings/containerd-apt-keyring.asc] https://download.docker.com/linux/ubuntu "
+        "noble stable\n")
     source = (box.root / "etc/apt/sources.list.d/kubernetes.list").read_text()
     assert "https://pkgs.k8s.io/core:/stable:/v1.35/deb/ /" in source
 
 
-def test_install_refuses_a_wrong_containerd(tmp_path):
+def test_install_refuses_a_repository_key_with_another_fingerprint(tmp_path):
     box = Sandbox(tmp_path)
-    (box.state / "available" / "containerd").write_text("2.0.0-1\n")
+    (box.state / "key-fingerprint").write_text("0123456789ABCDEF0123456789ABCDEF01234567\n")
     result = box.run(render_for(box, EXAMPLES["install"]))
-    assert result.returncode != 0 and "needs 1.7.*" in result.stderr
+    assert result.returncode != 0
+    assert f"fingerprint '0123456789ABCDEF0123456789ABCDEF01234567', not {versions.CONTAINERD_APT_KEY_FINGERPRINT}" \
+        in result.stderr
+    assert not (box.root / "etc/apt/keyrings/containerd-apt-keyring.asc").exists()
+    assert not [c for c in box.calls() if c.startswith(("apt-get", "systemctl"))]
+
+
+def test_install_refuses_a_repository_without_the_pinned_containerd(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.state / "madison" / "containerd.io").write_text("2.2.1-1~ubuntu.24.04~noble\n")
+    result = box.run(render_for(box, EXAMPLES["install"]))
+    assert result.returncode != 0
+    assert f"containerd.io {versions.CONTAINERD_VERSION} is not in {versions.CONTAINERD_APT_REPOSITORY}" \
+        in result.stderr
+    assert not [c for c in box.calls() if c.startswith("apt-get install")]
+
+
+def test_install_replaces_a_preinstalled_ubuntu_containerd_on_a_new_node(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.state / "pkgs" / "containerd").write_text("1.7.28-0ubuntu1~24.04.1\n")
+    (box.state / "held" / "containerd").touch()
+    assert box.run(render_for(box, EXAMPLES["install"])).returncode == 0
+    assert installed(box, "containerd") is None and not (box.state / "held" / "containerd").exists()
+    assert installed(box, "containerd.io").startswith(versions.CONTAINERD_VERSION + "-")
+
+
+def test_install_leaves_the_runtime_of_a_joined_node_to_the_upgrade_steps(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.state / "pkgs" / "containerd").write_text("1.7.28-0ubuntu1~24.04.1\n")
+    (box.root / "etc/kubernetes").mkdir(parents=True)
+    (box.root / "etc/kubernetes/kubelet.conf").write_text("kubelet\n")
+    (box.root / "etc/containerd").mkdir(parents=True)
+    (box.root / "etc/containerd/config.toml").write_text("version = 2\n")
+    result = box.run(render_for(box, EXAMPLES["install"]))
+    assert result.returncode == 0, result.stderr
+    assert "containerd 1.7.28): its runtime changes only through the upgrade steps" in result.stderr
+    assert (box.root / "etc/containerd/config.toml").read_text() == "version = 2\n"
+    assert not [c for c in box.mutating_calls() if "containerd" in c]
 
 
 def test_init_runs_once_and_keeps_the_token_off_its_output(tmp_path):

@@ -4,11 +4,17 @@ and the guard that refuses what the versions rule refuses."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from components import versions
 from components.bootstrap import upgrade_steps
 from components.versions import version_change_refusal
+from tests.remote.test_host_scripts import CLUSTER
 from tests.sandbox import Sandbox, installed, render_for
+
+PINNED_CONTAINERD = f"{versions.CONTAINERD_VERSION}-2~ubuntu.24.04~noble"  # the newest revision the sandbox offers
 
 NODE = "k8s-prod-cp-0"
 READ_ONLY = ("kubectl --kubeconfig", )
@@ -27,7 +33,16 @@ def cluster_node(tmp_path, version="1.34.2", name="box") -> Sandbox:
     for package in ("kubeadm", "kubelet", "kubectl"):
         (box.state / "pkgs" / package).write_text(f"{version}-1.1\n")
     (box.state / "nodes" / NODE).write_text("")
+    # Joined on Ubuntu's containerd 1.7 (held), with its version 2 config.
+    (box.state / "pkgs" / "containerd").write_text("1.7.28-0ubuntu1~24.04.1\n")
+    (box.state / "held" / "containerd").touch()
+    (box.root / "etc/containerd").mkdir(parents=True)
+    (box.root / "etc/containerd/config.toml").write_text("version = 2\n")
     return box
+
+
+def containerd_step(version: str) -> str:
+    return upgrade_steps.containerd(dataclasses.replace(CLUSTER, kubernetes_version=version))
 
 
 def run(box: Sandbox, script: str):
@@ -43,36 +58,75 @@ def changes(box: Sandbox) -> list[str]:
 def upgrade_first_control_plane(box: Sandbox, version: str) -> list:
     steps = [upgrade_steps.guard(version), upgrade_steps.etcd_snapshot(version),
              upgrade_steps.kubeadm(version, upgrade_steps.FIRST_CONTROL_PLANE), upgrade_steps.drain(version, NODE),
-             upgrade_steps.kubelet(version), upgrade_steps.uncordon(version, NODE)]
+             containerd_step(version), upgrade_steps.kubelet(version), upgrade_steps.uncordon(version, NODE)]
     return [run(box, step) for step in steps]
 
 
 def test_the_first_control_plane_upgrades_in_order_and_a_second_run_does_nothing(tmp_path):
-    box = cluster_node(tmp_path)
-    results = upgrade_first_control_plane(box, "1.35.9")
-    assert [r.returncode for r in results] == [0] * 6, [r.stderr for r in results]
+    box = cluster_node(tmp_path, "1.35.8")
+    results = upgrade_first_control_plane(box, "1.36.5")
+    assert [r.returncode for r in results] == [0] * 7, [r.stderr for r in results]
     calls = box.calls()
     order = [next(i for i, c in enumerate(calls) if c.startswith(prefix) and infix in c) for prefix, infix in (
         ("ctr --namespace k8s.io run", "snapshot save"),
-        ("apt-get install -y -q --allow-change-held-packages", "kubeadm=1.35.9-1.1"),
-        ("kubeadm upgrade plan v1.35.9", ""), ("kubeadm upgrade apply v1.35.9 --yes --patches", "/patches"),
-        ("kubectl --kubeconfig", f" drain {NODE} "), ("apt-get install -y -q --allow-change-held-packages",
-                                                      "kubelet=1.35.9-1.1"),
+        ("apt-get install -y -q --allow-change-held-packages", "kubeadm=1.36.5-1.1"),
+        ("kubeadm upgrade plan v1.36.5", ""), ("kubeadm upgrade apply v1.36.5 --yes --patches", "/patches"),
+        ("kubectl --kubeconfig", f" drain {NODE} "),
+        ("apt-get install -y -q --allow-change-held-packages", f"containerd.io={PINNED_CONTAINERD}"),
+        ("systemctl restart containerd", ""),
+        ("apt-get install -y -q --allow-change-held-packages", "kubelet=1.36.5-1.1"),
         ("systemctl restart kubelet", ""), ("kubectl --kubeconfig", f" uncordon {NODE}"))]
     assert order == sorted(order), calls
-    assert "v1.35.9" in (box.root / "etc/kubernetes/manifests/kube-apiserver.yaml").read_text()
+    assert "v1.36.5" in (box.root / "etc/kubernetes/manifests/kube-apiserver.yaml").read_text()
     assert {p: installed(box, p) for p in ("kubeadm", "kubelet", "kubectl")} == dict.fromkeys(
-        ("kubeadm", "kubelet", "kubectl"), "1.35.9-1.1")
-    snapshot = box.root / upgrade_steps.SNAPSHOT_DIR.lstrip("/") / "pre-upgrade-v1.34.2-to-v1.35.9.db"
+        ("kubeadm", "kubelet", "kubectl"), "1.36.5-1.1")
+    assert installed(box, "containerd.io") == PINNED_CONTAINERD and installed(box, "containerd") is None
+    assert "pause:3.10.2" in (box.root / "etc/containerd/config.toml").read_text()
+    snapshot = box.root / upgrade_steps.SNAPSHOT_DIR.lstrip("/") / "pre-upgrade-v1.35.8-to-v1.36.5.db"
     assert snapshot.read_text() == "snapshot\n"
     assert "kubernetes.list" in str(list((box.root / "etc/apt/sources.list.d").iterdir()))
-    assert "v1.35/deb" in (box.root / "etc/apt/sources.list.d/kubernetes.list").read_text()
+    assert "v1.36/deb" in (box.root / "etc/apt/sources.list.d/kubernetes.list").read_text()
     assert not (box.state / "cordoned" / NODE).exists()
     box.reset_calls()
-    again = upgrade_first_control_plane(box, "1.35.9")
-    assert [r.returncode for r in again] == [0] * 6
+    again = upgrade_first_control_plane(box, "1.36.5")
+    assert [r.returncode for r in again] == [0] * 7
     assert changes(box) == [c for c in changes(box) if c.startswith("kubectl") and "uncordon" in c]
-    assert not [c for c in box.calls() if c.startswith(("kubeadm upgrade", "apt-get install", "ctr"))]
+    assert not [c for c in box.calls()
+                if c.startswith(("kubeadm upgrade", "apt-get install", "ctr", "systemctl restart"))]
+
+
+def test_containerd_1_7_stays_through_a_1_35_upgrade_and_moves_to_2_in_the_upgrade_to_1_36(tmp_path):
+    box = cluster_node(tmp_path, "1.35.5")
+    stays = run(box, containerd_step("1.35.8"))
+    assert stays.returncode == 0 and "containerd 1.7.28 stays for v1.35.8" in stays.stderr
+    assert changes(box) == [] and installed(box, "containerd") == "1.7.28-0ubuntu1~24.04.1"
+    moved = run(box, containerd_step("1.36.5"))
+    assert moved.returncode == 0, moved.stderr
+    assert f"containerd moved from 1.7.28 to {versions.CONTAINERD_VERSION}" in moved.stderr
+    assert installed(box, "containerd.io") == PINNED_CONTAINERD and installed(box, "containerd") is None
+    assert (box.state / "held" / "containerd.io").exists() and not (box.state / "held" / "containerd").exists()
+    install = next(c for c in box.calls() if c.startswith("apt-get install"))
+    assert "-o Dpkg::Options::=--force-confold" in install, "the package's config (CRI disabled) must not win"
+    config = (box.root / "etc/containerd/config.toml").read_text()
+    assert config.startswith("version = 3") and "SystemdCgroup = true" in config
+    assert box.calls().index("systemctl restart containerd") > box.calls().index(install)
+    box.reset_calls()
+    assert run(box, containerd_step("1.36.5")).returncode == 0
+    assert changes(box) == []
+
+
+def test_a_node_on_an_older_containerd_2_follows_the_pin_and_a_failed_install_resumes(tmp_path):
+    box = cluster_node(tmp_path, "1.36.1")
+    (box.state / "pkgs/containerd").unlink()
+    (box.state / "pkgs/containerd.io").write_text("2.2.1-1~ubuntu.24.04~noble\n")
+    box.fail("apt-get-install")
+    failed = run(box, containerd_step("1.36.5"))
+    assert failed.returncode != 0 and f"could not install containerd.io={PINNED_CONTAINERD}" in failed.stderr
+    assert (box.root / "etc/containerd/config.toml").read_text() == "version = 2\n", "nothing half-done"
+    box.heal("apt-get-install")
+    resumed = run(box, containerd_step("1.36.5"))
+    assert resumed.returncode == 0, resumed.stderr
+    assert installed(box, "containerd.io") == PINNED_CONTAINERD
 
 
 def test_a_failure_halfway_stops_the_step_and_the_next_run_resumes(tmp_path):

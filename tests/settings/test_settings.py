@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from components import versions
 from components.settings import PROJECT, SettingsError, load_settings
 from tests.helpers import PRIVATE_KEY, raw_config
 
@@ -127,6 +128,34 @@ def test_kubernetes_version_must_be_exact_and_supported(version, fragment):
     config[f"{PROJECT}:kubernetesVersion"] = version
     message = problems(config)["kubernetesVersion"]
     assert fragment in message and "1.35.x" in message
+
+
+@pytest.mark.parametrize("version, accepted", [("1.35.4", False), ("1.35.5", True), ("1.36.0", False),
+                                               ("1.36.1", True), ("1.37.0", True), ("1.37.2", True)])
+def test_a_patch_with_kubeadm_3294_is_refused_naming_the_first_fixed_patch(version, accepted):
+    config = raw_config("prod")
+    config[f"{PROJECT}:kubernetesVersion"] = version
+    found = problems(config) if not accepted else {}
+    if accepted:
+        assert load(config, stack="prod").kubernetes_version == version
+    else:
+        minor = int(version.split(".")[1])
+        assert found["kubernetesVersion"] == (
+            f"{version} has kubeadm#3294 (kubeadm init fails while the API load balancer is not yet healthy); "
+            f"accepted: 1.{minor}.x from {versions.KUBEADM_INIT_THROUGH_LOAD_BALANCER_FIXED[minor]} "
+            f"(pinned: {versions.PINNED_KUBERNETES_PATCHES[minor]})")
+
+
+def test_the_pinned_patches_are_the_supported_minors_with_the_fix_and_the_default_is_the_newest():
+    assert sorted(versions.PINNED_KUBERNETES_PATCHES) == list(versions.SUPPORTED_KUBERNETES_MINORS)
+    assert set(versions.KUBEADM_INIT_THROUGH_LOAD_BALANCER_FIXED) == set(versions.SUPPORTED_KUBERNETES_MINORS)
+    assert set(versions.PAUSE_IMAGE_TAGS) == set(versions.SUPPORTED_KUBERNETES_MINORS)
+    for minor, pinned in versions.PINNED_KUBERNETES_PATCHES.items():
+        fixed = versions.KUBEADM_INIT_THROUGH_LOAD_BALANCER_FIXED[minor]
+        assert versions.kubernetes_minor(pinned) == versions.kubernetes_minor(fixed) == minor
+        assert int(pinned.split(".")[2]) >= int(fixed.split(".")[2]), f"{pinned} lacks the kubeadm#3294 fix"
+    newest = versions.PINNED_KUBERNETES_PATCHES[max(versions.SUPPORTED_KUBERNETES_MINORS)]
+    assert versions.DEFAULT_KUBERNETES_VERSION == newest
 
 
 def test_invalid_and_overlapping_cidrs_are_refused():

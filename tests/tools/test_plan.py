@@ -60,7 +60,8 @@ def test_adding_one_worker_only_adds_resources(tmp_path):
                      "k8s-prod-general-3-install", "k8s-prod-general-3-join", "k8s-prod-general-3-node",
                      "k8s-prod-general-3-preflight",
                      "k8s-prod-general-3-prepare", "k8s-prod-general-3-registry-trust",
-                     "k8s-prod-general-3-upgrade-batch", "k8s-prod-general-3-upgrade-drain",
+                     "k8s-prod-general-3-upgrade-batch", "k8s-prod-general-3-upgrade-containerd",
+                     "k8s-prod-general-3-upgrade-drain",
                      "k8s-prod-general-3-upgrade-kubeadm", "k8s-prod-general-3-upgrade-kubelet",
                      "k8s-prod-general-3-upgrade-ready",
                      "k8s-prod-ing-443-k8s-prod-general-3", "k8s-prod-ing-80-k8s-prod-general-3"]

@@ -40,8 +40,8 @@ def test_adding_a_worker_shows_only_additions(base, tmp_path):
     d = diff_plans(base, head)
     assert {r.action for r in d.resources} == {"add"}
     assert all("general-2" in r.resource["name"] for r in d.resources)
-    assert d.count("add") == 16 and d.unchanged == len(base["resources"])
-    assert "16 to add, 0 to replace, 0 to update, 0 to remove" in render_markdown(d)
+    assert d.count("add") == 17 and d.unchanged == len(base["resources"])
+    assert "17 to add, 0 to replace, 0 to update, 0 to remove" in render_markdown(d)
 
 
 def test_a_new_instance_type_replaces_the_pools_machines_and_says_so(base, tmp_path):
@@ -61,7 +61,7 @@ def test_a_new_instance_type_replaces_the_pools_machines_and_says_so(base, tmp_p
 
 
 def test_a_new_kubernetes_version_shows_which_host_steps_run_again(base, tmp_path):
-    head = plan_of(tmp_path, "head", edited("dev", kubernetesVersion="1.35.9"))
+    head = plan_of(tmp_path, "head", edited("dev", kubernetesVersion="1.37.3"))
     d = diff_plans(base, head)
     steps = sorted(r.resource["name"] for r in d.resources if r.resource["type"] == "command:remote:Command")
     assert {"k8s-dev-cp-0-install", "k8s-dev-general-0-install", "k8s-dev-cp-0-init"} <= set(steps)
@@ -73,7 +73,7 @@ def test_a_new_kubernetes_version_shows_which_host_steps_run_again(base, tmp_pat
     init = next(r for r in d.resources if r.resource["name"] == "k8s-dev-cp-0-init")
     assert init.dangerous
     markdown = render_markdown(d)
-    assert "1.35.9" in markdown and "```diff" in markdown, "the changed script lines are shown"
+    assert "1.37.3" in markdown and "```diff" in markdown, "the changed script lines are shown"
     assert d.version_refused is None and "refused" not in markdown
     assert not any(r.action in ("add", "remove", "replace") for r in d.resources)
 
@@ -111,4 +111,4 @@ def test_long_diffs_are_folded_and_the_cli_writes_markdown(base, tmp_path):
     out = tmp_path / "diff.md"
     assert plan.main(["diff", str(tmp_path / "base.json"), str(tmp_path / "head.json"), "--markdown", str(out)]) == 0
     markdown = out.read_text()
-    assert "<details><summary>Resources (31)</summary>" in markdown
+    assert "<details><summary>Resources (33)</summary>" in markdown

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from components.versions import version_change_refusal
-from tools import plan_diff
+from tools import plan_diff, version_change
 
 
 @pytest.mark.parametrize("current,target", [("1.35.4", "1.35.4"), ("1.35.4", "1.35.9"), ("1.35.9", "1.36.0"),
@@ -55,7 +55,7 @@ def test_an_upgrade_shows_as_its_ordered_steps_with_the_batch_plan(tmp_path):
     from tests.helpers import edited, write_stack
     from tools import plan as planner
     base = json.loads(planner.plan_json(planner.build_plan("prod")))
-    document = edited("prod", kubernetesVersion="1.35.9", upgrade={"maxUnavailableWorkers": 2})
+    document = edited("prod", kubernetesVersion="1.37.2", upgrade={"maxUnavailableWorkers": 2})
     head = json.loads(planner.plan_json(planner.build_plan("prod", write_stack(tmp_path, document, "prod"))))
     d = plan_diff.diff_plans(base, head)
     assert d.version_refused is None
@@ -63,8 +63,24 @@ def test_an_upgrade_shows_as_its_ordered_steps_with_the_batch_plan(tmp_path):
              and r.resource["type"] == "command:remote:Command"]
     assert steps and {r.action for r in steps} == {"update"}, "a version change re-runs the steps, replaces nothing"
     text = plan_diff.render_markdown(d)
-    assert "**Upgrade 1.35.4 → 1.35.9** (a patch), in this order:" in text
+    assert "**Upgrade 1.36.5 → 1.37.2** (the next minor), in this order:" in text
     assert "`k8s-prod-cp-0`, `k8s-prod-cp-1`, `k8s-prod-cp-2`" in text
     assert ("workers in 2 batch(es) of at most 2, in parallel within a batch: batch 1: `k8s-prod-general-0`, "
             "`k8s-prod-general-1`; batch 2: `k8s-prod-general-2`") in text
     assert text.index("**Upgrade") < text.index("**Needs attention**")
+
+
+def test_a_control_plane_added_with_a_version_change_is_refused_and_alone_it_passes(tmp_path):
+    def with_nodes(version, *names):
+        document = plan(version)
+        document["outputs"]["nodes"] = [{"name": n, "role": "control-plane"} for n in names] + [
+            {"name": "worker-1", "role": "worker"}]
+        return document
+    base = with_nodes("1.36.5", "cp-1", "cp-2", "cp-3")
+    reason = version_change.refusal(base, with_nodes("1.37.2", "cp-1", "cp-2", "cp-3", "cp-4", "cp-5"))
+    assert reason == ("kubernetesVersion 1.36.5 -> 1.37.2 and a new control plane (cp-4, cp-5) in one update: add "
+                      "the control plane before or after the upgrade (controlPlane.count on AWS, inventory.hosts on "
+                      "bare metal)")
+    assert version_change.refusal(base, with_nodes("1.36.5", "cp-1", "cp-2", "cp-3", "cp-4")) is None
+    assert version_change.refusal(base, with_nodes("1.37.2", "cp-1", "cp-2", "cp-3")) is None
+    assert version_change.refusal(base, with_nodes("1.37.2", "cp-1", "cp-2")) is None  # a removal is not a join

@@ -1,28 +1,16 @@
 #!/usr/bin/env bash
-# Installs containerd with the systemd cgroup driver, kubeadm's pause image and certs.d for registry mirrors and
-# private CAs. Restarts containerd only when its config changed.
-# Inputs (generated header): ROOT, CONTAINERD_PACKAGE, CONTAINERD_VERSION_PREFIX, CONTAINERD_CONFIG.
+# Installs containerd 2 (containerd-lib.sh) on a node that has not joined yet. A node that has joined keeps the
+# runtime it runs: a new containerd or config reaches it in the upgrade steps, on the drained node, never on every
+# node at once here (and containerd 1.7 cannot read a version 3 config).
+# Inputs (generated header): ROOT.
 # shellcheck disable=SC2154
 set -euo pipefail
 
 require_ubuntu_or_debian
 
-if [[ -z "$(package_version "$CONTAINERD_PACKAGE")" ]]; then
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$CONTAINERD_PACKAGE"
+if [[ -f "$ROOT/etc/kubernetes/kubelet.conf" && -n "$(containerd_version)" ]]; then
+  log "this node has joined (containerd $(containerd_version)): its runtime changes only through the upgrade steps"
+else
+  install_containerd
+  log "containerd $(containerd_version) ready"
 fi
-installed=$(package_version "$CONTAINERD_PACKAGE")
-[[ $installed == "$CONTAINERD_VERSION_PREFIX"* ]] ||
-  fail "containerd $installed is installed; this platform needs $CONTAINERD_VERSION_PREFIX*"
-if ! apt-mark showhold | grep -qx "$CONTAINERD_PACKAGE"; then
-  apt-mark hold "$CONTAINERD_PACKAGE" >/dev/null
-fi
-
-mkdir -p "$ROOT/etc/containerd/certs.d"
-if write_file "$ROOT/etc/containerd/config.toml" 644 "$CONTAINERD_CONFIG"; then
-  systemctl restart containerd
-fi
-if ! systemctl is-enabled --quiet containerd || ! systemctl is-active --quiet containerd; then
-  systemctl enable --now containerd
-fi
-log "containerd $installed ready"
