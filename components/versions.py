@@ -17,7 +17,7 @@ PINNED_KUBERNETES_PATCHES = {35: "1.35.8", 36: "1.36.5", 37: "1.37.2"}
 KUBEADM_INIT_THROUGH_LOAD_BALANCER_FIXED = {35: "1.35.5", 36: "1.36.1", 37: "1.37.0"}
 
 # The official package repository of each minor (pkgs.k8s.io) and the package revision it publishes. The kubelet
-# package brings the CNI plugins (kubernetes-cni) and crictl (cri-tools) of that repository.
+# package depends on the CNI plugins (kubernetes-cni) and crictl (cri-tools) of that repository.
 KUBERNETES_APT_REPOSITORY = "https://pkgs.k8s.io/core:/stable:/v1.{minor}/deb/"
 KUBERNETES_PACKAGE_REVISION = "1.1"
 DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io"
@@ -28,7 +28,7 @@ PAUSE_IMAGE_TAGS = {35: "3.10.1", 36: "3.10.2", 37: "3.10.2"}
 # containerd 2.3, the LTS line (supported until April 2028; upstream tests a direct move from 1.7 LTS to 2.3 LTS),
 # as Docker's containerd.io package: a signed apt repository (its key checked against the fingerprint below) that
 # publishes every containerd patch for each Ubuntu release, with runc bundled. Ubuntu's own archive carries 1.7
-# and, in noble-updates, 2.2 (end of life November 2026). The CNI plugins come with the kubelet (above).
+# and, in noble-updates, 2.2 (end of life November 2026). The CNI plugins come with kubeadm (above).
 CONTAINERD_PACKAGE = "containerd.io"
 CONTAINERD_VERSION = "2.3.7"
 CONTAINERD_APT_REPOSITORY = "https://download.docker.com/linux/ubuntu"
