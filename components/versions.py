@@ -16,7 +16,7 @@ PINNED_KUBERNETES_PATCHES = {35: "1.35.8", 36: "1.36.5", 37: "1.37.2"}
 # is first in these patches, and the settings refuse an older patch of the minor.
 KUBEADM_INIT_THROUGH_LOAD_BALANCER_FIXED = {35: "1.35.5", 36: "1.36.1", 37: "1.37.0"}
 
-# The official package repository of each minor (pkgs.k8s.io) and the package revision it publishes. The kubelet
+# The official package repository of each minor (pkgs.k8s.io) and the package revision it publishes. The kubeadm
 # package depends on the CNI plugins (kubernetes-cni) and crictl (cri-tools) of that repository.
 KUBERNETES_APT_REPOSITORY = "https://pkgs.k8s.io/core:/stable:/v1.{minor}/deb/"
 KUBERNETES_PACKAGE_REVISION = "1.1"
