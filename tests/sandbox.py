@@ -21,12 +21,21 @@ if [[ -e "$S/fail/$(basename "$0")" || -e "$S/fail/$(basename "$0")-${{1:-}}" ]]
 STUBS = {
     "hostname": 'cat "$S/hostname"',
     "hostnamectl": 'echo "$2" >"$S/hostname"',
-    "dpkg-query": 'p="${@: -1}"; [[ -f "$S/pkgs/$p" ]] || exit 1; echo "ii  $(cat "$S/pkgs/$p")"',
+    # As dpkg prints them: status "installed" (abbreviated "hi" when held, "ii" otherwise) and the version.
+    "dpkg-query": '''p="${@: -1}"; [[ -f "$S/pkgs/$p" ]] || exit 1
+if [[ $* == *Status-Abbrev* ]]; then if [[ -e "$S/held/$p" ]]; then s=hi; else s=ii; fi; else s=installed; fi
+echo "$s $(cat "$S/pkgs/$p")"''',
+    "dpkg": '''[[ $1 == --print-architecture ]] && echo amd64; true''',
+    "crictl": "true",
     # A package listed in state/replaces/<package> removes those packages when it is installed (Conflicts).
+    # apt removes a held package only when it is named for removal (NAME-), as apt itself refuses.
     "apt-get": '''[[ $1 == install ]] || exit 0
-for a in "$@"; do case "$a" in -*|install|Dpkg::*) continue;; *=*) p=${a%%=*}; echo "${a#*=}" >"$S/pkgs/$p";;
-  *) p=$a; cat "$S/available/$a" >"$S/pkgs/$a";; esac
-  [[ -f "$S/replaces/$p" ]] && while read -r r; do rm -f "$S/pkgs/$r"; done <"$S/replaces/$p"; done; true''',
+for a in "$@"; do case "$a" in *-) [[ $a == -* ]] || rm -f "$S/pkgs/${a%-}" "$S/held/${a%-}";; esac; done
+for a in "$@"; do case "$a" in -*|*-|install|Dpkg::*) continue;; *=*) p=${a%%=*};; *) p=$a;; esac
+  if [[ -f "$S/replaces/$p" ]]; then while read -r r; do if [[ -e "$S/pkgs/$r" && -e "$S/held/$r" ]]; then
+    echo "E: Unable to correct problems, you have held broken packages." >&2; exit 100; fi
+    rm -f "$S/pkgs/$r"; done <"$S/replaces/$p"; fi
+  case "$a" in *=*) echo "${a#*=}" >"$S/pkgs/$p";; *) cat "$S/available/$a" >"$S/pkgs/$a";; esac; done; true''',
     # state/madison/<package> holds the versions the repositories offer, newest first.
     "apt-cache": '''[[ $1 == madison && -f "$S/madison/$2" ]] || exit 0
 while read -r v; do echo " $2 | $v | https://repo.example noble/stable amd64 Packages"; done <"$S/madison/$2"''',
@@ -34,6 +43,7 @@ while read -r v; do echo " $2 | $v | https://repo.example noble/stable amd64 Pac
     "systemctl": '''svc="${@: -1}"; case $1 in
   is-active) [[ -e "$S/active/$svc" ]];; is-enabled) [[ -e "$S/enabled/$svc" ]];;
   enable) touch "$S/enabled/$svc"; [[ $2 == --now ]] && touch "$S/active/$svc"; true;;
+  disable) rm -f "$S/enabled/$svc"; [[ $2 == --now ]] && rm -f "$S/active/$svc"; true;;
   restart|start) touch "$S/active/$svc";; reload) [[ -e "$S/active/$svc" ]];; esac''',
     "chronyc": "exit 0",
     "swapon": '[[ -f "$S/swap" ]] && cat "$S/swap"; true',
@@ -44,7 +54,8 @@ while read -r v; do echo " $2 | $v | https://repo.example noble/stable amd64 Pac
     "curl": '''case "$*" in *Release.key*) echo "KEY";; */gpg*) echo "DOCKER KEY" >"${@: -1}";; *readyz*) n=$(cat "$S/ready_in" 2>/dev/null || echo 0)
   if ((n > 0)); then echo $((n - 1)) >"$S/ready_in"; exit 22; fi; echo ok;; esac''',
     "gpg": '''if [[ $1 == --show-keys ]]; then echo "pub:-:4096:1:8D81803C0EBFCD88:1487788586:::-:::scESA::::::23::0:"
-  echo "fpr:::::::::$(cat "$S/key-fingerprint"):"; exit 0; fi; out="${@: -1}"; cat >"$out"''',
+  echo "fpr:::::::::$(cat "$S/key-fingerprint"):"; [[ -e "$S/extra-key" ]] && echo "pub:-:255:22:0000000000000000:1::::"
+  exit 0; fi; out="${@: -1}"; cat >"$out"''',
     # containerd parses its config: a version 3 file, as containerd 2 does (the real one is tested separately).
     "containerd": '''[[ $1 == --config && $3 == config ]] && grep -qx "version = 3" "$2"''',
     # Static pods carry their version in their image tag; state/cluster-version is kubeadm's ClusterConfiguration.
@@ -71,16 +82,21 @@ case "$1 $2" in
     # (a host without one has not joined: it is not listed).
     "kubectl": '''kubelet_of() { local d v; [[ -e "$S/nodes/$1" ]] || return 1; d=$(cat "$S/nodes/$1"); d=${d:-$S}
   v=$(cat "$d/pkgs/kubelet" 2>/dev/null || true); echo "v${v%%-*}"; }
+runtime_of() { local d v; [[ -e "$S/nodes/$1" ]] || return 1; d=$(cat "$S/nodes/$1"); d=${d:-$S}
+  v=$(cat "$d/pkgs/containerd.io" 2>/dev/null || cat "$d/pkgs/containerd" 2>/dev/null || true); echo "containerd://${v%%-*}"; }
 case "$*" in
   *"get configmap kubeadm-config"*) printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkubernetesVersion: %s\\n' \\
       "$(cat "$S/cluster-version")";;
   *"get nodes -o jsonpath"*) for f in "$S"/nodes/*; do [[ -e $f ]] || continue  # a node without a kubelet
       v=$(kubelet_of "$(basename "$f")"); [[ $v == v ]] || printf '%s %s\\n' "$(basename "$f")" "$v"; done;;
   *"get node "*kubeletVersion*) kubelet_of "$5";;
+  *"get node "*containerRuntimeVersion*) runtime_of "$5";;
   *"get node "*upgrade-drained*) cat "$S/annotated/$5" 2>/dev/null || true;;
   *" annotate node "*upgrade-drained-) rm -f "$S/annotated/$5";;
   *" annotate node "*) mkdir -p "$S/annotated"; echo "${@: -1}" >"$S/annotated/$5";;
   *"get node "*Ready*) if [[ -e "$S/notready/$5" ]]; then echo False; else echo True; fi;;
+  *"get node "*"--ignore-not-found -o name"*) if [[ -e "$S/nodes/$5" ]]; then echo "node/$5"; fi;;
+  *" cordon "*) mkdir -p "$S/cordoned"; touch "$S/cordoned/$4";;
   *"get node"*) [[ -e "$S/nodes/${@: -1}" ]];;
   *"delete node"*) rm -f "$S/nodes/$5";;
   *" drain "*) mkdir -p "$S/cordoned"; touch "$S/cordoned/$4"  # a drain cordons first, as kubectl's does
@@ -89,7 +105,17 @@ case "$*" in
   *"get pods"*) printf 'demo/web-0 ';;
 esac''',
     # An etcd snapshot through containerd: the file lands in the folder mounted at /snapshots.
-    "ctr": '''for a in "$@"; do case $a in *dst=/snapshots*) d=${a#*src=}; d=${d%%,*};; esac; done
+    # etcdctl through containerd: state/etcd-members lists the members as `member list` prints them, and
+    # state/etcd-unhealthy the client URLs that do not answer.
+    "ctr": '''case "$*" in
+  *"member list"*) cat "$S/etcd-members" 2>/dev/null; exit 0;;
+  *"endpoint health"*) bad=0; while IFS=', ' read -r _ _ _ _ client _; do
+      if grep -qx "$client" "$S/etcd-unhealthy" 2>/dev/null; then echo "$client is unhealthy: failed"; bad=1
+      else echo "$client is healthy: successfully committed proposal"; fi; done <"$S/etcd-members"; exit $bad;;
+  *"member remove"*) id=${@: -1}; grep -v "^$id, " "$S/etcd-members" >"$S/etcd-members.new" || true
+    mv "$S/etcd-members.new" "$S/etcd-members"; echo "Member $id removed"; exit 0;;
+esac
+for a in "$@"; do case $a in *dst=/snapshots*) d=${a#*src=}; d=${d%%,*};; esac; done
 out="${@: -1}"; echo snapshot >"$d/${out#/snapshots/}"''',
     "openssl": '''case $1 in x509) echo PUBKEY;; pkey) cat;; dgst) cat >/dev/null; echo "0123abcd *stdin";; esac''',
     "sleep": "true",
@@ -103,7 +129,7 @@ out="${@: -1}"; echo snapshot >"$d/${out#/snapshots/}"''',
     "haproxy": 'exec /usr/sbin/haproxy "$@"',
     "keepalived": 'grep -q "^vrrp_instance" "${@: -1}" || { echo "(${@: -1}) no vrrp_instance"; exit 4; }',
 }
-MUTATING = ("update-ca-certificates", "hostnamectl", "apt-get install", "apt-mark hold", "apt-mark unhold", "systemctl enable", "systemctl restart",
+MUTATING = ("update-ca-certificates", "hostnamectl", "apt-get install", "apt-mark hold", "apt-mark unhold", "systemctl enable", "systemctl disable", "systemctl restart",
             "systemctl start", "systemctl reload", "swapoff",
             "modprobe", "sysctl --system", "gpg --dearmor", "kubeadm init", "kubeadm join", "kubeadm reset", "kubectl drain",
             "kubectl --kubeconfig", "apt-get update", "ctr", "systemctl daemon-reload")

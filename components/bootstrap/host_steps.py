@@ -95,12 +95,22 @@ def join(c: ClusterFacts, node: NodeFacts, credentials_stdout: str) -> str:
                                                    **_patch(c, node)})
 
 
-def remove_node(node_name: str) -> str:
-    return host_scripts.render("remove-node.sh", {"NODE_NAME": node_name, "DRAIN_TIMEOUT": DRAIN_TIMEOUT})
+def member(node_name: str, action: str) -> str:
+    """On the first control plane: marks `node_name` kept (action "add") or not (action "remove")."""
+    if action not in ("add", "remove"):
+        raise ValueError(f"unknown member action {action!r}")
+    return host_scripts.render("member.sh", {"NODE_NAME": node_name, "ACTION": action})
 
 
-def leave_control_plane() -> str:
-    return host_scripts.render("leave-control-plane.sh", {})
+def leave_cluster(node: NodeFacts) -> str:
+    """On the first control plane when `node` leaves the settings: drain, etcd member, Node."""
+    return host_scripts.render("leave-cluster.sh", {"NODE_NAME": node.name, "ROLE": node.role,
+                                                     "DRAIN_TIMEOUT": DRAIN_TIMEOUT})
+
+
+def reset_node(node_name: str, endpoint: str) -> str:
+    """On the node when it has left: kubeadm reset, unless the cluster still has its Node."""
+    return host_scripts.render("reset-node.sh", {"NODE_NAME": node_name, "ENDPOINT": endpoint})
 
 
 def read_kubeconfig() -> str:

@@ -13,7 +13,6 @@ control plane they include a certificate key made for that join alone (init uplo
 from __future__ import annotations
 
 import json
-import shlex
 from dataclasses import dataclass
 
 import pulumi
@@ -24,7 +23,7 @@ from components.bootstrap import host_steps, node_config
 from components.bootstrap.upgrade import Upgrade
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
 from components.host import CONTROL_PLANE, ApiEndpoint, Host
-from components.remote.runner import HostRunner
+from components.remote.runner import LEAVING_DIAL_ERROR_LIMIT, HostRunner
 from components.settings import Settings
 
 # Placeholders the reviewable copies of scripts carry where the hosts get secrets.
@@ -112,11 +111,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             is_control_plane = host.role == CONTROL_PLANE
             # Carries no secret: the host makes the token (and a control plane's certificate key) and prints them.
             credentials_script = facts[host.name].apply(host_steps.credentials)
-            credentials = run(
-                f"{host.name}-credentials", first, credentials_script, list(after), secret=True,
-                # Removing the host from the settings deletes this command first (it depends on the machine
-                # through the node's address): the node is drained and deleted before its machine goes away.
-                delete=f"sudo bash -c {shlex.quote(host_steps.remove_node(host.name))}")
+            credentials = run(f"{host.name}-credentials", first, credentials_script, list(after), secret=True)
             join_script = pulumi.Output.all(cluster, facts[host.name], pulumi.Output.secret(credentials.stdout)).apply(
                 lambda v: host_steps.join(*v))
             placeholder = PLACEHOLDER_CONTROL_PLANE_CREDENTIALS if is_control_plane else PLACEHOLDER_CREDENTIALS
@@ -125,11 +120,22 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             self._artifact(host, "kubeadm-join.yaml", pulumi.Output.all(cluster, facts[host.name]).apply(
                 lambda v: node_config.to_yaml(node_config.join_configuration(
                     v[0], v[1], *host_steps.parse_credentials(placeholder)))))
-            # A control plane leaving the settings resets itself first (removing its etcd member); this runs
-            # before the drain above, since this command depends on the credentials command.
-            leave = f"sudo bash -c {shlex.quote(host_steps.leave_control_plane())}" if is_control_plane else None
-            return run(f"{host.name}-join", host, join_script, [installed[host.name], credentials],
-                       secret=True, delete=leave)
+            joined = run(f"{host.name}-join", host, join_script, [installed[host.name], credentials], secret=True)
+            # A node leaving the settings: Pulumi deletes in reverse dependency order, so the leave step (drain,
+            # etcd member, Node; on the first control plane) runs first, then the reset of the host, then the join
+            # and the machine (the join depends on it through its address). Each runs only for a node the settings
+            # no longer hold: a replaced step (`--replace` too) removes and resets nothing.
+            runner = HostRunner(self, args.ssh_private_key)
+            reset = runner.on_delete(f"{host.name}-reset", host,
+                                     endpoint.apply(lambda e: host_steps.reset_node(host.name, e)), [joined],
+                                     dial_error_limit=LEAVING_DIAL_ERROR_LIMIT)
+            leave = runner.on_delete(f"{host.name}-leave", first, facts[host.name].apply(host_steps.leave_cluster),
+                                     [reset])
+            # Deleted before the leave step (it depends on it): the node loses its mark first. Replaced delete-first,
+            # so a `--replace` of it leaves the mark in place.
+            run(f"{host.name}-member", first, host_steps.member(host.name, "add"), [leave],
+                delete=host_steps.member(host.name, "remove"), delete_before_replace=True)
+            return joined
 
         previous = init
         for host in other_control_planes:  # one after another: etcd grows by one member at a time

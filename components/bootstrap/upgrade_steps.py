@@ -52,7 +52,9 @@ def kubeadm(version: str, role: str) -> str:
 
 
 def drain(version: str, node_name: str) -> str:
-    return _render("drain", version, {"NODE_NAME": node_name, "DRAIN_TIMEOUT": DRAIN_TIMEOUT})
+    return _render("drain", version, {"NODE_NAME": node_name, "DRAIN_TIMEOUT": DRAIN_TIMEOUT,
+                                      "CONTAINERD_VERSION": versions.CONTAINERD_VERSION,
+                                      "CONTAINERD_2_FROM_MINOR": versions.CONTAINERD_2_FROM_MINOR})
 
 
 def containerd(cluster: ClusterFacts) -> str:

@@ -6,6 +6,8 @@ Phases that carry secrets send a secret stdin, log nothing and keep their stdout
 
 from __future__ import annotations
 
+import shlex
+
 import pulumi
 from pulumi_command import remote
 
@@ -15,6 +17,8 @@ from components.host import Host
 # seconds. Refused dials fail fast, so 300 of them cover several minutes.
 DIAL_ERROR_LIMIT = 300
 PER_DIAL_TIMEOUT_S = 15
+# A step that runs when a node leaves may find its host dead: it gives up after about a minute, not an hour.
+LEAVING_DIAL_ERROR_LIMIT = 4
 RUN_AS_ROOT = "sudo bash -s"
 
 
@@ -23,7 +27,7 @@ class HostRunner:
         self.parent = parent
         self.key = pulumi.Output.secret(ssh_private_key)
 
-    def connection(self, host: Host) -> remote.ConnectionArgs:
+    def connection(self, host: Host, dial_error_limit: int = DIAL_ERROR_LIMIT) -> remote.ConnectionArgs:
         proxy = None
         if host.bastion is not None:
             proxy = remote.ProxyConnectionArgs(
@@ -32,22 +36,37 @@ class HostRunner:
                 per_dial_timeout=PER_DIAL_TIMEOUT_S)
         return remote.ConnectionArgs(
             host=host.ssh.address, user=host.ssh.user, port=host.ssh.port, private_key=self.key,
-            host_key=host.ssh.host_key, dial_error_limit=DIAL_ERROR_LIMIT, per_dial_timeout=PER_DIAL_TIMEOUT_S,
+            host_key=host.ssh.host_key, dial_error_limit=dial_error_limit, per_dial_timeout=PER_DIAL_TIMEOUT_S,
             proxy=proxy)
 
+    def on_delete(self, resource_name: str, host: Host, script: pulumi.Input[str], depends_on: list,
+                  dial_error_limit: int = DIAL_ERROR_LIMIT) -> remote.Command:
+        """A step that runs only when its resource is deleted (a node leaving the settings). The script carries no
+        secret: it goes on the command line, the only way to give a delete its own program."""
+        return remote.Command(
+            resource_name, connection=self.connection(host, dial_error_limit),
+            delete=pulumi.Output.from_input(script).apply(lambda text: f"sudo bash -c {shlex.quote(text)}"),
+            add_previous_output_in_env=False, logging=remote.Logging.STDOUT_AND_STDERR,
+            opts=pulumi.ResourceOptions(parent=self.parent, depends_on=[d for d in depends_on if d is not None]))
+
     def run(self, resource_name: str, host: Host, stdin: pulumi.Input[str], depends_on: list,
-            secret: bool = False, delete: pulumi.Input[str] | None = None) -> remote.Command:
+            secret: bool = False, delete: pulumi.Input[str] | None = None,
+            delete_before_replace: bool = False) -> remote.Command:
+        # `delete`, when given, is a script run as root when the resource is deleted (on the command line: it must
+        # carry no secret).
         return remote.Command(
             resource_name,
             connection=self.connection(host),
             create=RUN_AS_ROOT,
             stdin=pulumi.Output.secret(stdin) if secret else stdin,
-            delete=delete,
+            delete=None if delete is None else pulumi.Output.from_input(delete).apply(
+                lambda text: f"sudo bash -c {shlex.quote(text)}"),
             # The default sends the previous stdout back to the host as an environment variable.
             add_previous_output_in_env=False,
             logging=remote.Logging.NONE if secret else remote.Logging.STDOUT_AND_STDERR,
             opts=pulumi.ResourceOptions(parent=self.parent, depends_on=[d for d in depends_on if d is not None],
-                                        additional_secret_outputs=["stdout"] if secret else None),
+                                        additional_secret_outputs=["stdout"] if secret else None,
+                                        delete_before_replace=delete_before_replace or None),
         )
 
 

@@ -103,9 +103,12 @@ def test_no_secret_on_any_command_line_and_secrets_sent_as_secrets():
     init_stdin = unwrapped(raw_inputs(result, "k8s-prod-cp-0-init")["stdin"])
     assert secrets[0] in init_stdin, "the host does get the real token"
     for name, cmd in commands(result).items():
-        assert cmd["inputs"]["create"] == "sudo bash -s"
-        command_lines = cmd["inputs"]["create"] + cmd["inputs"].get("delete", "")
+        command_lines = cmd["inputs"].get("create", "") + cmd["inputs"].get("delete", "")
         assert not any(secret in command_lines for secret in secrets), name
+        if name.endswith(("-leave", "-reset")):
+            assert "create" not in cmd["inputs"] and "stdin" not in cmd["inputs"]
+            continue
+        assert cmd["inputs"]["create"] == "sudo bash -s"
         raw = raw_inputs(result, name)
         if name.endswith(("-init", "-join", "-credentials")):
             assert is_wrapped_secret(raw["stdin"]), f"{name} must send its stdin as a secret"
@@ -167,20 +170,45 @@ def test_private_nodes_are_reached_through_the_bastion():
     assert all("proxy" not in unwrapped(raw_inputs(dev, n)["connection"]) for n in commands(dev))
 
 
-def test_removing_a_worker_drains_it_before_its_machine_goes():
+def test_removing_a_node_leaves_the_cluster_then_resets_the_host_then_deletes_the_machine():
+    """Pulumi deletes in reverse dependency order: the leave step (drain, etcd member, Node; on the first control
+    plane) depends on the reset (on the host), which depends on the join, which depends on the machine (through its
+    address)."""
     result = shipped_plan("prod")
-    credentials = commands(result)["k8s-prod-general-2-credentials"]
-    assert "from remove-node.sh" in credentials["inputs"]["delete"]
-    assert "readonly NODE_NAME=k8s-prod-general-2" in credentials["inputs"]["delete"]
-    # Depending on the machine makes Pulumi delete this command (and drain) before the machine.
-    assert urn_of(result, "k8s-prod-general-2") in credentials["dependsOn"]
+    cmds = commands(result)
+    for node, role in (("k8s-prod-general-2", "worker"), ("k8s-prod-cp-2", "control-plane")):
+        leave, reset, join = cmds[f"{node}-leave"], cmds[f"{node}-reset"], cmds[f"{node}-join"]
+        for step in (leave, reset):
+            assert "create" not in step["inputs"] and "stdin" not in step["inputs"], "it runs only on delete"
+        assert "from leave-cluster.sh" in leave["inputs"]["delete"]
+        assert f"readonly NODE_NAME={node}" in leave["inputs"]["delete"]
+        assert f"readonly ROLE={role}" in leave["inputs"]["delete"]
+        assert urn_of(result, f"{node}-reset") in leave["dependsOn"]
+        member = cmds[f"{node}-member"]  # deleted first: the node loses its mark before the leave step runs
+        assert urn_of(result, f"{node}-leave") in member["dependsOn"]
+        assert "readonly ACTION=add" in member["inputs"]["stdin"] and "readonly ACTION=remove" in \
+            member["inputs"]["delete"]
+        assert member["options"].get("deleteBeforeReplace") is True, "a --replace of it keeps the mark"
+        assert unwrapped(raw_inputs(result, f"{node}-leave")["connection"])["host"] == \
+            unwrapped(raw_inputs(result, "k8s-prod-cp-0-init")["connection"])["host"]
+        assert "from reset-node.sh" in reset["inputs"]["delete"]
+        reset_connection = unwrapped(raw_inputs(result, f"{node}-reset")["connection"])
+        assert reset_connection["host"] == unwrapped(raw_inputs(result, f"{node}-join")["connection"])["host"]
+        assert reset_connection["dialErrorLimit"] == 4, "a dead host fails the reset in about a minute"
+        assert urn_of(result, f"{node}-join") in reset["dependsOn"]
+        assert urn_of(result, node) in join["dependsOn"]
+        assert "delete" not in join["inputs"] and "delete" not in cmds[f"{node}-credentials"]["inputs"]
 
 
 def test_no_command_can_be_replaced_into_a_late_destructive_delete():
     for cmd in commands(shipped_plan("prod")).values():
         assert "triggers" not in cmd["inputs"], "a triggers change replaces create-before-delete"
         if "delete" in cmd["inputs"]:
-            assert cmd["name"].endswith("-credentials") or re.search(r"-cp-\d+-join$", cmd["name"])
+            assert re.search(r"-(reset|leave|member)$", cmd["name"]), cmd["name"]
+            # Each checks, when it runs, that the node really left: the leave step looks for the node's mark (the
+            # member step's delete only takes the mark away), the reset asks the API for the Node.
+            assert any(f"from {script}" in cmd["inputs"]["delete"]
+                       for script in ("leave-cluster.sh", "reset-node.sh", "member.sh"))
 
 
 def _host_commands(result):
@@ -252,14 +280,3 @@ def test_prod_workers_get_prod_reservations_in_their_patch():
     patch = yaml.safe_load(result.artifacts["hosts/k8s-prod-general-0/kubelet-patch.yaml"])
     assert patch["evictionHard"]["memory.available"] == "1024Mi"
     assert patch["systemReserved"]["cpu"] == "300m"
-
-
-def test_removing_a_control_plane_removes_its_etcd_member_before_the_drain():
-    result = shipped_plan("prod")
-    cmds = commands(result)
-    join = cmds["k8s-prod-cp-2-join"]
-    assert "from leave-control-plane.sh" in join["inputs"]["delete"]
-    # Deletion runs in reverse dependency order: the join (reset, etcd member removed) before its credentials
-    # command (drain and delete of the Node).
-    assert urn_of(result, "k8s-prod-cp-2-credentials") in join["dependsOn"]
-    assert "delete" not in cmds["k8s-prod-general-0-join"]["inputs"]

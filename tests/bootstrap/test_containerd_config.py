@@ -8,11 +8,13 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 
 from components import versions
 from components.bootstrap import node_config
+from components.remote import host_scripts
 from tests.engine.harness import TOOLS, ensure_engine_tools
 from tests.remote.test_host_scripts import CLUSTER
 
@@ -87,3 +89,22 @@ def test_a_key_containerd_does_not_know_is_caught(containerd, tmp_path):
     assert UNKNOWN_KEY in warnings and "key=sandbox_image" in warnings
     images = config["plugins"]["io.containerd.cri.v1.images"]
     assert images["pinned_images"]["sandbox"] != f"registry.k8s.io/pause:{versions.PAUSE_IMAGE_TAGS[35]}"
+
+
+def test_the_host_scripts_check_rejects_what_containerd_would_ignore_or_fail_on(containerd, tmp_path):
+    """containerd_config_accepted (containerd-lib.sh), the check a node runs before it replaces its config, with the
+    real containerd on PATH: ours passes; a misplaced key and broken TOML are refused."""
+    ours = node_config.containerd_config(dataclasses.replace(CLUSTER, kubernetes_version="1.37.2"))
+    misplaced = ours.replace("config_path =", "config_paths =")
+    assert misplaced != ours
+    cases = {"ours": (ours, 0, ""), "misplaced": (misplaced, 1, 'key="registry config_paths"'),
+             "broken": ("version = 3\n[plugins\n", 1, "failed to unmarshal TOML")}
+    library = (Path(host_scripts.SCRIPTS_DIR) / "containerd-lib.sh").read_text()
+    functions = library[library.index("containerd_config_accepted() {"):library.index("# wait_for_cri")]
+    for name, (text, expected, message) in cases.items():
+        path = tmp_path / f"{name}.toml"
+        path.write_text(text)
+        done = subprocess.run(["bash", "-c", f"{functions}\ncontainerd_config_accepted {path}"], capture_output=True,
+                              text=True, timeout=60, env={"PATH": f"{CONTAINERD.parent}:/usr/bin:/bin"})
+        assert done.returncode == expected, (name, done.stderr)
+        assert message in done.stderr, (name, done.stderr)

@@ -79,6 +79,7 @@ def main(request_path: str, result_path: str) -> int:
         elif operation == "up":
             done = stack.up(policy_packs=request.get("policyPacks"),
                             policy_pack_configs=request.get("policyPackConfigs"), show_secrets=False,
+                            replace=request.get("replace"),
                             log_verbosity=request.get("logVerbosity"),
                             log_to_std_err=bool(request.get("logVerbosity")), **common)
             result["changeSummary"] = done.summary.resource_changes

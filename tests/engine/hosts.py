@@ -100,10 +100,18 @@ class EngineHosts:
         return host
 
     def register_nodes(self) -> None:
-        """Every host's stub kubectl sees every host as a Node, with the kubelet that host has installed."""
-        for host in self.hosts.values():
-            for other in self.hosts.values():
-                (host.sandbox.state / "nodes" / other.name).write_text(str(other.sandbox.state))
+        """Every host's stub kubectl sees every host as a Node, with the kubelet that host has installed: one
+        cluster, so a Node deleted through one host is gone for all (their node folders are one folder)."""
+        hosts = list(self.hosts.values())
+        shared = hosts[0].sandbox.state / "nodes"
+        for host in hosts[1:]:
+            folder = host.sandbox.state / "nodes"
+            for entry in folder.iterdir():
+                entry.unlink()
+            folder.rmdir()
+            folder.symlink_to(shared, target_is_directory=True)
+        for other in hosts:
+            (shared / other.name).write_text(str(other.sandbox.state))
 
     def _answers(self, address: str) -> bool:
         probe = self.lab.exec(self.engine_namespace, "bash", "-c", f"exec 3<>/dev/tcp/{address}/22", check=False)

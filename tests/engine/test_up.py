@@ -117,24 +117,65 @@ def test_a_worker_added_then_removed_touches_only_that_worker(cluster):
     added = up(engine)
     created = {e["urn"] for e in added["events"] if e["kind"] == "resource_pre_event" and e["op"] == "create"}
     assert created and all("worker-2" in urn for urn in created), created
-    assert set(added["changeSummary"]) == {"create", "same"}, added["changeSummary"]
+    assert updated(added) == set(), "nothing but the new worker's resources"
     ran = steps_per_host(hosts)
     assert ran["worker-2"] == ["preflight", "prepare-host", "install", "kubeadm-join", "upgrade-kubeadm",
                                "upgrade-containerd", "upgrade-kubelet"]  # they pass through: it runs the target
-    # Its join credentials, its drain and uncordon checks, on the first control plane.
+    # Its mark, its join credentials, its drain and uncordon checks, on the first control plane.
     assert sorted(ran["cp-1"][len(ran_before["cp-1"]):]) == [
-        "join-credentials:worker-2", "upgrade-drain:worker-2", "upgrade-uncordon:worker-2"]
+        "join-credentials:worker-2", "member:worker-2", "upgrade-drain:worker-2", "upgrade-uncordon:worker-2"]
     for name in ("cp-2", "cp-3", "worker-1"):
         assert ran[name] == ran_before[name]
     engine.write_settings(stack_for(hosts, FIRST))
     removed = up(engine)
     deleted = {e["urn"] for e in removed["events"] if e["kind"] == "resource_pre_event" and e["op"] == "delete"}
     assert deleted == created
-    assert set(removed["changeSummary"]) == {"delete", "same"}, removed["changeSummary"]
+    assert updated(removed) == set()
     after = steps_per_host(hosts)
-    assert after["cp-1"][len(ran["cp-1"]):] == ["remove-node:worker-2"], after["cp-1"]  # drain, delete, on cp-1
-    for name in ("cp-2", "cp-3", "worker-1", "worker-2"):
+    # Its mark first, then drain and Node deletion on cp-1, then the reset on the host.
+    assert after["cp-1"][len(ran["cp-1"]):] == ["member:worker-2", "leave-cluster:worker-2"], after["cp-1"]
+    assert after["worker-2"][len(ran["worker-2"]):] == ["reset-node"]
+    assert window(hosts.hosts["cp-1"], "leave-cluster:worker-2")[1] <= window(hosts.hosts["worker-2"], "reset-node")[0]
+    calls = hosts.hosts["worker-2"].sandbox.calls()
+    assert "kubeadm reset -f" in calls and not (hosts.hosts["worker-2"].sandbox.root / "etc/kubernetes/kubelet.conf").exists()
+    assert not (hosts.hosts["cp-1"].sandbox.state / "nodes" / "worker-2").exists(), "its Node is deleted"
+    for name in ("cp-2", "cp-3", "worker-1"):
         assert after[name] == ran[name]
+
+
+def updated(result: dict) -> set[str]:
+    return {e["urn"].split("::")[-1] for e in result["events"]
+            if e["kind"] == "resource_pre_event" and e["op"] == "update"}
+
+
+DESTRUCTIVE = ("kubeadm reset", "systemctl disable")
+
+
+def test_replacing_any_step_of_a_kept_node_removes_and_resets_nothing(cluster):
+    hosts = cluster[0]
+    engine = engine_for(cluster)
+    up(engine)
+    for host in hosts.hosts.values():
+        host.sandbox.reset_calls()
+    urn = {r["urn"].split("::")[-1]: r["urn"] for r in engine.export()["resources"]}
+    steps = ["worker-1-join", "worker-1-reset", "worker-1-leave", "worker-1-member", "worker-1-credentials",
+             "cp-2-join", "cp-2-reset", "cp-2-leave", "cp-2-member"]
+    result = engine.run("up", replace=[urn[step] for step in steps])
+    assert result["ok"], result.get("error", "")[-3000:]
+    replaced = {e["urn"].split("::")[-1] for e in result["events"]
+                if e["kind"] == "resource_pre_event" and e["op"] in ("replace", "create-replacement")}
+    assert set(steps) <= replaced, set(steps) - replaced
+    for name, host in hosts.hosts.items():
+        calls = host.sandbox.calls()
+        assert not [c for c in calls if c.startswith(DESTRUCTIVE) or " drain " in c or "delete node" in c
+                    or "member remove" in c], (name, calls)
+    # The replaced removal steps ran, and each said why it left the node alone.
+    ran = steps_per_host(hosts)
+    assert ran["cp-1"].count("leave-cluster:worker-1") == ran["cp-1"].count("leave-cluster:cp-2") == 1
+    assert ran["worker-1"].count("reset-node") == 1 and ran["cp-2"].count("reset-node") == 1
+    assert (hosts.hosts["cp-1"].sandbox.state / "nodes" / "worker-1").exists()
+    assert (hosts.hosts["worker-1"].sandbox.root / "etc/kubernetes/kubelet.conf").exists()
+    assert (hosts.hosts["cp-2"].sandbox.root / "etc/kubernetes/kubelet.conf").exists()
 
 
 def test_a_step_that_failed_is_run_again_by_the_next_up_and_nothing_else_is(cluster):

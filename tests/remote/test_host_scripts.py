@@ -40,8 +40,11 @@ EXAMPLES = {
     "join-control-plane": lambda: host_steps.join(CLUSTER, CP1, CONTROL_PLANE_CREDENTIALS),
     "credentials-worker": lambda: host_steps.credentials(WORKER),
     "credentials-control-plane": lambda: host_steps.credentials(CP1),
-    "remove-node": lambda: host_steps.remove_node(WORKER.name),
-    "leave-control-plane": host_steps.leave_control_plane,
+    "leave-worker": lambda: host_steps.leave_cluster(WORKER),
+    "leave-control-plane": lambda: host_steps.leave_cluster(CP1),
+    "reset-node": lambda: host_steps.reset_node(WORKER.name, CLUSTER.endpoint),
+    "member-add": lambda: host_steps.member(WORKER.name, "add"),
+    "member-remove": lambda: host_steps.member(WORKER.name, "remove"),
     "kubeconfig": host_steps.read_kubeconfig,
     "wait-ready": lambda: host_steps.wait_ready(CLUSTER.endpoint),
     "preflight": lambda: preflight.script(
@@ -79,9 +82,9 @@ def test_inputs_are_readonly_and_shell_quoted():
     script = host_steps.prepare(NodeFacts("n'; rm -rf /", "10.0.0.1", "worker", NodeSize(2, 2, 20)), [])
     assert "readonly NODE_NAME='n'\"'\"'; rm -rf /'" in script
     with pytest.raises(ValueError, match="missing"):
-        host_scripts.render("remove-node.sh", {"NODE_NAME": "x"})
+        host_scripts.render("leave-cluster.sh", {"NODE_NAME": "x"})
     with pytest.raises(ValueError, match="unknown"):
-        host_scripts.render("remove-node.sh", {"NODE_NAME": "x", "DRAIN_TIMEOUT": "1m", "EXTRA": "y"})
+        host_scripts.render("reset-node.sh", {"NODE_NAME": "x", "ENDPOINT": "e", "EXTRA": "y"})
 
 
 def run_twice(sandbox, script):
@@ -149,8 +152,8 @@ def test_install_runtime_and_packages(tmp_path):
     assert (box.root / "etc/containerd/certs.d").is_dir()
     assert (box.root / "etc/apt/keyrings/containerd-apt-keyring.asc").read_text() == "DOCKER KEY\n"
     assert (box.root / "etc/apt/sources.list.d/containerd.list").read_text() == (
-        "deb [signed-by=/etc/apt/keyrings/containerd-apt-keyring.asc] https://download.docker.com/linux/ubuntu "
-        "noble stable\n")
+        "deb [arch=amd64 signed-by=/etc/apt/keyrings/containerd-apt-keyring.asc] "
+        "https://download.docker.com/linux/ubuntu noble stable\n")
     source = (box.root / "etc/apt/sources.list.d/kubernetes.list").read_text()
     assert "https://pkgs.k8s.io/core:/stable:/v1.35/deb/ /" in source
 
@@ -160,10 +163,28 @@ def test_install_refuses_a_repository_key_with_another_fingerprint(tmp_path):
     (box.state / "key-fingerprint").write_text("0123456789ABCDEF0123456789ABCDEF01234567\n")
     result = box.run(render_for(box, EXAMPLES["install"]))
     assert result.returncode != 0
-    assert f"fingerprint '0123456789ABCDEF0123456789ABCDEF01234567', not {versions.CONTAINERD_APT_KEY_FINGERPRINT}" \
-        in result.stderr
+    assert ("holds 1 key(s), the first with fingerprint '0123456789ABCDEF0123456789ABCDEF01234567': expected exactly "
+            f"{versions.CONTAINERD_APT_KEY_FINGERPRINT}") in result.stderr
     assert not (box.root / "etc/apt/keyrings/containerd-apt-keyring.asc").exists()
     assert not [c for c in box.calls() if c.startswith(("apt-get", "systemctl"))]
+
+
+def test_install_refuses_a_key_file_with_a_second_key(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.state / "extra-key").touch()
+    result = box.run(render_for(box, EXAMPLES["install"]))
+    assert result.returncode != 0 and "holds 2 key(s)" in result.stderr
+    assert not list((box.root / "etc/apt/keyrings").glob("containerd*"))
+
+
+def test_install_names_another_source_of_the_same_repository_instead_of_breaking_apt(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.root / "etc/apt/sources.list.d").mkdir(parents=True)
+    (box.root / "etc/apt/sources.list.d/docker.list").write_text(
+        "deb [signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/ubuntu noble stable\n")
+    result = box.run(render_for(box, EXAMPLES["install"]))
+    assert result.returncode != 0 and "also listed in /etc/apt/sources.list.d/docker.list" in result.stderr
+    assert not [c for c in box.calls() if c.startswith("apt-get")]
 
 
 def test_install_refuses_a_repository_without_the_pinned_containerd(tmp_path):
@@ -180,7 +201,10 @@ def test_install_replaces_a_preinstalled_ubuntu_containerd_on_a_new_node(tmp_pat
     box = Sandbox(tmp_path)
     (box.state / "pkgs" / "containerd").write_text("1.7.28-0ubuntu1~24.04.1\n")
     (box.state / "held" / "containerd").touch()
-    assert box.run(render_for(box, EXAMPLES["install"])).returncode == 0
+    result = box.run(render_for(box, EXAMPLES["install"]))
+    assert result.returncode == 0, result.stderr
+    install = next(c for c in box.calls() if c.startswith("apt-get install"))
+    assert install.endswith(" containerd-"), "apt removes a held package only when it is named for removal"
     assert installed(box, "containerd") is None and not (box.state / "held" / "containerd").exists()
     assert installed(box, "containerd.io").startswith(versions.CONTAINERD_VERSION + "-")
 
@@ -290,19 +314,6 @@ def test_credentials_fail_without_showing_kubeadm_credentials(tmp_path):
     assert "abcdef.secret" not in result.stderr
 
 
-def test_remove_node_drains_then_deletes_and_is_harmless_twice(tmp_path):
-    box = Sandbox(tmp_path)
-    (box.root / "etc/kubernetes").mkdir(parents=True)
-    (box.root / "etc/kubernetes/admin.conf").write_text("admin")
-    (box.state / "nodes" / WORKER.name).touch()
-    assert box.run(render_for(box, EXAMPLES["remove-node"])).returncode == 0
-    verbs = [c.split()[3] for c in box.calls() if c.startswith("kubectl")]
-    assert verbs == ["get", "drain", "delete"]
-    box.reset_calls()
-    assert box.run(render_for(box, EXAMPLES["remove-node"])).returncode == 0
-    assert [c.split()[3] for c in box.calls()] == ["get"]
-
-
 def test_wait_ready_is_bounded(tmp_path):
     box = Sandbox(tmp_path)
     (box.state / "ready_in").write_text("3")
@@ -312,15 +323,3 @@ def test_wait_ready_is_bounded(tmp_path):
     result = box.run(render_for(box, EXAMPLES["wait-ready"]))
     assert result.returncode != 0 and f"after {host_steps.READY_ATTEMPTS} attempts" in result.stderr
     assert sum(c.startswith("curl") for c in box.calls()) == 4 + host_steps.READY_ATTEMPTS
-
-
-def test_leaving_control_plane_resets_once(tmp_path):
-    box = Sandbox(tmp_path)
-    assert box.run(render_for(box, EXAMPLES["join-control-plane"])).returncode == 0
-    box.reset_calls()
-    assert box.run(render_for(box, EXAMPLES["leave-control-plane"])).returncode == 0
-    assert box.calls() == ["kubeadm reset -f"]
-    assert not (box.root / "etc/kubernetes/kubelet.conf").exists()
-    box.reset_calls()
-    assert box.run(render_for(box, EXAMPLES["leave-control-plane"])).returncode == 0
-    assert box.calls() == []

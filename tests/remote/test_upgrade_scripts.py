@@ -115,6 +115,23 @@ def test_containerd_1_7_stays_through_a_1_35_upgrade_and_moves_to_2_in_the_upgra
     assert changes(box) == []
 
 
+def test_a_node_whose_containerd_will_change_is_drained_even_when_its_kubelet_is_at_the_target(tmp_path):
+    def drains(box, target) -> bool:
+        box.reset_calls()
+        assert run(box, upgrade_steps.drain(target, NODE)).returncode == 0
+        return any(f" drain {NODE} " in c for c in box.calls())
+    moving = cluster_node(tmp_path, "1.36.5", "moving")  # kubelet at the target, containerd still 1.7
+    assert drains(moving, "1.36.5"), "containerd moves to 2 next: the node is drained"
+    staying = cluster_node(tmp_path, "1.35.9", "staying")
+    assert not drains(staying, "1.35.9"), "containerd 1.7 stays before 1.36: nothing changes"
+    pinned = cluster_node(tmp_path, "1.36.5", "pinned")
+    (pinned.state / "pkgs/containerd").unlink()
+    (pinned.state / "pkgs/containerd.io").write_text(PINNED_CONTAINERD + "\n")
+    assert not drains(pinned, "1.36.5"), "kubelet and containerd at their targets: nothing to drain for"
+    (pinned.state / "pkgs/containerd.io").write_text("2.2.1-1~ubuntu.24.04~noble\n")
+    assert drains(pinned, "1.36.5"), "an older containerd 2 follows the pin, drained"
+
+
 def test_a_node_on_an_older_containerd_2_follows_the_pin_and_a_failed_install_resumes(tmp_path):
     box = cluster_node(tmp_path, "1.36.1")
     (box.state / "pkgs/containerd").unlink()

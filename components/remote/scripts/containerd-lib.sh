@@ -7,6 +7,9 @@
 set -euo pipefail
 
 containerd_keyring="/etc/apt/keyrings/containerd-apt-keyring.asc"
+containerd_source="/etc/apt/sources.list.d/containerd.list"
+# Wait for the CRI to answer after a restart: at most this many tries, 2 s apart.
+readonly CRI_ATTEMPTS=30
 
 # containerd_version: the upstream version of the containerd this node runs (containerd.io's, else Ubuntu's), or
 # empty: "2.3.7" of "2.3.7-1~ubuntu.24.04~noble", "1.7.28" of "1.7.28-0ubuntu1~24.04.1".
@@ -17,50 +20,84 @@ containerd_version() {
   printf '%s\n' "${version%%-*}"
 }
 
-# use_containerd_repository: Docker's key (refused unless it has the pinned fingerprint) and the repository of
-# this Ubuntu release.
+# use_containerd_repository: Docker's key (one key, with the pinned fingerprint, or nothing is trusted) and the
+# repository of this Ubuntu release. Another source of the same repository (a Docker install's, with its own
+# signed-by) would make apt refuse both: it is named, not silently edited.
 use_containerd_repository() {
-  local codename fingerprint download
+  local codename keys fingerprint download other
+  other=$(grep -ls "${CONTAINERD_APT_REPOSITORY#https://}" "$ROOT/etc/apt/sources.list" \
+    "$ROOT"/etc/apt/sources.list.d/* 2>/dev/null | grep -vx "$ROOT$containerd_source" || true)
+  [[ -z $other ]] || fail "$CONTAINERD_APT_REPOSITORY is also listed in ${other//"$ROOT"/}: remove that entry (apt refuses one repository with two keys)"
   if [[ ! -s "$ROOT$containerd_keyring" ]]; then
     mkdir -p "$(dirname "$ROOT$containerd_keyring")"
     download=$(mktemp "$ROOT$containerd_keyring.XXXXXX")
-    curl -fsSL --retry 5 "$CONTAINERD_APT_REPOSITORY/gpg" -o "$download" || fail "cannot download the key of $CONTAINERD_APT_REPOSITORY"
-    fingerprint=$(gpg --show-keys --with-colons "$download" | awk -F: '$1 == "fpr" { print $10; exit }')
-    if [[ $fingerprint != "$CONTAINERD_APT_KEY_FINGERPRINT" ]]; then
+    if ! curl -fsSL --retry 5 "$CONTAINERD_APT_REPOSITORY/gpg" -o "$download"; then
       rm -f "$download"
-      fail "the key of $CONTAINERD_APT_REPOSITORY has fingerprint '${fingerprint:-none}', not $CONTAINERD_APT_KEY_FINGERPRINT"
+      fail "cannot download the key of $CONTAINERD_APT_REPOSITORY"
+    fi
+    keys=$(gpg --show-keys --with-colons "$download" 2>/dev/null || true)
+    fingerprint=$(awk -F: '$1 == "fpr" { print $10; exit }' <<<"$keys")
+    if [[ $(grep -c '^pub:' <<<"$keys") != 1 || $fingerprint != "$CONTAINERD_APT_KEY_FINGERPRINT" ]]; then
+      rm -f "$download"
+      fail "the key file of $CONTAINERD_APT_REPOSITORY holds $(grep -c '^pub:' <<<"$keys") key(s), the first with fingerprint '${fingerprint:-none}': expected exactly $CONTAINERD_APT_KEY_FINGERPRINT"
     fi
     chmod 644 "$download"
     mv -f "$download" "$ROOT$containerd_keyring"
   fi
   codename=$(awk -F= '$1 == "VERSION_CODENAME" { gsub(/"/, "", $2); print $2 }' "$ROOT/etc/os-release")
   [[ -n $codename ]] || fail "/etc/os-release names no VERSION_CODENAME"
-  write_file "$ROOT/etc/apt/sources.list.d/containerd.list" 644 \
-    "deb [signed-by=$containerd_keyring] $CONTAINERD_APT_REPOSITORY $codename stable" || true
+  write_file "$ROOT$containerd_source" 644 \
+    "deb [arch=$(dpkg --print-architecture) signed-by=$containerd_keyring] $CONTAINERD_APT_REPOSITORY $codename stable" ||
+    true
 }
 
-# containerd_config_accepted FILE: containerd itself parses FILE (its version, its TOML) before it replaces ours.
+# containerd_config_accepted FILE: containerd itself reads FILE (the daemon's loader, each plugin's own types) and
+# neither fails nor ignores a key of it. It only reads the file: safe while the daemon runs.
 containerd_config_accepted() {
-  containerd --config "$1" config dump >/dev/null
+  local messages
+  if ! messages=$(containerd --config "$1" config dump 2>&1 >/dev/null); then
+    printf '%s\n' "$messages" >&2
+    return 1
+  fi
+  if grep -q "Ignoring unknown key" <<<"$messages"; then
+    grep "Ignoring unknown key" <<<"$messages" >&2
+    return 1
+  fi
 }
 
-# install_containerd: containerd.io at CONTAINERD_VERSION (replacing Ubuntu's containerd and runc, which it
-# conflicts with), held, our config, running; restarted only when the config or the package changed.
+# wait_for_cri: the CRI answers again after a restart (the node's static pods and containers run on through it).
+wait_for_cri() {
+  local attempt
+  command -v crictl >/dev/null || return 0 # a new node: crictl comes with kubeadm, after this
+  for ((attempt = 1; attempt <= CRI_ATTEMPTS; attempt++)); do
+    if crictl --runtime-endpoint unix:///run/containerd/containerd.sock info >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 2
+  done
+  fail "containerd's CRI does not answer after $CRI_ATTEMPTS attempts"
+}
+
+# install_containerd: containerd.io at CONTAINERD_VERSION, held, our config, running; restarted when the config or
+# the package changed (the package's own scripts restart it too). Ubuntu's containerd and runc, which containerd.io
+# replaces, are removed in the same transaction: apt removes a held package only when asked to by name.
 install_containerd() {
-  local candidate changed=0
+  local candidate package changed=0 remove=()
   if [[ "$(package_version "$CONTAINERD_PACKAGE")" != "$CONTAINERD_VERSION"-* ]]; then
     use_containerd_repository
     apt-get update -q >&2 || fail "apt-get update failed"
     candidate=$(apt-cache madison "$CONTAINERD_PACKAGE" |
       awk -F'|' -v v="$CONTAINERD_VERSION" '{ gsub(/ /, "", $2) } index($2, v "-") == 1 { print $2; exit }')
     [[ -n $candidate ]] || fail "$CONTAINERD_PACKAGE $CONTAINERD_VERSION is not in $CONTAINERD_APT_REPOSITORY"
+    for package in "$LEGACY_CONTAINERD_PACKAGE" runc; do
+      [[ -z "$(package_version "$package")" ]] || remove+=("$package-")
+    done
+    # A swap cut short leaves dpkg half-configured; finish it first.
+    dpkg --configure -a >&2 || fail "dpkg --configure -a failed"
     # Our config.toml stays ours (--force-confold): the package's own disables the CRI plugin.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-change-held-packages \
-      -o Dpkg::Options::=--force-confold "$CONTAINERD_PACKAGE=$candidate" >&2 ||
-      fail "could not install $CONTAINERD_PACKAGE=$candidate"
-    if apt-mark showhold | grep -qx "$LEGACY_CONTAINERD_PACKAGE"; then
-      apt-mark unhold "$LEGACY_CONTAINERD_PACKAGE" >/dev/null
-    fi
+      -o Dpkg::Options::=--force-confold "$CONTAINERD_PACKAGE=$candidate" "${remove[@]}" >&2 ||
+      fail "could not install $CONTAINERD_PACKAGE=$candidate${remove[*]:+ in place of ${remove[*]%-}}"
     changed=1
   fi
   [[ "$(containerd_version)" == "$CONTAINERD_VERSION" ]] ||
@@ -77,4 +114,5 @@ install_containerd() {
   if ! systemctl is-enabled --quiet containerd || ! systemctl is-active --quiet containerd; then
     systemctl enable --now containerd
   fi
+  wait_for_cri
 }

@@ -13,22 +13,26 @@ write_file() {
   if [[ -f $path ]] && [[ "$(cat "$path")" == "$content" ]]; then
     return 1
   fi
-  mkdir -p "$(dirname "$path")"
-  tmp=$(mktemp "$path.XXXXXX")
-  printf '%s\n' "$content" >"$tmp"
-  chmod "$mode" "$tmp"
+  # Called as a condition, this function runs without `set -e`: every command checks its own result.
+  mkdir -p "$(dirname "$path")" || fail "cannot create the folder of ${path#"$ROOT"}"
+  tmp=$(mktemp "$path.XXXXXX") || fail "cannot write next to ${path#"$ROOT"}"
+  if ! printf '%s\n' "$content" >"$tmp" || ! chmod "$mode" "$tmp"; then
+    rm -f "$tmp"
+    fail "cannot write ${path#"$ROOT"}"
+  fi
   if (($#)) && ! "$@" "$tmp" >&2; then
     rm -f "$tmp"
     fail "the new ${path#"$ROOT"} was rejected by $1; the running configuration is untouched"
   fi
-  mv -f "$tmp" "$path"
+  mv -f "$tmp" "$path" || fail "cannot replace ${path#"$ROOT"}"
   log "wrote ${path#"$ROOT"}"
   return 0
 }
 
-# package_version NAME: the installed version of a Debian package, empty when it is not installed.
+# package_version NAME: the installed version of a Debian package, empty when it is not installed. Held or not
+# (dpkg abbreviates a held installed package "hi", not "ii"; its status word is "installed" either way).
 package_version() {
-  dpkg-query -W -f='${db:Status-Abbrev} ${Version}\n' "$1" 2>/dev/null | awk '$1 == "ii" { print $2 }'
+  dpkg-query -W -f='${db:Status-Status} ${Version}\n' "$1" 2>/dev/null | awk '$1 == "installed" { print $2 }'
 }
 
 require_ubuntu_or_debian() {
