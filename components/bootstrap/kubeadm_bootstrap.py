@@ -82,7 +82,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         facts = {h.name: pulumi.Output.from_input(h.private_address).apply(lambda a, h=h: _node_facts(h, a))
                  for h in args.hosts}
 
-        run = HostRunner(self, args.ssh_private_key).run
+        runner = HostRunner(self, args.ssh_private_key)
+        run = runner.run
 
         # The same on every host: rendered once.
         install_script = cluster.apply(host_steps.install)
@@ -125,7 +126,6 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             # etcd member, Node; on the first control plane) runs first, then the reset of the host, then the join
             # and the machine (the join depends on it through its address). Each runs only for a node the settings
             # no longer hold: a replaced step (`--replace` too) removes and resets nothing.
-            runner = HostRunner(self, args.ssh_private_key)
             reset = runner.on_delete(f"{host.name}-reset", host,
                                      endpoint.apply(lambda e: host_steps.reset_node(host.name, e)), [joined],
                                      dial_error_limit=LEAVING_DIAL_ERROR_LIMIT)

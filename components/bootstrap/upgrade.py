@@ -36,11 +36,12 @@ class Upgrade:
     cluster: pulumi.Output
 
     def __post_init__(self):
+        self.run = HostRunner(self.parent, self.key).run
         self.containerd_script = self.cluster.apply(upgrade_steps.containerd)
 
     def node(self, host: Host, role: str, after: list):
         """The five steps of one node; returns the last."""
-        run = HostRunner(self.parent, self.key).run
+        run = self.run
         v = self.version
         kubeadm = run(f"{host.name}-upgrade-kubeadm", host, upgrade_steps.kubeadm(v, role), after)
         drain = run(f"{host.name}-upgrade-drain", self.first, upgrade_steps.drain(v, host.name), [kubeadm])
@@ -50,7 +51,7 @@ class Upgrade:
 
     def control_planes(self, name: str, others: list[Host], after: list):
         """Guard, snapshots, then the control planes one by one; returns (first done, all done)."""
-        run = HostRunner(self.parent, self.key).run
+        run = self.run
         guard = run(f"{name}-upgrade-guard", self.first, upgrade_steps.guard(self.version), after)
         snapshots = [run(f"{cp.name}-upgrade-etcd-snapshot", cp, upgrade_steps.etcd_snapshot(self.version), [guard])
                      for cp in (self.first, *others)]

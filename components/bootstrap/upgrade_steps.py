@@ -28,7 +28,9 @@ def _target(version: str) -> dict[str, str]:
     minor = versions.kubernetes_minor(version)
     return {"TARGET_VERSION": version,
             "KUBERNETES_REPOSITORY": versions.KUBERNETES_APT_REPOSITORY.format(minor=minor),
-            "KUBERNETES_PACKAGE_VERSION": f"{version}-{versions.KUBERNETES_PACKAGE_REVISION}"}
+            "KUBERNETES_PACKAGE_VERSION": f"{version}-{versions.KUBERNETES_PACKAGE_REVISION}",
+            "CONTAINERD_VERSION": versions.CONTAINERD_VERSION,
+            "CONTAINERD_2_FROM_MINOR": versions.CONTAINERD_2_FROM_MINOR}
 
 
 def _render(step: str, version: str, inputs: dict[str, object] | None = None,
@@ -52,16 +54,12 @@ def kubeadm(version: str, role: str) -> str:
 
 
 def drain(version: str, node_name: str) -> str:
-    return _render("drain", version, {"NODE_NAME": node_name, "DRAIN_TIMEOUT": DRAIN_TIMEOUT,
-                                      "CONTAINERD_VERSION": versions.CONTAINERD_VERSION,
-                                      "CONTAINERD_2_FROM_MINOR": versions.CONTAINERD_2_FROM_MINOR})
+    return _render("drain", version, {"NODE_NAME": node_name, "DRAIN_TIMEOUT": DRAIN_TIMEOUT})
 
 
 def containerd(cluster: ClusterFacts) -> str:
     """The containerd step for the cluster at its target version (the config names the target's pause image)."""
-    return _render("containerd", cluster.kubernetes_version,
-                   {**host_steps.containerd_inputs(cluster),
-                    "CONTAINERD_2_FROM_MINOR": versions.CONTAINERD_2_FROM_MINOR},
+    return _render("containerd", cluster.kubernetes_version, host_steps.containerd_inputs(cluster),
                    libraries=("containerd-lib.sh",))
 
 

@@ -22,6 +22,12 @@ LEAVING_DIAL_ERROR_LIMIT = 4
 RUN_AS_ROOT = "sudo bash -s"
 
 
+def as_root_on_delete(script: pulumi.Input[str]) -> pulumi.Output[str]:
+    """A delete command running `script` as root. A delete has no stdin of its own, so the script goes on the command
+    line: it must carry no secret."""
+    return pulumi.Output.from_input(script).apply(lambda text: f"sudo bash -c {shlex.quote(text)}")
+
+
 class HostRunner:
     def __init__(self, parent: pulumi.Resource, ssh_private_key: pulumi.Input[str]):
         self.parent = parent
@@ -41,26 +47,22 @@ class HostRunner:
 
     def on_delete(self, resource_name: str, host: Host, script: pulumi.Input[str], depends_on: list,
                   dial_error_limit: int = DIAL_ERROR_LIMIT) -> remote.Command:
-        """A step that runs only when its resource is deleted (a node leaving the settings). The script carries no
-        secret: it goes on the command line, the only way to give a delete its own program."""
+        """A step that runs only when its resource is deleted (a node leaving the settings)."""
         return remote.Command(
-            resource_name, connection=self.connection(host, dial_error_limit),
-            delete=pulumi.Output.from_input(script).apply(lambda text: f"sudo bash -c {shlex.quote(text)}"),
+            resource_name, connection=self.connection(host, dial_error_limit), delete=as_root_on_delete(script),
             add_previous_output_in_env=False, logging=remote.Logging.STDOUT_AND_STDERR,
             opts=pulumi.ResourceOptions(parent=self.parent, depends_on=[d for d in depends_on if d is not None]))
 
     def run(self, resource_name: str, host: Host, stdin: pulumi.Input[str], depends_on: list,
             secret: bool = False, delete: pulumi.Input[str] | None = None,
             delete_before_replace: bool = False) -> remote.Command:
-        # `delete`, when given, is a script run as root when the resource is deleted (on the command line: it must
-        # carry no secret).
+        # `delete`, when given, is a script run as root when the resource is deleted (as_root_on_delete).
         return remote.Command(
             resource_name,
             connection=self.connection(host),
             create=RUN_AS_ROOT,
             stdin=pulumi.Output.secret(stdin) if secret else stdin,
-            delete=None if delete is None else pulumi.Output.from_input(delete).apply(
-                lambda text: f"sudo bash -c {shlex.quote(text)}"),
+            delete=None if delete is None else as_root_on_delete(delete),
             # The default sends the previous stdout back to the host as an environment variable.
             add_previous_output_in_env=False,
             logging=remote.Logging.NONE if secret else remote.Logging.STDOUT_AND_STDERR,

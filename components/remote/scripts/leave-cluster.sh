@@ -18,29 +18,11 @@ if [[ ! -f $admin ]]; then
   exit 0
 fi
 
-# etcdctl_here ARGS...: etcdctl against this control plane's etcd, from the cluster's own etcd image (the host has no
-# etcdctl).
-etcdctl_here() {
-  local image
-  image=$(awk '$1 == "image:" { print $2; exit }' "$ROOT/etc/kubernetes/manifests/etcd.yaml")
-  [[ -n $image ]] || fail "no image in /etc/kubernetes/manifests/etcd.yaml"
-  ctr --namespace k8s.io run --rm --net-host \
-    --mount "type=bind,src=$ROOT/etc/kubernetes/pki/etcd,dst=/etc/kubernetes/pki/etcd,options=rbind:ro" \
-    "$image" "k8s-platform-etcdctl-$$" etcdctl --endpoints https://127.0.0.1:2379 \
-    --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/peer.crt \
-    --key /etc/kubernetes/pki/etcd/peer.key "$@"
-}
-
 if kubectl --kubeconfig "$admin" get node "$NODE_NAME" >/dev/null 2>&1; then
   ready=$(kubectl --kubeconfig "$admin" get node "$NODE_NAME" \
     -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')
   if [[ $ready == True ]]; then
-    if ! kubectl --kubeconfig "$admin" drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data \
-      --timeout "$DRAIN_TIMEOUT" >&2; then
-      blocking=$(kubectl --kubeconfig "$admin" get pods --all-namespaces --field-selector "spec.nodeName=$NODE_NAME" \
-        -o 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}' || true)
-      fail "node $NODE_NAME could not be drained within $DRAIN_TIMEOUT (pods still on it: ${blocking:-unknown}); it stays cordoned and in the cluster: free it and run pulumi up again"
-    fi
+    drain_node "$admin" "$NODE_NAME" "$DRAIN_TIMEOUT" "in the cluster"
   else
     kubectl --kubeconfig "$admin" cordon "$NODE_NAME" >&2
     log "node $NODE_NAME is not Ready (${ready:-unknown}): cordoned, not drained"
@@ -49,9 +31,8 @@ fi
 if [[ $ROLE == control-plane ]]; then
   # `member list` prints "id, status, name, peer URLs, client URLs, learner" per member.
   listed=$(etcdctl_here member list) || fail "cannot list the etcd members; nothing removed"
-  member=$(awk -F', ' -v n="$NODE_NAME" '$3 == n { print $1 }' <<<"$listed")
-  if [[ -n $member ]]; then
-    client=$(awk -F', ' -v n="$NODE_NAME" '$3 == n { print $5 }' <<<"$listed")
+  read -r member client < <(awk -F', ' -v n="$NODE_NAME" '$3 == n { print $1, $5 }' <<<"$listed") || true
+  if [[ -n ${member:-} ]]; then
     left=$(($(grep -c . <<<"$listed") - 1))
     # The members that stay must hold a quorum of the smaller cluster on their own (the leaving one may be dead).
     healthy=$(etcdctl_here endpoint health --cluster 2>&1 | awk -v c="$client" '$2 == "is" && $3 == "healthy:" && $1 != c' |

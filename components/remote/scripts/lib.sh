@@ -35,6 +35,42 @@ package_version() {
   dpkg-query -W -f='${db:Status-Status} ${Version}\n' "$1" 2>/dev/null | awk '$1 == "installed" { print $2 }'
 }
 
+# etcd_image: the etcd image this control plane runs (kubeadm's choice for the cluster's version).
+etcd_image() {
+  local image
+  image=$(awk '$1 == "image:" { print $2; exit }' "$ROOT/etc/kubernetes/manifests/etcd.yaml")
+  [[ -n $image ]] || fail "no image in /etc/kubernetes/manifests/etcd.yaml"
+  printf '%s\n' "$image"
+}
+
+# etcdctl_here [--mount SPEC]... ARGS...: etcdctl against this control plane's etcd, from the cluster's own etcd
+# image through containerd (hosts have no etcdctl), with the etcd certificates and any extra mounts.
+etcdctl_here() {
+  local image mounts=()
+  while [[ ${1:-} == --mount ]]; do
+    mounts+=(--mount "$2")
+    shift 2
+  done
+  image=$(etcd_image) || return 1
+  ctr --namespace k8s.io run --rm --net-host \
+    --mount "type=bind,src=$ROOT/etc/kubernetes/pki/etcd,dst=/etc/kubernetes/pki/etcd,options=rbind:ro" \
+    "${mounts[@]}" "$image" "k8s-platform-etcdctl-$$" etcdctl --endpoints https://127.0.0.1:2379 \
+    --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/peer.crt \
+    --key /etc/kubernetes/pki/etcd/peer.key "$@"
+}
+
+# drain_node KUBECONFIG NODE TIMEOUT STAYS: cordons and drains NODE through the eviction API (PodDisruptionBudgets
+# hold) within TIMEOUT; when it cannot finish, fails naming the pods still on it: the node stays cordoned and STAYS.
+drain_node() {
+  local kubeconfig=$1 node=$2 timeout=$3 stays=$4 pods
+  if ! kubectl --kubeconfig "$kubeconfig" drain "$node" --ignore-daemonsets --delete-emptydir-data \
+    --timeout "$timeout" >&2; then
+    pods=$(kubectl --kubeconfig "$kubeconfig" get pods --all-namespaces --field-selector "spec.nodeName=$node" \
+      -o 'jsonpath={range .items[*]}{.metadata.namespace}{"/"}{.metadata.name}{" "}{end}' || true)
+    fail "node $node could not be drained within $timeout (pods still on it: ${pods:-unknown}); it stays cordoned and $stays: free it (PodDisruptionBudgets, stuck pods) and run pulumi up again"
+  fi
+}
+
 require_ubuntu_or_debian() {
   local os_id=""
   [[ -r "$ROOT/etc/os-release" ]] || fail "cannot read /etc/os-release"

@@ -5,6 +5,4 @@
 # shellcheck disable=SC2154
 set -euo pipefail
 
-image=$(awk '$1 == "image:" { print $2; exit }' "$ROOT/etc/kubernetes/manifests/etcd.yaml")
-[[ -n $image ]] || fail "no image in /etc/kubernetes/manifests/etcd.yaml"
-printf '%s\n' "$image"
+etcd_image

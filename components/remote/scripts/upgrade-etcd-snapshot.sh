@@ -16,15 +16,9 @@ if [[ -s "$ROOT$SNAPSHOT_DIR/$snapshot" ]]; then
   log "snapshot $SNAPSHOT_DIR/$snapshot exists"
   exit 0
 fi
-image=$(awk '$1 == "image:" { print $2; exit }' "$ROOT/etc/kubernetes/manifests/etcd.yaml")
-[[ -n $image ]] || fail "no image in /etc/kubernetes/manifests/etcd.yaml"
 mkdir -p "$ROOT$SNAPSHOT_DIR"
 chmod 700 "$ROOT$SNAPSHOT_DIR"
-ctr --namespace k8s.io run --rm --net-host \
-  --mount "type=bind,src=$ROOT/etc/kubernetes/pki/etcd,dst=/etc/kubernetes/pki/etcd,options=rbind:ro" \
-  --mount "type=bind,src=$ROOT$SNAPSHOT_DIR,dst=/snapshots,options=rbind:rw" \
-  "$image" "k8s-platform-snapshot-$$" etcdctl --endpoints https://127.0.0.1:2379 \
-  --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/peer.crt \
-  --key /etc/kubernetes/pki/etcd/peer.key snapshot save "/snapshots/$snapshot.part" >&2
+etcdctl_here --mount "type=bind,src=$ROOT$SNAPSHOT_DIR,dst=/snapshots,options=rbind:rw" \
+  snapshot save "/snapshots/$snapshot.part" >&2
 mv -f "$ROOT$SNAPSHOT_DIR/$snapshot.part" "$ROOT$SNAPSHOT_DIR/$snapshot"
 log "etcd snapshot $SNAPSHOT_DIR/$snapshot"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Helpers of the upgrade steps, placed before each of them: the target's package repository and packages, and the
 # versions a node and the cluster run now, which every step compares before it changes anything.
-# Inputs (generated header): ROOT, TARGET_VERSION, KUBERNETES_REPOSITORY, KUBERNETES_PACKAGE_VERSION.
+# Inputs (generated header): ROOT, TARGET_VERSION, KUBERNETES_REPOSITORY, KUBERNETES_PACKAGE_VERSION, CONTAINERD_VERSION, CONTAINERD_2_FROM_MINOR.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -69,6 +69,19 @@ apiserver_version() {
 # node_kubelet_version NODE: the kubelet version the API reports for NODE (run where admin.conf is).
 node_kubelet_version() {
   kubectl --kubeconfig "$admin_conf" get node "$1" -o 'jsonpath={.status.nodeInfo.kubeletVersion}'
+}
+
+# node_containerd_version NODE: the containerd version the API reports for NODE ("2.3.7"; run where admin.conf is).
+node_containerd_version() {
+  local runtime
+  runtime=$(kubectl --kubeconfig "$admin_conf" get node "$1" -o 'jsonpath={.status.nodeInfo.containerRuntimeVersion}')
+  printf '%s\n' "${runtime#containerd://}"
+}
+
+# containerd_stays VERSION: a node on containerd VERSION keeps it through this upgrade: containerd 1.7 until the
+# upgrade to 1.CONTAINERD_2_FROM_MINOR (the drain and the containerd step decide by the same rule).
+containerd_stays() {
+  [[ $1 == 1.* ]] && (($(minor_of "$target") < CONTAINERD_2_FROM_MINOR))
 }
 
 # minor_of vX.Y.Z: Y
