@@ -45,6 +45,8 @@ pulumi.export("addons", addons.versions)
 for key, value in addons.outputs.items():
     pulumi.export(key, value)
 pulumi.export("ingressAddress", hosts.ingress_address)
+if hosts.machine_roll is not None:
+    pulumi.export("machineRoll", hosts.machine_roll)
 pulumi.export("nodes", [
     {"name": h.name, "role": h.role, "pool": h.pool, "zone": h.zone, "privateAddress": h.private_address,
      "vcpu": h.capacity.vcpu, "memoryGiB": h.capacity.memory_gib, "diskGiB": h.capacity.disk_gib}

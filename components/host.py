@@ -7,6 +7,7 @@ module needs no Pulumi import.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,12 @@ class Host:
     bastion: SshHop | None = None
     labels: tuple[tuple[str, str], ...] = ()
     taints: tuple[Taint, ...] = ()
+    # The machine behind the name (plain string or output): the instance ID on AWS, host_key_identity() on bare metal,
+    # "" when nothing identifies it. A node's join records it; a new one means a replaced or re-imaged machine.
+    identity: Any = ""
+    # What the machine has, as an output, where it can differ from `capacity` (the pool's, from the settings): a
+    # machine a roll has not reached yet keeps its old type. None: `capacity`.
+    machine_capacity: Any = field(default=None, compare=False)
     # What must complete before anything changes the host: its VM, then its preflight (resources or outputs).
     ready_after: tuple = field(default=(), compare=False)
 
@@ -58,3 +65,11 @@ class ApiEndpoint:
     port: int = 6443
     # Resources that must exist before anything talks to the endpoint (the listener, the registered targets).
     depends_on: tuple = field(default=(), compare=False)
+
+
+def host_key_identity(host_key: str | None) -> str:
+    """A bare-metal host's identity: a digest of its pinned SSH host key (re-imaging a host makes a new key), or ""
+    when the key is not pinned."""
+    if not host_key:
+        return ""
+    return "ssh-host-key-sha256-" + hashlib.sha256(host_key.strip().encode()).hexdigest()[:32]

@@ -33,6 +33,7 @@ class Provisioned:
     backup_store: Callable[[], pulumi.Output[str]] | None = None
     ingress_address: Any = None  # AWS: the ingress load balancer's DNS name; bare metal: the workers serve it
     artifacts: dict[str, pulumi.Output[str]] = field(default_factory=dict)
+    machine_roll: Any = None  # AWS: {"replaced": [...], "waiting": [...]} machine names (components/aws/machine_roll)
 
 
 def provision(s: Settings, ssh_private_key: pulumi.Input[str]) -> Provisioned:
@@ -43,7 +44,8 @@ def provision(s: Settings, ssh_private_key: pulumi.Input[str]) -> Provisioned:
         checked = HostPreflight(name, HostPreflightArgs(s.tier, infra.hosts, ssh_private_key))
         record_nodes(s, infra.hosts)
         return Provisioned(checked.hosts, infra.endpoint, infra.node_domain, infra.bastion_address,
-                           etcd_backup_store(s, infra.control_plane_role), infra.ingress_address, checked.artifacts)
+                           etcd_backup_store(s, infra.control_plane_role), infra.ingress_address, checked.artifacts,
+                           infra.machine_roll)
     vip_ports = {peer.name: s.load_balancer.port for peer in holders(s)}
     checked = HostPreflight(name, HostPreflightArgs(s.tier, inventory_hosts(s), ssh_private_key, vip_ports,
                                                     compare_identities=True))

@@ -51,7 +51,8 @@ while read -r v; do echo " $2 | $v | https://repo.example noble/stable amd64 Pac
     "modprobe": 'mkdir -p "$R/sys/module/$1"',
     "sysctl": '''for k in net/bridge/bridge-nf-call-iptables net/bridge/bridge-nf-call-ip6tables net/ipv4/ip_forward; do
   mkdir -p "$(dirname "$R/proc/sys/$k")"; echo 1 >"$R/proc/sys/$k"; done''',
-    "curl": '''case "$*" in *Release.key*) echo "KEY";; */gpg*) echo "DOCKER KEY" >"${@: -1}";; *readyz*) n=$(cat "$S/ready_in" 2>/dev/null || echo 0)
+    "curl": '''case "$*" in *Release.key*) echo "KEY";; */gpg*) echo "DOCKER KEY" >"${@: -1}";; */version*) if [[ -e "$S/cluster-answers" ]]; then printf 401; else printf 000; exit 7; fi;;
+  *readyz*) n=$(cat "$S/ready_in" 2>/dev/null || echo 0)
   if ((n > 0)); then echo $((n - 1)) >"$S/ready_in"; exit 22; fi; echo ok;; esac''',
     "gpg": '''if [[ $1 == --show-keys ]]; then echo "pub:-:4096:1:8D81803C0EBFCD88:1487788586:::-:::scESA::::::23::0:"
   echo "fpr:::::::::$(cat "$S/key-fingerprint"):"; [[ -e "$S/extra-key" ]] && echo "pub:-:255:22:0000000000000000:1::::"
@@ -67,8 +68,12 @@ case "$1 $2" in
     v=$(awk '$1 == "kubernetesVersion:" { gsub(/"/, "", $2); print $2 }' "$3"); pods "v${v#v}"; echo "v${v#v}" >"$S/cluster-version"
     echo "kubeadm join lb:6443 --token abcdef.0123456789abcdef";;
   "join --config") echo kubelet >"$R/etc/kubernetes/kubelet.conf"
+    # The kubelet registers its Node (when the cluster has none of that name).
+    n=$(awk '/^nodeRegistration:/ { f = 1 } f && $1 == "name:" { print $2; exit }' "$3")
+    if [[ -n $n && ! -e "$S/nodes/$n" ]]; then printf %s "$S" >"$S/nodes/$n"; rm -f "$S/notready/$n"; fi
     if grep -q "controlPlane:" "$3"; then v=$(cat "$S/pkgs/kubeadm" 2>/dev/null); pods "v${v%%-*}"; fi;;
-  "reset -f") rm -rf "$R/etc/kubernetes/admin.conf" "$R/etc/kubernetes/manifests" "$R/etc/kubernetes/kubelet.conf";;
+  "reset -f") rm -rf "$R/etc/kubernetes/admin.conf" "$R/etc/kubernetes/manifests" "$R/etc/kubernetes/kubelet.conf" \
+      "$R/etc/kubernetes/bootstrap-kubelet.conf" "$R/etc/kubernetes/pki" "$R/var/lib/etcd";;
   "token create") echo "abcdef.0123456789abcdef";;
   "certs certificate-key") k=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')
     echo "$k" >>"$S/certificate-keys"; echo "$k";;
@@ -91,6 +96,10 @@ case "$*" in
       v=$(kubelet_of "$(basename "$f")"); [[ $v == v ]] || printf '%s %s\\n' "$(basename "$f")" "$v"; done;;
   *"get node "*kubeletVersion*) kubelet_of "$5";;
   *"get node "*containerRuntimeVersion*) runtime_of "$5";;
+  *"get node "*machine-identity*) cat "$S/identity/$5" 2>/dev/null || true;;
+  *" annotate node "*machine-identity=*) [[ -e "$S/nodes/$5" ]] || exit 1; mkdir -p "$S/identity"; v=${@: -1}
+    echo "${v#*=}" >"$S/identity/$5";;
+  *"get node "*InternalIP*) cat "$S/node-address/$5" 2>/dev/null || true;;
   *"get node "*upgrade-drained*) cat "$S/annotated/$5" 2>/dev/null || true;;
   *" annotate node "*upgrade-drained-) rm -f "$S/annotated/$5";;
   *" annotate node "*) mkdir -p "$S/annotated"; echo "${@: -1}" >"$S/annotated/$5";;

@@ -119,19 +119,22 @@ def _forget_previous_program() -> None:
 
 
 def build_plan(stack: str, config_file: Path | None = None, policy_config: dict | None = None,
-               transformations: tuple = (), check_policies: bool = True) -> PlanResult:
+               transformations: tuple = (), check_policies: bool = True,
+               running: dict[str, tuple[str, str]] | None = None) -> PlanResult:
     path = config_file or PROJECT_DIR / f"Pulumi.{stack}.yaml"
     try:
         stack_config = read_stack_file(path)
     except StackFileError as error:
         raise PlanError(str(error)) from error
-    return plan_config(stack, stack_config, policy_config, transformations, check_policies)
+    return plan_config(stack, stack_config, policy_config, transformations, check_policies, running)
 
 
 def plan_config(stack: str, stack_config: StackConfig, policy_config: dict | None = None,
-                transformations: tuple = (), check_policies: bool = True) -> PlanResult:
+                transformations: tuple = (), check_policies: bool = True,
+                running: dict[str, tuple[str, str]] | None = None) -> PlanResult:
     """The plan of config as the Pulumi CLI hands it to the program (decrypted values, the secret keys).
-    `check_policies=False` skips the policy run (and its second pass of the program): for tests of the graph."""
+    `check_policies=False` skips the policy run (and its second pass of the program): for tests of the graph.
+    `running`: the AWS machines as they run (name -> (instance type, image)); none by default, a new stack."""
     # Validate first, exactly as the program will: an invalid stack never reaches the mocks.
     try:
         settings = load_settings(stack_config.values, stack_config.secret_keys, stack)
@@ -145,11 +148,11 @@ def plan_config(stack: str, stack_config: StackConfig, policy_config: dict | Non
         # advisory), and the plan reports that as it would.
         violations = []
         if check_policies:
-            previewed = RecordingMonitor(PlanMocks(region, preview=True))
+            previewed = RecordingMonitor(PlanMocks(region, preview=True, running=running))
             run_program(stack, stack_config.values, stack_config.secret_keys, previewed, transformations,
                         preview=True)
             violations = policy_check.check(previewed.registrations, settings.tier, policy_config)
-        monitor = RecordingMonitor(PlanMocks(region))
+        monitor = RecordingMonitor(PlanMocks(region, running=running))
         program = run_program(stack, stack_config.values, stack_config.secret_keys, monitor, transformations)
         return _result(stack, stack_config, monitor, program, violations)
 
@@ -185,6 +188,12 @@ def _zone_of(inputs: dict[str, Any], ids: dict[str, Any]) -> str | None:
         return inputs["availabilityZone"]
     subnet = ids.get(inputs.get("subnetId", ""))
     return subnet.inputs.get("availabilityZone") if subnet else None
+
+
+def running_machines(plan: dict) -> dict[str, tuple[str, str]]:
+    """The AWS machines of a plan as if deployed: name -> (instance type, image)."""
+    return {r["name"]: (r["inputs"]["instanceType"], r["inputs"]["ami"]) for r in plan["resources"]
+            if r["type"] == "aws:ec2/instance:Instance"}
 
 
 def plan_json(result: PlanResult) -> str:
@@ -279,12 +288,16 @@ def main(argv: list[str] | None = None, transformations: tuple = ()) -> int:
     parser.add_argument("--emit", type=Path, help="write every artifact rendered for hosts into this directory")
     parser.add_argument("--policy-config", type=Path,
                         help="policy config as for `pulumi preview --policy-pack-config` (default: the tier's levels)")
+    parser.add_argument("--running-from", type=Path,
+                        help="a plan (--json) of what is deployed: its machines are taken as running, so the plan "
+                             "shows which machines this update replaces (default: a new stack, nothing runs)")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     try:
+        running = running_machines(json.loads(args.running_from.read_text())) if args.running_from else None
         result = build_plan(args.stack, args.config_file, policy_check.read_policy_config(args.policy_config),
-                            transformations)
+                            transformations, running=running)
     except PlanError as error:
         print(f"plan of stack {args.stack!r} refused: {error}", file=sys.stderr)
         return EXIT_INVALID_SETTINGS

@@ -144,7 +144,8 @@ def input_changes(before: dict, after: dict) -> list[Change]:
 
 
 STEP_MEANING = {
-    "-init": "kubeadm init runs again on the first control plane (the script skips what is already done)",
+    "-init": "the first control plane's init step runs again (it skips what is done, and a cluster that answers "
+             "at the endpoint: a new first machine joins it)",
     "-join": "the node's join step runs again (a node that has joined is not joined twice)",
     "-prepare": "host preparation runs again",
     "-install": "containerd and the kubeadm/kubelet packages are installed again (on a node that has joined a version "
@@ -162,13 +163,13 @@ def _consequence(diff: ResourceDiff) -> None:
         diff.dangerous = True
         verb = "replaced: a new machine is created and bootstrapped, then the old one is deleted" \
             if action == "replace" else "deleted"
-        if role == "control-plane":
-            diff.consequence = (f"control-plane machine {r['name']} {verb}; etcd loses that member (remove it with "
-                                f"`kubectl delete node` and `etcdctl member remove`), so change one control plane "
-                                f"per update and back up etcd first")
-        elif role == "worker":
-            diff.consequence = (f"worker {r['name']} {verb}; its pods are evicted with it: drain it first "
-                                f"(`kubectl drain {r['name']} --ignore-daemonsets --delete-emptydir-data`)")
+        if role in ("control-plane", "worker") and action == "replace":
+            member = ", removes its etcd member (quorum checked)" if role == "control-plane" else ""
+            diff.consequence = (f"{role} machine {r['name']} {verb}; before the new one joins, its credentials step "
+                                f"drains the old node (PodDisruptionBudgets hold){member} and deletes its Node")
+        elif role in ("control-plane", "worker"):
+            diff.consequence = (f"{role} machine {r['name']} {verb}, after its leave step drained it and deleted its "
+                                f"Node (and a control plane's etcd member)")
         else:
             diff.consequence = f"{role or 'machine'} {r['name']} {verb}"
     elif t == "command:remote:Command" and action in ("replace", "update"):

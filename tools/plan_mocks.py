@@ -58,11 +58,15 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
+PLANNED_EXPIRY = 4102444800  # 2100-01-01T00:00:00Z
+
+
 def fake_command_stdout(stdin: Any, h: str) -> str:
     """What a host script prints, for the scripts whose output the program reads."""
     text = _unwrap(stdin) or ""
     if "from join-credentials.sh" in text:
-        credentials = {"token": f"{h[:6]}.{h[6:22]}", "caCertHash": f"sha256:{h}"}
+        # A fixed expiry: the same plan every time.
+        credentials = {"token": f"{h[:6]}.{h[6:22]}", "caCertHash": f"sha256:{h}", "expires": PLANNED_EXPIRY}
         if "readonly UPLOAD_CERTS_CONFIG=''" not in text:  # a control plane's: with the key the host made for it
             credentials["certificateKey"] = digest(h, "certificate-key")
         return json.dumps(credentials) + "\n"
@@ -93,9 +97,10 @@ class PlanMocks(pulumi.runtime.Mocks):
     real preview of a create: every computed value (id, ARN, address, zone, command output) is unknown, and so is
     every input the program derives from one."""
 
-    def __init__(self, region: str, preview: bool = False):
+    def __init__(self, region: str, preview: bool = False, running: dict[str, tuple[str, str]] | None = None):
         self.region = region
         self.preview = preview
+        self.running = dict(running or {})
 
     def new_resource(self, args: mocks.MockResourceArgs):
         if not args.custom:
@@ -138,6 +143,20 @@ class PlanMocks(pulumi.runtime.Mocks):
         return resource_id, outputs
 
     def call(self, args: mocks.MockCallArgs):
+        # Machines as AWS runs them (name -> (instance type, image)): none for a new stack; a test or a plan diff
+        # against a deployed base sets them (tools/plan.py --running).
+        if args.token == "aws:ec2/getInstances:getInstances":
+            name = (args.args.get("instanceTags") or {}).get("Name", "")
+            found = [f"i-{digest('running', name)[:17]}"] if name in self.running else []
+            return {"ids": found, "privateIps": [], "publicIps": []}, []
+        if args.token == "aws:ec2/getInstance:getInstance":
+            name = next((n for n in self.running if f"i-{digest('running', n)[:17]}" == args.args.get("instanceId")),
+                        None)
+            if name is None:
+                return {}, []
+            instance_type, image = self.running[name]
+            return {"id": args.args["instanceId"], "instanceType": instance_type, "ami": image,
+                    "launchTime": "2026-01-01T00:00:00Z"}, []
         if args.token == "aws:ec2/getAmi:getAmi":
             h = digest(args.token, json.dumps(args.args, sort_keys=True, default=str))
             return {"id": f"ami-{h[:17]}", "imageId": f"ami-{h[:17]}", "name": "ubuntu-noble-24.04 (planned)"}, []

@@ -29,6 +29,13 @@ class AwsInfrastructureArgs:
     settings: Settings
 
 
+def _warn_waiting(roll: dict) -> None:
+    if roll["waiting"]:
+        pulumi.log.warn(f"machines still to replace for their new instance type or image, in later updates (at most "
+                        f"one control plane and upgrade.maxUnavailableWorkers workers per pool each): "
+                        f"{', '.join(roll['waiting'])}; this update replaces {', '.join(roll['replaced']) or 'none'}")
+
+
 class AwsInfrastructure(pulumi.ComponentResource):
     hosts: list[Host]
     endpoint: ApiEndpoint
@@ -80,6 +87,7 @@ class AwsInfrastructure(pulumi.ComponentResource):
         node_subnets = network.node_subnet_ids(s.nodes_private)
         source_dest_check = not firewall.needs_source_dest_check_off(s)
         self.hosts = []
+        replaced, waiting = [], []
         for pool in s.pools:
             security_groups = [groups[firewall.NODES]]
             is_control_plane = pool.role == "control-plane"
@@ -98,8 +106,12 @@ class AwsInfrastructure(pulumi.ComponentResource):
                 dns_domain=self.node_domain,
                 instance_profile=identity.profile_name if is_control_plane else None,
                 metadata_hop_limit=2 if is_control_plane else 1,
+                # Control planes one at a time, always; workers as many as an upgrade drains at once.
+                roll_batch=1 if is_control_plane else s.upgrade.max_unavailable_workers,
             ), opts=child)
             self.hosts.extend(node_pool.hosts)
+            replaced.append(node_pool.replaced)
+            waiting.append(node_pool.waiting)
 
         lb_subnets = network.public_subnet_ids if s.access.api_load_balancer == "internet-facing" else node_subnets
         api = ApiLoadBalancer(f"{s.cluster_name}-api", ApiLoadBalancerArgs(
@@ -110,6 +122,10 @@ class AwsInfrastructure(pulumi.ComponentResource):
             control_planes=[h for h in self.hosts if h.role == "control-plane"],
         ), opts=child)
         self.endpoint = api.endpoint
+        # The machines this update replaces for a new instance type or pinned image, and those left for the next.
+        self.machine_roll = pulumi.Output.all(pulumi.Output.all(*replaced), pulumi.Output.all(*waiting)).apply(
+            lambda v: {"replaced": [n for names in v[0] for n in names], "waiting": [n for names in v[1] for n in names]})
+        self.machine_roll.apply(_warn_waiting)
         self.ingress_address = None
         if s.addons.ingress:
             ingress = IngressLoadBalancer(f"{s.cluster_name}-ing", IngressLoadBalancerArgs(

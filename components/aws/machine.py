@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 @dataclass(frozen=True)
 class MachineSpec:
-    instance_type: str
+    instance_type: pulumi.Input[str]
     disk_gib: int
     subnet_id: pulumi.Input[str]
     security_group_ids: list[pulumi.Input[str]]
@@ -48,10 +48,11 @@ def declare_machine(name: str, spec: MachineSpec, image_id: pulumi.Input[str], k
             tags=spec.tags,
         ),
         tags=spec.tags,
-        # A newer Ubuntu image must never replace running nodes behind the user's back: rolling a new image is a
-        # deliberate, node-by-node `pulumi up --replace` (see README, "Rolling a new machine image").
+        # The instance type and image come from machine_roll: the ones the machine runs, unless this update
+        # replaces it (at most a batch of the pool per update). No ignore_changes: Pulumi would keep an ignored
+        # property's old value even on a replacement, so a replaced machine would come back with the old image.
         # A new instance type replaces the machine rather than stopping and resizing it in place (the provider's
         # default): machines are immutable, a fresh node joins with the kubelet reservations of its new size, and
         # the plan diff says so.
-        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["ami"], replace_on_changes=["instanceType"]),
+        opts=pulumi.ResourceOptions(parent=parent, replace_on_changes=["instanceType"]),
     )

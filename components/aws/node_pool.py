@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.aws import machine_roll
 from components.aws.machine import MachineSpec, declare_machine
+from components.aws.running import running_machine
 from components.aws.tags import resource_tags
 from components.host import Host, SshHop
 from components.settings import PoolSettings, Settings
@@ -20,7 +22,7 @@ class NodePoolArgs:
     pool: PoolSettings
     subnet_ids: dict[str, pulumi.Input[str]]  # by zone
     security_group_ids: list[pulumi.Input[str]]
-    image_id: pulumi.Input[str]
+    image_id: pulumi.Input[str]  # for new machines: imageId, or Canonical's newest image
     key_name: pulumi.Input[str]
     source_dest_check: bool
     bastion: SshHop | None
@@ -28,6 +30,7 @@ class NodePoolArgs:
     dns_domain: str
     instance_profile: pulumi.Input[str] | None = None
     metadata_hop_limit: int = 1
+    roll_batch: int = 1  # machines replaced per update when the pool's spec changes (machine_roll)
 
 
 class NodePool(pulumi.ComponentResource):
@@ -38,11 +41,17 @@ class NodePool(pulumi.ComponentResource):
         s, pool = args.settings, args.pool
         public = not s.nodes_private
         self.hosts = []
-        for index in range(pool.count):
-            host_name = f"{s.cluster_name}-{pool.name}-{index}"
+        names = [f"{s.cluster_name}-{pool.name}-{index}" for index in range(pool.count)]
+        running = [running_machine(host_name, s.cluster_name, self) for host_name in names]
+        roll = pulumi.Output.all(args.image_id, *running).apply(lambda v: machine_roll.plan_roll(
+            list(v[1:]), pool.instance_type, s.image_id, v[0], args.roll_batch))
+        self.replaced = roll.apply(lambda r: [names[i] for i in r.replaced])
+        self.waiting = roll.apply(lambda r: [names[i] for i in r.waiting])
+        for index, host_name in enumerate(names):
             zone = zone_for_index(s.network.zones, index)
+            declared = roll.apply(lambda r, index=index: r.specs[index])
             spec = MachineSpec(
-                instance_type=pool.instance_type,
+                instance_type=declared.apply(lambda d: d.instance_type),
                 disk_gib=pool.capacity.disk_gib,
                 subnet_id=args.subnet_ids[zone],
                 security_group_ids=list(args.security_group_ids),
@@ -52,7 +61,8 @@ class NodePool(pulumi.ComponentResource):
                 instance_profile=args.instance_profile,
                 metadata_hop_limit=args.metadata_hop_limit,
             )
-            machine = declare_machine(host_name, spec, args.image_id, args.key_name, parent=self)
+            machine = declare_machine(host_name, spec, declared.apply(lambda d: d.image_id), args.key_name,
+                                      parent=self)
             aws.route53.Record(f"{host_name}-dns", zone_id=args.dns_zone_id, name=f"{host_name}.{args.dns_domain}",
                                type="A", ttl=60, records=[machine.private_ip],
                                opts=pulumi.ResourceOptions(parent=self))
@@ -67,6 +77,9 @@ class NodePool(pulumi.ComponentResource):
                 bastion=args.bastion,
                 labels=pool.labels,
                 taints=pool.taints,
+                identity=machine.id,
+                machine_capacity=declared.apply(lambda d: machine_roll.capacity_of(d, pool.capacity)),
                 ready_after=(machine,),
             ))
-        self.register_outputs({"hosts": [h.name for h in self.hosts]})
+        self.register_outputs({"hosts": [h.name for h in self.hosts], "replaced": self.replaced,
+                               "waiting": self.waiting})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.host import CONTROL_PLANE, LOAD_BALANCER, Host, SshHop
+from components.host import CONTROL_PLANE, LOAD_BALANCER, Host, SshHop, host_key_identity
 from components.settings import Settings
 from components.settings.inventory import SshEndpoint
 
@@ -22,5 +22,5 @@ def inventory_hosts(s: Settings) -> list[Host]:
         pool = h.pool or ("cp" if role == CONTROL_PLANE else "lb")
         hosts.append(Host(name=h.name, role=role, pool=pool, zone=h.zone, private_address=h.address,
                           ssh=_hop(h.ssh), capacity=h.capacity, bastion=_hop(h.bastion), labels=h.labels,
-                          taints=h.taints))
+                          taints=h.taints, identity=host_key_identity(h.ssh.host_key)))
     return hosts

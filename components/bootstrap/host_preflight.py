@@ -62,7 +62,11 @@ class HostPreflight(pulumi.ComponentResource):
         self.hosts, self.artifacts = [], {}
         admitted: pulumi.Output = pulumi.Output.from_input(preflight.IdentityLedger())
         for host in args.hosts:
-            script = preflight.script(host, args.tier, args.load_balancer_ports.get(host.name))
+            port = args.load_balancer_ports.get(host.name)
+            # Checked against what the machine has (a machine a roll has not reached keeps its old type).
+            script = pulumi.Output.from_input(host.machine_capacity).apply(
+                lambda capacity, host=host, port=port: preflight.script(
+                    dataclasses.replace(host, capacity=capacity or host.capacity), args.tier, port))
             checked = run(f"{host.name}-preflight", host, script, list(host.ready_after))
             ready_after = [*host.ready_after, checked]
             if args.compare_identities:
@@ -70,5 +74,5 @@ class HostPreflight(pulumi.ComponentResource):
                 admitted = pulumi.Output.all(_value_only(admitted), checked.stdout).apply(lambda pair: _admit(*pair))
                 ready_after.append(admitted.apply(lambda _: None))
             self.hosts.append(dataclasses.replace(host, ready_after=tuple(ready_after)))
-            self.artifacts[f"hosts/{host.name}/preflight.sh"] = pulumi.Output.from_input(script)
+            self.artifacts[f"hosts/{host.name}/preflight.sh"] = script
         self.register_outputs({})

@@ -63,36 +63,60 @@ def _patch(c: ClusterFacts, node: NodeFacts) -> dict[str, str]:
             "PATCH_FILE": node_config.KUBELET_PATCH_FILE}
 
 
-def init(c: ClusterFacts, node: NodeFacts, token: str) -> str:
+def init(c: ClusterFacts, node: NodeFacts, token: str, join_from: str = "") -> str:
+    """kubeadm init, unless a cluster already answers at the endpoint: then a replaced first control plane joins it
+    with credentials from `join_from` ("" when it is the only control plane: the init stops, saying so)."""
     documents = node_config.init_documents(c, node, token)
     return host_scripts.render("kubeadm-init.sh", {"KUBEADM_CONFIG": node_config.to_yaml(documents).rstrip("\n"),
-                                                   **_patch(c, node)})
+                                                   "ENDPOINT": c.endpoint, "JOIN_FROM": join_from, **_patch(c, node)})
+
+
+def credentials_step_name(node_name: str) -> str:
+    """The name of the step that makes `node_name`'s join credentials (a join names it when they expired)."""
+    return f"{node_name}-credentials"
 
 
 def credentials(node: NodeFacts) -> str:
-    """Run on the first control plane for `node`: a fresh token and the CA hash, and for a control plane a fresh
-    certificate key under which the certificates are uploaded. The script carries no secret; its output does."""
+    """Run on a control plane for `node`: a fresh token and the CA hash, and for a control plane a fresh certificate
+    key under which the certificates are uploaded; first, the Node of a machine `node` replaces leaves. The script
+    carries no secret; its output does."""
     upload = node_config.to_yaml(node_config.upload_certs_configuration()).rstrip("\n") \
         if node.role == CONTROL_PLANE else ""
     return host_scripts.render("join-credentials.sh", {
-        "NODE_NAME": node.name, "NODE_ADDRESS": node.address, "TOKEN_TTL": node_config.JOIN_TOKEN_TTL,
+        "NODE_NAME": node.name, "NODE_ADDRESS": node.address, "NODE_IDENTITY": node.identity, "ROLE": node.role,
+        "DRAIN_TIMEOUT": DRAIN_TIMEOUT, "TOKEN_TTL_SECONDS": node_config.JOIN_TOKEN_TTL_SECONDS,
         "UPLOAD_CERTS_CONFIG": upload})
+
+
+# What a join gets when the control plane that makes credentials is not a member (it is being replaced itself): a
+# node in the cluster already needs none; any other stops at its join with the reason.
+_NO_CREDENTIALS = ("unavailable.0000000000000000", "sha256:" + "0" * 64, "0" * 64)
+
+
+def _credentials_record(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def parse_credentials(stdout: str) -> tuple[str, str, str | None]:
     """(token, CA hash, certificate key or None) from what join-credentials.sh printed."""
-    data = json.loads(stdout.strip().splitlines()[-1])
+    data = _credentials_record(stdout)
+    if "unavailable" in data:
+        return _NO_CREDENTIALS
     return data["token"], data["caCertHash"], data.get("certificateKey")
 
 
 def join(c: ClusterFacts, node: NodeFacts, credentials_stdout: str) -> str:
+    record = _credentials_record(credentials_stdout)
     token, ca_hash, certificate_key = parse_credentials(credentials_stdout)
     if node.role == CONTROL_PLANE and not certificate_key:
         raise ValueError(f"the join credentials of control plane {node.name} carry no certificate key")
     document = node_config.join_configuration(c, node, token, ca_hash,
                                               certificate_key if node.role == CONTROL_PLANE else None)
-    return host_scripts.render("kubeadm-join.sh", {"KUBEADM_CONFIG": node_config.to_yaml(document).rstrip("\n"),
-                                                   **_patch(c, node)})
+    return host_scripts.render("kubeadm-join.sh", {
+        "KUBEADM_CONFIG": node_config.to_yaml(document).rstrip("\n"), "NODE_NAME": node.name,
+        "NODE_IDENTITY": node.identity, "JOIN_EXPIRES": int(record.get("expires", 0)),
+        "CREDENTIALS_STEP": credentials_step_name(node.name), "CREDENTIALS_PROBLEM": record.get("unavailable", ""),
+        **_patch(c, node)})
 
 
 def member(node_name: str, action: str) -> str:

@@ -1,13 +1,17 @@
 """Bootstraps Kubernetes on a list of hosts over SSH: one remote command per host per phase.
 
     prepare -> install (containerd + kubeadm/kubelet/kubectl) -> init (first control plane)
-                                                               -> credentials -> join (every other host)
+                                                               -> credentials -> join (every host)
 Control planes join one after another; workers join in parallel, each depending only on the init, on its own
 hosts' phases and on the control planes' upgrade steps (upgrade.py: a new kubelet never joins an API server
 older than itself), so the chain to "API ready" is as long for 3 workers as for 300. The upgrade steps follow the
 bootstrap; on a new cluster, or once a version change is done, they do nothing. Every join fetches fresh
-credentials from the first control plane right before it runs, so a node added months later still joins; for a
-control plane they include a certificate key made for that join alone (init uploads no certificates).
+credentials from a control plane of the cluster right before it runs (the first; for the first itself the second),
+so a node added months later still joins; for a control plane they include a certificate key made for that join
+alone (init uploads no certificates). The first control plane's own join does nothing on the cluster its init
+made; when its machine is replaced or re-imaged, the init finds the cluster answering and that join makes the new
+machine a member. A replaced or re-imaged machine of any node is noticed by its identity (Host.identity): its
+credentials step takes the old machine's Node (and etcd member) out before the new one joins.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from components.settings import Settings
 # Placeholders the reviewable copies of scripts carry where the hosts get secrets.
 PLACEHOLDER_TOKEN = "secret.placeholder00000"
 PLACEHOLDER_CERTIFICATE_KEY = "0" * 64
-_PLACEHOLDER_JOIN = {"token": PLACEHOLDER_TOKEN, "caCertHash": "sha256:" + "0" * 64}
+_PLACEHOLDER_JOIN = {"token": PLACEHOLDER_TOKEN, "caCertHash": "sha256:" + "0" * 64, "expires": 0}
 PLACEHOLDER_CREDENTIALS = json.dumps(_PLACEHOLDER_JOIN)
 PLACEHOLDER_CONTROL_PLANE_CREDENTIALS = json.dumps({**_PLACEHOLDER_JOIN, "certificateKey": PLACEHOLDER_CERTIFICATE_KEY})
 
@@ -43,9 +47,9 @@ class KubeadmBootstrapArgs:
     node_domain: str = ""  # a DNS zone with a record per node, searched by every host ("" when there is none)
 
 
-def _node_facts(host: Host, address: str) -> NodeFacts:
-    return NodeFacts(name=host.name, address=address, role=host.role, capacity=host.capacity, labels=host.labels,
-                     taints=host.taints)
+def _node_facts(host: Host, address: str, identity: str, capacity) -> NodeFacts:
+    return NodeFacts(name=host.name, address=address, role=host.role, capacity=capacity or host.capacity,
+                     labels=host.labels, taints=host.taints, identity=identity)
 
 
 class KubeadmBootstrap(pulumi.ComponentResource):
@@ -79,8 +83,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 image_repository=s.image_repository))
         resolvable = pulumi.Output.all(*cp_addresses).apply(
             lambda addresses: [(a, h.name) for a, h in zip(addresses, control_planes)])
-        facts = {h.name: pulumi.Output.from_input(h.private_address).apply(lambda a, h=h: _node_facts(h, a))
-                 for h in args.hosts}
+        facts = {h.name: pulumi.Output.all(h.private_address, h.identity, h.machine_capacity).apply(
+            lambda v, h=h: _node_facts(h, *v)) for h in args.hosts}
 
         runner = HostRunner(self, args.ssh_private_key)
         run = runner.run
@@ -100,7 +104,10 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             self._artifact(host, "kubelet-patch.yaml", node.apply(
                 lambda n: node_config.to_yaml(node_config.kubelet_patch(s.tier, n))))
 
-        init_script = pulumi.Output.all(cluster, facts[first.name], token).apply(lambda v: host_steps.init(*v))
+        # The first control plane's credentials (when it was replaced and joins) and removal steps run on the second.
+        second = other_control_planes[0] if other_control_planes else None
+        init_script = pulumi.Output.all(cluster, facts[first.name], token).apply(
+            lambda v: host_steps.init(*v, join_from=second.name if second else ""))
         init = run(f"{first.name}-init", first, init_script,
                    [installed[first.name], *args.endpoint.depends_on], secret=True)
         self._artifact(first, "kubeadm-init.sh", pulumi.Output.all(cluster, facts[first.name]).apply(
@@ -110,9 +117,13 @@ class KubeadmBootstrap(pulumi.ComponentResource):
 
         def join(host: Host, *after: remote.Command) -> remote.Command:
             is_control_plane = host.role == CONTROL_PLANE
+            # Where the node's credentials are made and its removal runs: a control plane of the cluster that is not
+            # this node (the first, or for the first the second).
+            lifecycle = second if host is first else first
             # Carries no secret: the host makes the token (and a control plane's certificate key) and prints them.
             credentials_script = facts[host.name].apply(host_steps.credentials)
-            credentials = run(f"{host.name}-credentials", first, credentials_script, list(after), secret=True)
+            credentials = run(host_steps.credentials_step_name(host.name), lifecycle, credentials_script, list(after),
+                              secret=True)
             join_script = pulumi.Output.all(cluster, facts[host.name], pulumi.Output.secret(credentials.stdout)).apply(
                 lambda v: host_steps.join(*v))
             placeholder = PLACEHOLDER_CONTROL_PLANE_CREDENTIALS if is_control_plane else PLACEHOLDER_CREDENTIALS
@@ -123,25 +134,31 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                     v[0], v[1], *host_steps.parse_credentials(placeholder)))))
             joined = run(f"{host.name}-join", host, join_script, [installed[host.name], credentials], secret=True)
             # A node leaving the settings: Pulumi deletes in reverse dependency order, so the leave step (drain,
-            # etcd member, Node; on the first control plane) runs first, then the reset of the host, then the join
+            # etcd member, Node; on the lifecycle control plane) runs first, then the reset of the host, then the join
             # and the machine (the join depends on it through its address). Each runs only for a node the settings
             # no longer hold: a replaced step (`--replace` too) removes and resets nothing.
             reset = runner.on_delete(f"{host.name}-reset", host,
                                      endpoint.apply(lambda e: host_steps.reset_node(host.name, e)), [joined],
                                      dial_error_limit=LEAVING_DIAL_ERROR_LIMIT)
-            leave = runner.on_delete(f"{host.name}-leave", first, facts[host.name].apply(host_steps.leave_cluster),
-                                     [reset])
+            leave = runner.on_delete(f"{host.name}-leave", lifecycle,
+                                     facts[host.name].apply(host_steps.leave_cluster), [reset])
             # Deleted before the leave step (it depends on it): the node loses its mark first. Replaced delete-first,
             # so a `--replace` of it leaves the mark in place.
-            run(f"{host.name}-member", first, host_steps.member(host.name, "add"), [leave],
+            run(f"{host.name}-member", lifecycle, host_steps.member(host.name, "add"), [leave],
                 delete=host_steps.member(host.name, "remove"), delete_before_replace=True)
             return joined
 
         previous = init
+        first_member = [init]  # what makes the first control plane a member: its init, or its join when replaced
         for host in other_control_planes:  # one after another: etcd grows by one member at a time
             previous = join(host, previous)
+            if host is second:
+                # Right after the second: on a new cluster a no-op (its init made it a member); a replaced first
+                # control plane joins here, with credentials from the second, before anything else runs on it.
+                previous = join(first, previous)
+                first_member.append(previous)
         last_control_plane = previous
-        read_kubeconfig = run(f"{name}-kubeconfig", first, host_steps.read_kubeconfig(), [init], secret=True)
+        read_kubeconfig = run(f"{name}-kubeconfig", first, host_steps.read_kubeconfig(), first_member, secret=True)
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(read_kubeconfig.stdout, endpoint).apply(
             lambda v: host_steps.kubeconfig_for_endpoint(v[0], v[1])))
         self.api_ready = run(f"{name}-api-ready", first, endpoint.apply(host_steps.wait_ready),

@@ -24,7 +24,7 @@ KUBELET_PATCH_FILE = "kubeletconfiguration+merge.yaml"
 CONTROL_PLANE_TAINT = Taint(key="node-role.kubernetes.io/control-plane", effect="NoSchedule")
 # Short-lived: every join fetches fresh credentials right before it runs, so nothing needs a long-lived token.
 INIT_TOKEN_TTL = "1h0m0s"
-JOIN_TOKEN_TTL = "1h0m0s"
+JOIN_TOKEN_TTL_SECONDS = 3600
 # Metrics endpoints that in-cluster Prometheus scrapes; the security groups admit them from the nodes only.
 ETCD_METRICS_PORT = 2381
 KUBE_PROXY_METRICS_PORT = 10249
@@ -52,6 +52,9 @@ class NodeFacts:
     capacity: sizing.NodeSize
     labels: tuple[tuple[str, str], ...] = ()
     taints: tuple[Taint, ...] = ()
+    # The machine behind the name: the instance ID on AWS, a digest of the pinned SSH host key on bare metal, "" when
+    # nothing identifies it. A new identity means a replaced or re-imaged machine (join-credentials.sh).
+    identity: str = ""
 
 
 def _args(**values: str) -> list[dict[str, str]]:

@@ -4,6 +4,7 @@ import pytest
 
 from components import sizing
 from tests.plan_fixtures import INSTANCE, TARGET_ATTACHMENT, of_type, shipped_plan
+from tools.plan import build_plan
 
 
 def machines(stack, role):
@@ -140,10 +141,16 @@ def test_machines_depend_on_their_key_pair_subnet_and_groups():
     assert {"aws:ec2/keyPair:KeyPair", "aws:ec2/subnet:Subnet", "aws:ec2/securityGroup:SecurityGroup"} <= kinds
 
 
-def test_machines_ignore_newer_images():
-    # A new Ubuntu image must not replace running nodes behind the user's back.
-    for machine in of_type(shipped_plan("prod"), INSTANCE):
-        assert machine["options"].get("ignoreChanges") == ["ami"], machine["name"]
+def test_running_machines_keep_their_image_when_canonical_publishes_a_newer_one():
+    # A new Ubuntu image must not replace running nodes behind the user's back; and no ignoreChanges, which would
+    # keep the old image even on a deliberate replacement.
+    new_stack = of_type(shipped_plan("prod"), INSTANCE)
+    running = {m["name"]: (m["inputs"]["instanceType"], "ami-0running000000000") for m in new_stack}
+    deployed = of_type(build_plan("prod", check_policies=False, running=running), INSTANCE)
+    assert {m["inputs"]["ami"] for m in new_stack} != {"ami-0running000000000"}, "the newest image differs"
+    for machine in deployed:
+        assert machine["inputs"]["ami"] == "ami-0running000000000", machine["name"]
+        assert "ignoreChanges" not in machine["options"], machine["name"]
 
 
 def test_every_node_has_a_dns_record_in_the_private_zone():

@@ -48,18 +48,43 @@ def test_each_host_runs_its_phases_in_order():
         host = machine["name"]
         assert machine["urn"] in cmds[f"{host}-prepare"]["dependsOn"]
         assert urn_of(result, f"{host}-prepare") in cmds[f"{host}-install"]["dependsOn"]
-        final = cmds.get(f"{host}-init") or cmds[f"{host}-join"]
-        assert urn_of(result, f"{host}-install") in final["dependsOn"]
-        if f"{host}-join" in cmds:
-            assert urn_of(result, f"{host}-credentials") in final["dependsOn"]
+        join = cmds[f"{host}-join"]  # every host, the first control plane too (a no-op after its init)
+        assert urn_of(result, f"{host}-install") in join["dependsOn"]
+        assert urn_of(result, f"{host}-credentials") in join["dependsOn"]
+        if f"{host}-init" in cmds:
+            assert urn_of(result, f"{host}-install") in cmds[f"{host}-init"]["dependsOn"]
 
 
 def test_control_planes_join_one_after_another():
     result = shipped_plan("prod")
     cmds = commands(result)
     assert urn_of(result, "k8s-prod-cp-0-init") in cmds["k8s-prod-cp-1-credentials"]["dependsOn"]
-    assert urn_of(result, "k8s-prod-cp-1-join") in cmds["k8s-prod-cp-2-credentials"]["dependsOn"]
+    # The first control plane's join (a no-op after its init; a replaced one's way back in) comes right after the
+    # second's, with credentials from the second, and before anything else joins.
+    assert urn_of(result, "k8s-prod-cp-1-join") in cmds["k8s-prod-cp-0-credentials"]["dependsOn"]
+    assert urn_of(result, "k8s-prod-cp-0-credentials") in cmds["k8s-prod-cp-0-join"]["dependsOn"]
+    assert urn_of(result, "k8s-prod-cp-0-join") in cmds["k8s-prod-cp-2-credentials"]["dependsOn"]
     assert urn_of(result, "k8s-prod-cp-2-join") in cmds["k8s-prod-api-ready"]["dependsOn"]
+    assert urn_of(result, "k8s-prod-cp-0-join") in cmds["k8s-prod-kubeconfig"]["dependsOn"]
+
+
+def test_lifecycle_steps_run_on_a_control_plane_other_than_their_node():
+    result = shipped_plan("prod")
+    machines = {m["name"]: m for m in of_type(result, INSTANCE)}
+
+    def host_of(step: str) -> str:  # prod's nodes are private: reached at their private address
+        address = unwrapped(raw_inputs(result, step)["connection"])["host"]
+        return next(name for name in machines if address == plan_mocks.fake_address(INSTANCE, name))
+
+    for step in ("credentials", "leave", "member"):
+        assert host_of(f"k8s-prod-cp-0-{step}") == "k8s-prod-cp-1"
+        for node in ("k8s-prod-cp-1", "k8s-prod-cp-2", "k8s-prod-general-0"):
+            assert host_of(f"{node}-{step}") == "k8s-prod-cp-0"
+    for node, machine in machines.items():
+        if machine["inputs"]["tags"]["role"] != "bastion":
+            identity = f"readonly NODE_IDENTITY=i-{digest(INSTANCE, node)[:17]}"  # the mocks' instance ID
+            assert identity in unwrapped(raw_inputs(result, f"{node}-credentials")["stdin"]), node
+            assert identity in unwrapped(raw_inputs(result, f"{node}-join")["stdin"]), node
 
 
 def test_workers_join_independently_after_init():

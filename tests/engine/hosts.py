@@ -9,8 +9,10 @@ sshd runs in a mount namespace of its own with the test's directory bound over /
 
 from __future__ import annotations
 
+import os
 import secrets
 import shlex
+import signal
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -101,17 +103,50 @@ class EngineHosts:
 
     def register_nodes(self) -> None:
         """Every host's stub kubectl sees every host as a Node, with the kubelet that host has installed: one
-        cluster, so a Node deleted through one host is gone for all (their node folders are one folder)."""
+        cluster, so a Node deleted or annotated through one host is so for all (their node folders, and the folders
+        of the identities their joins record, are one folder each)."""
         hosts = list(self.hosts.values())
-        shared = hosts[0].sandbox.state / "nodes"
-        for host in hosts[1:]:
-            folder = host.sandbox.state / "nodes"
-            for entry in folder.iterdir():
-                entry.unlink()
-            folder.rmdir()
-            folder.symlink_to(shared, target_is_directory=True)
+        for kind in ("nodes", "identity", "notready"):
+            shared = hosts[0].sandbox.state / kind
+            shared.mkdir(exist_ok=True)
+            for host in hosts[1:]:
+                folder = host.sandbox.state / kind
+                if folder.exists():
+                    for entry in folder.iterdir():
+                        entry.unlink()
+                    folder.rmdir()
+                folder.symlink_to(shared, target_is_directory=True)
         for other in hosts:
-            (shared / other.name).write_text(str(other.sandbox.state))
+            (hosts[0].sandbox.state / "nodes" / other.name).write_text(str(other.sandbox.state))
+
+    def reimage(self, name: str) -> EngineHost:
+        """Host `name` installed afresh under the same name and address: no Kubernetes files or packages, a new
+        machine-id and a new SSH host key (sshd re-reads its keys on SIGHUP). The cluster still has its Node, NotReady
+        now that its kubelet is gone."""
+        host = self.hosts[name]
+        box = host.sandbox
+        shutil.rmtree(box.root / "etc/kubernetes", ignore_errors=True)
+        for kind in ("pkgs", "held", "active", "enabled"):
+            for entry in (box.state / kind).iterdir():
+                entry.unlink()
+        (box.root / "etc/machine-id").write_text(secrets.token_hex(16) + "\n")
+        (box.state / "notready" / name).touch()
+        key_file = host.directory / "ssh" / "ssh_host_ed25519_key"
+        key_file.unlink()
+        key_file.with_suffix(".pub").unlink()
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", str(key_file)], check=True)
+        os.kill(int((host.directory / "run" / "sshd.pid").read_text()), signal.SIGHUP)
+        public = key_file.with_suffix(".pub").read_text().split()
+        host.host_key = f"{public[0]} {public[1]}"
+        waited = netns.wait_until(lambda: self._answers_with(host), SSHD_START_TIMEOUT_S, 0.2)
+        assert waited is not None, f"sshd of {name} did not come back:\n{(host.directory / 'sshd.log').read_text()}"
+        return host
+
+    def _answers_with(self, host: EngineHost) -> bool:
+        """sshd at host's address offers host's (new) key."""
+        probe = self.lab.exec(self.engine_namespace, "ssh-keyscan", "-T", "2", "-t", "ed25519", host.address,
+                              check=False)
+        return host.host_key.split()[1] in probe.stdout
 
     def _answers(self, address: str) -> bool:
         probe = self.lab.exec(self.engine_namespace, "bash", "-c", f"exec 3<>/dev/tcp/{address}/22", check=False)

@@ -29,8 +29,10 @@ CP1 = NodeFacts("k8s-prod-cp-1", "10.20.144.11", "control-plane", NodeSize(4, 8,
 WORKER = NodeFacts("k8s-prod-general-0", "10.20.128.20", "worker", NodeSize(8, 64, 500))
 TOKEN = "abcdef.0123456789abcdef"
 CERT_KEY = "c0ffee" * 10 + "abcd"
-CREDENTIALS = json.dumps({"token": TOKEN, "caCertHash": "sha256:0123abcd"})
-CONTROL_PLANE_CREDENTIALS = json.dumps({"token": TOKEN, "caCertHash": "sha256:0123abcd", "certificateKey": CERT_KEY})
+EXPIRES = 4102444800  # 2100: not expired
+CREDENTIALS = json.dumps({"token": TOKEN, "caCertHash": "sha256:0123abcd", "expires": EXPIRES})
+CONTROL_PLANE_CREDENTIALS = json.dumps({"token": TOKEN, "caCertHash": "sha256:0123abcd", "expires": EXPIRES,
+                                        "certificateKey": CERT_KEY})
 
 EXAMPLES = {
     "prepare": lambda: host_steps.prepare(WORKER, [(CP0.address, CP0.name)], "k8s-prod.internal"),

@@ -53,11 +53,12 @@ def test_a_new_instance_type_replaces_the_pools_machines_and_says_so(base, tmp_p
     assert [(c.path, c.old, c.new, c.replaces) for c in machine.changes] == [
         ("instanceType", "c7i.xlarge", "m7i.xlarge", True)]
     assert machine.dangerous and machine.consequence.startswith(
-        "worker k8s-dev-general-0 replaced: a new machine is created and bootstrapped, then the old one is deleted")
+        "worker machine k8s-dev-general-0 replaced: a new machine is created and bootstrapped, then the old one is "
+        "deleted; before the new one joins, its credentials step drains the old node")
     assert "k8s-dev-general-0-join" in machine.consequence, "the steps that run on the new machine are named"
     markdown = render_markdown(d)
     assert "`instanceType`: `c7i.xlarge` → `m7i.xlarge` **forces replacement**" in markdown
-    assert ":warning: worker k8s-dev-general-0 replaced" in markdown.split("**Resources")[0], "not folded away"
+    assert ":warning: worker machine k8s-dev-general-0 replaced" in markdown.split("**Resources")[0], "not folded away"
 
 
 def test_a_new_kubernetes_version_shows_which_host_steps_run_again(base, tmp_path):

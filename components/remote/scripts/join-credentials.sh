@@ -1,21 +1,53 @@
 #!/usr/bin/env bash
-# Runs on the first control plane right before a node joins: a fresh one-hour token, the CA hash, and for a control
-# plane a fresh certificate key with the cluster certificates uploaded under it (kubeadm deletes them after two
-# hours). Prints one JSON line for the joining node; the program keeps it as a secret. No credential reaches the
-# command line, and kubeadm's messages go through redact_kubeadm_output.
-# Inputs (generated header): ROOT, NODE_NAME, NODE_ADDRESS, TOKEN_TTL, UPLOAD_CERTS_CONFIG (empty for workers).
+# Runs on a control plane of the cluster right before a node joins: a fresh one-hour token, the CA hash, and for a
+# control plane a fresh certificate key with the cluster certificates uploaded under it (kubeadm deletes them after
+# two hours). Prints one JSON line for the joining node (with the time its token expires); the program keeps it as a
+# secret. No credential reaches the command line, and kubeadm's messages go through redact_kubeadm_output.
+#
+# It runs again whenever the machine behind NODE_NAME changes (NODE_IDENTITY: the instance ID on AWS, the pinned SSH
+# host key on bare metal). When the cluster holds a Node of that name that a different machine joined (the join
+# records its identity on the Node), that machine is being replaced or was re-imaged: it leaves first, in the order
+# of a removal (take_node_out: drained, its etcd member removed with quorum checked, its Node deleted), so that the
+# new machine joins under the name. A Node without a recorded identity, or with this one, is left alone, and so is a
+# Ready Node at NODE_ADDRESS (the same host, still running).
+# Inputs (generated header): ROOT, NODE_NAME, NODE_ADDRESS, NODE_IDENTITY, ROLE, DRAIN_TIMEOUT, TOKEN_TTL_SECONDS, UPLOAD_CERTS_CONFIG (empty for workers).
 # shellcheck disable=SC2154
 set -euo pipefail
 
 umask 077
 admin="$ROOT/etc/kubernetes/admin.conf"
-[[ -f $admin ]] || fail "no admin.conf: run kubeadm init on this host first"
+if [[ ! -f $admin ]]; then
+  # This host is being replaced itself, or has not joined yet: a node already in the cluster needs nothing from it,
+  # and a node that does need credentials stops at its join saying why.
+  log "no admin.conf on this host: it is not a control plane of the cluster (yet); no credentials for $NODE_NAME"
+  printf '{"unavailable": "%s is not a control plane of the cluster yet"}\n' "$(hostname)"
+  exit 0
+fi
 state="$ROOT/etc/kubernetes/k8s-platform"
 mkdir -p "$state"
 log="$state/credentials-$NODE_NAME.log"  # one per node: workers' credentials are made in parallel
 
+if [[ -n $NODE_IDENTITY ]] && kubectl --kubeconfig "$admin" get node "$NODE_NAME" >/dev/null 2>&1; then
+  recorded=$(kubectl --kubeconfig "$admin" get node "$NODE_NAME" \
+    -o 'jsonpath={.metadata.annotations.k8s-platform\.io/machine-identity}')
+  ready=$(kubectl --kubeconfig "$admin" get node "$NODE_NAME" \
+    -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')
+  address=$(kubectl --kubeconfig "$admin" get node "$NODE_NAME" \
+    -o 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}')
+  if [[ -n $recorded && $recorded != "$NODE_IDENTITY" ]]; then
+    if [[ $ready == True && $address == "$NODE_ADDRESS" ]]; then
+      # The same host, running (a bare-metal host whose SSH host key was changed): its join records the new one.
+      log "node $NODE_NAME is Ready at $NODE_ADDRESS under another identity ($recorded): left alone"
+    else
+      log "node $NODE_NAME in the cluster was joined by another machine ($recorded at ${address:-no address}); $NODE_IDENTITY replaces it"
+      take_node_out "$admin" "$NODE_NAME" "$ROLE" "$DRAIN_TIMEOUT" "the new machine does not join yet"
+    fi
+  fi
+fi
+
+expires=$(($(date +%s) + TOKEN_TTL_SECONDS))
 token=$(run_logged_output "$log" "kubeadm token create" kubeadm token create --kubeconfig "$admin" \
-  --ttl "$TOKEN_TTL" --description "k8s-platform join of $NODE_NAME ($NODE_ADDRESS)")
+  --ttl "${TOKEN_TTL_SECONDS}s" --description "k8s-platform join of $NODE_NAME ($NODE_ADDRESS)")
 ca_hash=$(openssl x509 -pubkey -noout -in "$ROOT/etc/kubernetes/pki/ca.crt" |
   openssl pkey -pubin -outform DER | openssl dgst -sha256 -r | awk '{ print $1 }')
 [[ -n $token && -n $ca_hash ]] || fail "could not create join credentials"
@@ -32,4 +64,4 @@ if [[ -n $UPLOAD_CERTS_CONFIG ]]; then
     kubeadm init phase upload-certs --upload-certs --skip-certificate-key-print --config "$config"
   key_field=", \"certificateKey\": \"$certificate_key\""
 fi
-printf '{"token": "%s", "caCertHash": "sha256:%s"%s}\n' "$token" "$ca_hash" "$key_field"
+printf '{"token": "%s", "caCertHash": "sha256:%s", "expires": %d%s}\n' "$token" "$ca_hash" "$expires" "$key_field"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs `kubeadm init` on the first control plane, once. A run that failed halfway is reset and run again; a host
-# that finished init before is left alone.
-# Inputs (generated header): ROOT, KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE.
+# Runs `kubeadm init` on the first control plane, once, and only when no cluster answers behind the API endpoint:
+# a first control plane that was replaced or re-imaged finds its cluster there and joins it (kubeadm-join.sh, with
+# credentials from another control plane) instead of making a second cluster with a new CA behind the same load
+# balancer. A run that failed halfway is reset and run again; a host that finished init or a join is left alone.
+# Inputs (generated header): ROOT, ENDPOINT, JOIN_FROM (empty: the only control plane), KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -10,10 +12,22 @@ if [[ -f "$state/init.done" ]]; then
   log "kubeadm init already done"
   exit 0
 fi
+if [[ -f "$state/join.done" ]]; then
+  log "this host joined the cluster: nothing to init"
+  exit 0
+fi
 if [[ -e "$ROOT/etc/kubernetes/admin.conf" || -n "$(ls -A "$ROOT/etc/kubernetes/manifests" 2>/dev/null)" ]]; then
   log "an earlier init did not finish: resetting before running it again"
   mkdir -p "$state"
   run_logged "$state/reset.log" "kubeadm reset" kubeadm reset -f
+fi
+# Any HTTP answer (401 and 403 included) is an API server; no answer at all (000) is no cluster.
+status=$(curl --silent --insecure --max-time 10 --output /dev/null --write-out '%{http_code}' \
+  "https://$ENDPOINT/version" || true)
+if [[ ${status:-000} != 000 ]]; then
+  [[ -n $JOIN_FROM ]] || fail "a cluster already answers at $ENDPOINT (HTTP $status), and this host is its only control plane: it cannot join with another's credentials; restore it from an etcd backup (README, \"Restoring etcd\") or free the endpoint"
+  log "a cluster already answers at $ENDPOINT (HTTP $status): this control plane joins it instead, with credentials from $JOIN_FROM"
+  exit 0
 fi
 
 write_kubeadm_inputs "$state" kubeadm-init.yaml

@@ -18,30 +18,4 @@ if [[ ! -f $admin ]]; then
   exit 0
 fi
 
-if kubectl --kubeconfig "$admin" get node "$NODE_NAME" >/dev/null 2>&1; then
-  ready=$(kubectl --kubeconfig "$admin" get node "$NODE_NAME" \
-    -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')
-  if [[ $ready == True ]]; then
-    drain_node "$admin" "$NODE_NAME" "$DRAIN_TIMEOUT" "in the cluster"
-  else
-    kubectl --kubeconfig "$admin" cordon "$NODE_NAME" >&2
-    log "node $NODE_NAME is not Ready (${ready:-unknown}): cordoned, not drained"
-  fi
-fi
-if [[ $ROLE == control-plane ]]; then
-  # `member list` prints "id, status, name, peer URLs, client URLs, learner" per member.
-  listed=$(etcdctl_here member list) || fail "cannot list the etcd members; nothing removed"
-  read -r member client < <(awk -F', ' -v n="$NODE_NAME" '$3 == n { print $1, $5 }' <<<"$listed") || true
-  if [[ -n ${member:-} ]]; then
-    left=$(($(grep -c . <<<"$listed") - 1))
-    # The members that stay must hold a quorum of the smaller cluster on their own (the leaving one may be dead).
-    healthy=$(etcdctl_here endpoint health --cluster 2>&1 | awk -v c="$client" '$2 == "is" && $3 == "healthy:" && $1 != c' |
-      grep -c . || true)
-    ((healthy >= left / 2 + 1)) ||
-      fail "only $healthy of the $left etcd members that would stay are healthy: $NODE_NAME's member stays"
-    etcdctl_here member remove "$member" >&2
-    log "etcd member $member ($NODE_NAME) removed; $left left, $healthy healthy"
-  fi
-fi
-kubectl --kubeconfig "$admin" delete node "$NODE_NAME" --ignore-not-found >&2
-log "node $NODE_NAME removed from the cluster"
+take_node_out "$admin" "$NODE_NAME" "$ROLE" "$DRAIN_TIMEOUT" "in the cluster"

@@ -71,6 +71,40 @@ drain_node() {
   fi
 }
 
+# take_node_out KUBECONFIG NODE ROLE TIMEOUT STAYS: the order in which a node leaves the cluster, harmless when it
+# has left already. Drains NODE (drain_node) when it is Ready, cordons it otherwise (a dead node's pods are
+# rescheduled once its Node is gone); for a control plane removes its etcd member, but only when the members that
+# stay hold a quorum of the smaller cluster on their own (NODE's may be dead); then deletes the Node.
+take_node_out() {
+  local kubeconfig=$1 node=$2 role=$3 timeout=$4 stays=$5 ready listed member client left healthy
+  if kubectl --kubeconfig "$kubeconfig" get node "$node" >/dev/null 2>&1; then
+    ready=$(kubectl --kubeconfig "$kubeconfig" get node "$node" \
+      -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')
+    if [[ $ready == True ]]; then
+      drain_node "$kubeconfig" "$node" "$timeout" "$stays"
+    else
+      kubectl --kubeconfig "$kubeconfig" cordon "$node" >&2
+      log "node $node is not Ready (${ready:-unknown}): cordoned, not drained"
+    fi
+  fi
+  if [[ $role == control-plane ]]; then
+    # `member list` prints "id, status, name, peer URLs, client URLs, learner" per member.
+    listed=$(etcdctl_here member list) || fail "cannot list the etcd members; nothing removed"
+    read -r member client < <(awk -F', ' -v n="$node" '$3 == n { print $1, $5 }' <<<"$listed") || true
+    if [[ -n ${member:-} ]]; then
+      left=$(($(grep -c . <<<"$listed") - 1))
+      healthy=$(etcdctl_here endpoint health --cluster 2>&1 |
+        awk -v c="$client" '$2 == "is" && $3 == "healthy:" && $1 != c' | grep -c . || true)
+      ((healthy >= left / 2 + 1)) ||
+        fail "only $healthy of the $left etcd members that would stay are healthy: $node's member stays"
+      etcdctl_here member remove "$member" >&2
+      log "etcd member $member ($node) removed; $left left, $healthy healthy"
+    fi
+  fi
+  kubectl --kubeconfig "$kubeconfig" delete node "$node" --ignore-not-found >&2
+  log "node $node removed from the cluster"
+}
+
 require_ubuntu_or_debian() {
   local os_id=""
   [[ -r "$ROOT/etc/os-release" ]] || fail "cannot read /etc/os-release"

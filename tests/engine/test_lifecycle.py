@@ -1,0 +1,50 @@
+"""Real `pulumi up` when a machine behind a node's name changes: a bare-metal worker re-imaged under the same name and
+address (a new SSH host key in the inventory) is noticed, its old Node taken out and the fresh host joined, and
+nothing else runs; the first control plane's own join steps leave the cluster its init made alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.host import host_key_identity
+from tests.engine.test_up import FIRST, cluster, engine_for, stack_for, steps_per_host, up, updated  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("engine_tools")
+
+
+def test_a_re_imaged_worker_is_noticed_by_its_new_host_key_its_old_node_taken_out_and_it_joins_again(cluster):
+    """After a first `up`, whose first control plane joins nothing (its init made the cluster), worker-1 is
+    re-imaged."""
+    hosts = cluster[0]
+    engine = engine_for(cluster)
+    up(engine)
+    ran = steps_per_host(hosts)
+    # The first control plane's own join did nothing after its init; its credentials came from the second.
+    assert ran["cp-1"].count("kubeadm-init") == 1 and ran["cp-1"].count("kubeadm-join") == 1
+    assert "join-credentials:cp-1" in ran["cp-2"] and "member:cp-1" in ran["cp-2"]
+    assert not any(c.startswith("kubeadm join") for c in hosts.hosts["cp-1"].sandbox.calls())
+    identities = hosts.hosts["cp-1"].sandbox.state / "identity"
+    for name in FIRST:  # every join recorded its machine (the first's too), as the cluster's Nodes hold it
+        assert (identities / name).read_text().strip() == host_key_identity(hosts.hosts[name].host_key), name
+    for host in hosts.hosts.values():
+        host.sandbox.reset_calls()
+    worker = hosts.reimage("worker-1")
+    engine.write_settings(stack_for(hosts, FIRST))
+    result = up(engine)
+    after = steps_per_host(hosts)
+    fresh = after["worker-1"][len(ran["worker-1"]):]
+    assert fresh[:4] == ["preflight", "prepare-host", "install", "kubeadm-join"], fresh
+    assert after["cp-1"][len(ran["cp-1"]):] == ["join-credentials:worker-1"]
+    for name in ("cp-2", "cp-3"):
+        assert after[name] == ran[name], name
+    cp = hosts.hosts["cp-1"].sandbox.calls()
+    taken_out = [i for i, c in enumerate(cp) if c.endswith("cordon worker-1") or c.endswith("delete node worker-1 "
+                                                                                              "--ignore-not-found")]
+    token = next(i for i, c in enumerate(cp) if c.startswith("kubeadm token create"))
+    assert len(taken_out) == 2 and max(taken_out) < token, cp
+    assert any(c.startswith("kubeadm join --config") for c in worker.sandbox.calls())
+    identity = (hosts.hosts["cp-1"].sandbox.state / "identity" / "worker-1").read_text().strip()
+    assert identity == host_key_identity(worker.host_key)
+    assert (hosts.hosts["cp-1"].sandbox.state / "nodes" / "worker-1").exists(), "the fresh host registered again"
+    assert all("worker-1" in urn for urn in updated(result)), updated(result)
+    assert not [c for h in ("cp-2", "cp-3") for c in hosts.hosts[h].sandbox.calls()]
