@@ -51,7 +51,8 @@ while read -r v; do echo " $2 | $v | https://repo.example noble/stable amd64 Pac
     "modprobe": 'mkdir -p "$R/sys/module/$1"',
     "sysctl": '''for k in net/bridge/bridge-nf-call-iptables net/bridge/bridge-nf-call-ip6tables net/ipv4/ip_forward; do
   mkdir -p "$(dirname "$R/proc/sys/$k")"; echo 1 >"$R/proc/sys/$k"; done''',
-    "curl": '''case "$*" in *Release.key*) echo "KEY";; */gpg*) echo "DOCKER KEY" >"${@: -1}";; */version*) if [[ -e "$S/cluster-answers" ]]; then printf 401; else printf 000; exit 7; fi;;
+    "curl": '''case "$*" in *10248/healthz*) if [[ -e "$S/fail/kubelet-health" ]]; then exit 22; fi; echo ok;;
+  *Release.key*) echo "KEY";; */gpg*) echo "DOCKER KEY" >"${@: -1}";; */version*) if [[ -e "$S/cluster-answers" ]]; then printf 401; else printf 000; exit 7; fi;;
   *readyz*) n=$(cat "$S/ready_in" 2>/dev/null || echo 0)
   if ((n > 0)); then echo $((n - 1)) >"$S/ready_in"; exit 22; fi; echo ok;; esac''',
     "gpg": '''if [[ $1 == --show-keys ]]; then echo "pub:-:4096:1:8D81803C0EBFCD88:1487788586:::-:::scESA::::::23::0:"
@@ -91,7 +92,7 @@ runtime_of() { local d v; [[ -e "$S/nodes/$1" ]] || return 1; d=$(cat "$S/nodes/
   v=$(cat "$d/pkgs/containerd.io" 2>/dev/null || cat "$d/pkgs/containerd" 2>/dev/null || true); echo "containerd://${v%%-*}"; }
 case "$*" in
   *"get configmap kubeadm-config"*) printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkubernetesVersion: %s\\n' \\
-      "$(cat "$S/cluster-version")";;
+      "$(cat "$S/cluster-version")"; cat "$S/cluster-config" 2>/dev/null || true;;
   *"get nodes -o jsonpath"*) for f in "$S"/nodes/*; do [[ -e $f ]] || continue  # a node without a kubelet
       v=$(kubelet_of "$(basename "$f")"); [[ $v == v ]] || printf '%s %s\\n' "$(basename "$f")" "$v"; done;;
   *"get node "*kubeletVersion*) kubelet_of "$5";;
@@ -100,6 +101,11 @@ case "$*" in
   *" annotate node "*machine-identity=*) [[ -e "$S/nodes/$5" ]] || exit 1; mkdir -p "$S/identity"; v=${@: -1}
     echo "${v#*=}" >"$S/identity/$5";;
   *"get node "*InternalIP*) cat "$S/node-address/$5" 2>/dev/null || true;;
+  *"get node "*managed-labels*) cat "$S/managed/$5.labels" 2>/dev/null || true;;
+  *"get node "*managed-taints*) cat "$S/managed/$5.taints" 2>/dev/null || true;;
+  *" annotate node "*managed-labels=*) mkdir -p "$S/managed"; for a in "$@"; do case $a in
+      k8s-platform.io/managed-labels=*) printf %s "${a#*=}" >"$S/managed/$5.labels";;
+      k8s-platform.io/managed-taints=*) printf %s "${a#*=}" >"$S/managed/$5.taints";; esac; done;;
   *"get node "*upgrade-drained*) cat "$S/annotated/$5" 2>/dev/null || true;;
   *" annotate node "*upgrade-drained-) rm -f "$S/annotated/$5";;
   *" annotate node "*) mkdir -p "$S/annotated"; echo "${@: -1}" >"$S/annotated/$5";;

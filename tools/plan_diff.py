@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tools import version_change
+from tools.step_meaning import REMOVAL_MEANING, STEP_MEANING
 
 SECRET = "[secret]"
 ALL = ("",)  # every input: any change replaces the resource
@@ -143,19 +144,6 @@ def input_changes(before: dict, after: dict) -> list[Change]:
     return changes
 
 
-STEP_MEANING = {
-    "-init": "the first control plane's init step runs again (it skips what is done, and a cluster that answers "
-             "at the endpoint: a new first machine joins it)",
-    "-join": "the node's join step runs again (a node that has joined is not joined twice)",
-    "-prepare": "host preparation runs again",
-    "-install": "containerd and the kubeadm/kubelet packages are installed again (on a node that has joined a version "
-                "change waits for the upgrade steps)",
-    "-preflight": "the host's preflight checks run again",
-    "-registry-trust": "the node's registry trust is written again",
-    "-load-balancer": "haproxy/keepalived are configured again (reloaded only if their config changed)",
-}
-
-
 def _consequence(diff: ResourceDiff) -> None:
     r, t, action = diff.resource, diff.resource["type"], diff.action
     role = (r.get("inputs", {}).get("tags") or {}).get("role")
@@ -177,6 +165,10 @@ def _consequence(diff: ResourceDiff) -> None:
                        "the host step runs again (every host script is idempotent)")
         diff.consequence = f"{r['name']}: {meaning}"
         diff.dangerous = r["name"].endswith("-init")
+    elif t == "command:remote:Command" and action == "remove":
+        meaning = next((m for suffix, m in REMOVAL_MEANING.items() if r["name"].endswith(suffix)), None)
+        if meaning:
+            diff.consequence, diff.dangerous = f"{r['name']}: {meaning}", r["name"].endswith(("-leave", "-reset"))
     elif t.startswith("random:") and action == "replace":
         diff.dangerous = True
         diff.consequence = f"{r['name']}: a generated secret is generated anew; everything that uses it changes"

@@ -124,7 +124,8 @@ class AwsInfrastructure(pulumi.ComponentResource):
         self.endpoint = api.endpoint
         # The machines this update replaces for a new instance type or pinned image, and those left for the next.
         self.machine_roll = pulumi.Output.all(pulumi.Output.all(*replaced), pulumi.Output.all(*waiting)).apply(
-            lambda v: {"replaced": [n for names in v[0] for n in names], "waiting": [n for names in v[1] for n in names]})
+            lambda v: {"replaced": [n for names in v[0] for n in names],
+                       "waiting": [n for names in v[1] for n in names]})
         self.machine_roll.apply(_warn_waiting)
         self.ingress_address = None
         if s.addons.ingress:

@@ -59,7 +59,7 @@ def install(c: ClusterFacts) -> str:
 
 
 def _patch(c: ClusterFacts, node: NodeFacts) -> dict[str, str]:
-    return {"KUBELET_PATCH": node_config.to_yaml(node_config.kubelet_patch(c.tier, node)).rstrip("\n"),
+    return {"KUBELET_PATCH": node_config.to_yaml(node_config.kubelet_patch(c.tier, node, c.max_pods)).rstrip("\n"),
             "PATCH_FILE": node_config.KUBELET_PATCH_FILE}
 
 
@@ -68,7 +68,16 @@ def init(c: ClusterFacts, node: NodeFacts, token: str, join_from: str = "") -> s
     with credentials from `join_from` ("" when it is the only control plane: the init stops, saying so)."""
     documents = node_config.init_documents(c, node, token)
     return host_scripts.render("kubeadm-init.sh", {"KUBEADM_CONFIG": node_config.to_yaml(documents).rstrip("\n"),
-                                                   "ENDPOINT": c.endpoint, "JOIN_FROM": join_from, **_patch(c, node)})
+                                                   "ENDPOINT": c.endpoint, "JOIN_FROM": join_from,
+                                                   "CLUSTER_SETTINGS": fixed_cluster_settings(c), **_patch(c, node)})
+
+
+def fixed_cluster_settings(c: ClusterFacts) -> str:
+    """The settings a cluster keeps for life, as "<settings key> <ClusterConfiguration field> <value>" lines."""
+    fields = (("network.podCidr", "podSubnet", c.pod_cidr), ("network.serviceCidr", "serviceSubnet", c.service_cidr),
+              ("clusterName", "clusterName", c.cluster_name),
+              ("the API endpoint (the load balancer)", "controlPlaneEndpoint", c.endpoint))
+    return "\n".join(f"{key.replace(' ', '_')} {field} {value}" for key, field, value in fields)
 
 
 def credentials_step_name(node_name: str) -> str:
@@ -117,6 +126,14 @@ def join(c: ClusterFacts, node: NodeFacts, credentials_stdout: str) -> str:
         "NODE_IDENTITY": node.identity, "JOIN_EXPIRES": int(record.get("expires", 0)),
         "CREDENTIALS_STEP": credentials_step_name(node.name), "CREDENTIALS_PROBLEM": record.get("unavailable", ""),
         **_patch(c, node)})
+
+
+def node_labels(node_name: str, labels: tuple[tuple[str, str], ...], taints: tuple) -> str:
+    """On a control plane: the node's labels and taints from the settings, through the API (node-labels.sh)."""
+    taint_lines = [f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}" for t in taints]
+    return host_scripts.render("node-labels.sh", {"NODE_NAME": node_name,
+                                                   "LABELS": "\n".join(f"{k}={v}" for k, v in labels),
+                                                   "TAINTS": "\n".join(taint_lines)})
 
 
 def member(node_name: str, action: str) -> str:

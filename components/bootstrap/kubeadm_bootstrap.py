@@ -93,6 +93,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         install_script = cluster.apply(host_steps.install)
         containerd_config = cluster.apply(node_config.containerd_config)
         installed: dict[str, remote.Command] = {}
+        kubelet_patches = {h.name: facts[h.name].apply(lambda n: node_config.to_yaml(
+            node_config.kubelet_patch(s.tier, n, s.max_pods_per_node))) for h in args.hosts}
         for host in args.hosts:
             node = facts[host.name]
             prepare_script = pulumi.Output.all(node, resolvable).apply(lambda v: host_steps.prepare(v[0], v[1], args.node_domain))
@@ -101,8 +103,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             self._artifact(host, "prepare.sh", prepare_script)
             self._artifact(host, "install.sh", install_script)
             self._artifact(host, "containerd-config.toml", containerd_config)
-            self._artifact(host, "kubelet-patch.yaml", node.apply(
-                lambda n: node_config.to_yaml(node_config.kubelet_patch(s.tier, n))))
+            self._artifact(host, "kubelet-patch.yaml", kubelet_patches[host.name])
 
         # The first control plane's credentials (when it was replaced and joins) and removal steps run on the second.
         second = other_control_planes[0] if other_control_planes else None
@@ -133,6 +134,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 lambda v: node_config.to_yaml(node_config.join_configuration(
                     v[0], v[1], *host_steps.parse_credentials(placeholder)))))
             joined = run(f"{host.name}-join", host, join_script, [installed[host.name], credentials], secret=True)
+            # Labels and taints through the API: a change reaches a node that joined long ago.
+            run(f"{host.name}-labels", lifecycle, host_steps.node_labels(host.name, host.labels, host.taints), [joined])
             # A node leaving the settings: Pulumi deletes in reverse dependency order, so the leave step (drain,
             # etcd member, Node; on the lifecycle control plane) runs first, then the reset of the host, then the join
             # and the machine (the join depends on it through its address). Each runs only for a node the settings
@@ -157,6 +160,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 # control plane joins here, with credentials from the second, before anything else runs on it.
                 previous = join(first, previous)
                 first_member.append(previous)
+        if second is None:  # the only control plane: its labels from itself, after its init
+            run(f"{first.name}-labels", first, host_steps.node_labels(first.name, first.labels, first.taints), [init])
         last_control_plane = previous
         read_kubeconfig = run(f"{name}-kubeconfig", first, host_steps.read_kubeconfig(), first_member, secret=True)
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(read_kubeconfig.stdout, endpoint).apply(
@@ -164,7 +169,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         self.api_ready = run(f"{name}-api-ready", first, endpoint.apply(host_steps.wait_ready),
                              [init, last_control_plane])
 
-        upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self, cluster)
+        upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self, cluster, kubelet_patches)
         _, control_planes_upgraded = upgrade.control_planes(name, other_control_planes, [self.api_ready])
         # In parallel, each after the init and the control planes' upgrade steps: a new kubelet is never newer
         # than any API server.

@@ -119,10 +119,14 @@ def kube_proxy_configuration(c: ClusterFacts) -> dict:
     }
 
 
-def kubelet_patch(tier: str, node: NodeFacts) -> dict:
-    """This node's reservations (they depend on its size), applied by kubeadm as a patch of the kubelet config."""
+def kubelet_patch(tier: str, node: NodeFacts, max_pods: int | None = None) -> dict:
+    """This node's reservations (they depend on its size) and the cluster's maxPods, applied by kubeadm as a patch of
+    the kubelet config. maxPods is in the patch as well as in the cluster's KubeletConfiguration (which kubeadm keeps
+    as it was at init): a changed setting reaches every node through its patch (upgrade-kubelet.sh)."""
     r = sizing.kubelet_reservations(tier, node.capacity)
+    pods = {} if max_pods is None else {"maxPods": max_pods}
     return {
+        **pods,
         "systemReserved": {"cpu": f"{r.system_cpu_m}m", "memory": f"{r.system_memory_mib}Mi"},
         "kubeReserved": {"cpu": f"{r.kube_cpu_m}m", "memory": f"{r.kube_memory_mib}Mi"},
         "evictionHard": {

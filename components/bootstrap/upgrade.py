@@ -34,6 +34,8 @@ class Upgrade:
     parent: pulumi.Resource
     # The cluster at the target version (the containerd step's config names the target's pause image).
     cluster: pulumi.Output
+    # Each node's kubelet patch (YAML), by node name: the kubelet step keeps the node's configuration current.
+    kubelet_patches: dict
 
     def __post_init__(self):
         self.run = HostRunner(self.parent, self.key).run
@@ -46,7 +48,8 @@ class Upgrade:
         kubeadm = run(f"{host.name}-upgrade-kubeadm", host, upgrade_steps.kubeadm(v, role), after)
         drain = run(f"{host.name}-upgrade-drain", self.first, upgrade_steps.drain(v, host.name), [kubeadm])
         runtime = run(f"{host.name}-upgrade-containerd", host, self.containerd_script, [drain])
-        kubelet = run(f"{host.name}-upgrade-kubelet", host, upgrade_steps.kubelet(v), [runtime])
+        kubelet = run(f"{host.name}-upgrade-kubelet", host,
+                      self.kubelet_patches[host.name].apply(lambda patch: upgrade_steps.kubelet(v, patch)), [runtime])
         return run(f"{host.name}-upgrade-ready", self.first, upgrade_steps.uncordon(v, host.name), [kubelet])
 
     def control_planes(self, name: str, others: list[Host], after: list):

@@ -2,7 +2,8 @@
 
 A node's upgrade is five steps, the kubeadm way: kubeadm and the control-plane components (on the node), the drain
 (on the first control plane, which has the admin credentials), containerd (on the drained node: a move from 1.7 to
-2 in the upgrade to 1.36, the pinned containerd 2 after it), kubelet and kubectl (on the node), then Ready and
+2 in the upgrade to 1.36, the pinned containerd 2 after it), kubelet and kubectl with the node's kubelet
+configuration (on the node; a changed configuration alone reruns only this step, node after node), then Ready and
 uncordon (on the first control plane). Before them: a guard that reads the cluster's version and an etcd snapshot
 on every control plane. Every script compares what the node runs with the target first and does nothing when it
 is there already, so an interrupted upgrade resumes on the next `pulumi up`.
@@ -11,7 +12,7 @@ is there already, so an interrupted upgrade resumes on the next `pulumi up`.
 from __future__ import annotations
 
 from components import versions
-from components.bootstrap import host_steps
+from components.bootstrap import host_steps, node_config
 from components.bootstrap.node_config import ClusterFacts
 from components.remote import host_scripts
 
@@ -63,8 +64,15 @@ def containerd(cluster: ClusterFacts) -> str:
                    libraries=("containerd-lib.sh",))
 
 
-def kubelet(version: str) -> str:
-    return _render("kubelet", version)
+# A kubelet restarted with its new version or configuration answers its health check within this many 5 s tries.
+KUBELET_HEALTH_ATTEMPTS = 24
+
+
+def kubelet(version: str, kubelet_patch: str) -> str:
+    """kubelet and kubectl at `version`, and the node's kubelet configuration from `kubelet_patch` (its YAML)."""
+    return _render("kubelet", version, {"KUBELET_PATCH": kubelet_patch.rstrip("\n"),
+                                        "PATCH_FILE": node_config.KUBELET_PATCH_FILE,
+                                        "HEALTH_ATTEMPTS": KUBELET_HEALTH_ATTEMPTS})
 
 
 def uncordon(version: str, node_name: str) -> str:

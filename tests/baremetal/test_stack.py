@@ -120,7 +120,8 @@ def test_adding_a_worker_to_the_inventory_only_adds_its_resources(tmp_path):
     assert set(before) <= set(after)
     assert [urn for urn in before if before[urn] != after[urn]] == []
     added = sorted(urn.split("::")[-1] for urn in set(after) - set(before))
-    assert added == ["worker-4-credentials", "worker-4-install", "worker-4-join", "worker-4-leave", "worker-4-member",
+    assert added == ["worker-4-credentials", "worker-4-install", "worker-4-join", "worker-4-labels", "worker-4-leave",
+                     "worker-4-member",
                      "worker-4-node", "worker-4-preflight", "worker-4-prepare", "worker-4-registry-trust",
                      "worker-4-reset", "worker-4-upgrade-batch",
                      "worker-4-upgrade-containerd", "worker-4-upgrade-drain",

@@ -11,7 +11,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from tests.helpers import edited, write_stack
 from tests.kube_schema import unknown_fields
-from tests.plan_fixtures import INSTANCE, of_type, shipped_plan
+from tests.plan_fixtures import INSTANCE, of_type, scaled_plan, shipped_plan
 from tools import plan_mocks
 from tools.plan import build_plan, plan_json, write_artifacts
 from tools.plan_mocks import SECRET_SIG_KEY, digest
@@ -261,16 +261,9 @@ def _longest_chain_to(result, target_name):
 
 
 @lru_cache(maxsize=None)
-def _plan_with_workers(tmp_dir, count):
-    from pathlib import Path
-    document = edited("prod", workerPools=[{"name": "general", "count": count, "maxCount": 300}])
-    document["config"]["k8s-platform:network"]["podCidr"] = "10.240.0.0/15"  # room for 303 nodes of /24
-    return build_plan("custom", write_stack(Path(tmp_dir), document, f"w{count}"))
-
-
-def test_chain_to_api_ready_does_not_grow_with_workers(tmp_path):
-    three = _longest_chain_to(_plan_with_workers(str(tmp_path), 3), "k8s-prod-api-ready")
-    many = _longest_chain_to(_plan_with_workers(str(tmp_path), 300), "k8s-prod-api-ready")
+def test_chain_to_api_ready_does_not_grow_with_workers():
+    three = _longest_chain_to(scaled_plan("prod", 3), "k8s-prod-api-ready")
+    many = _longest_chain_to(scaled_plan("prod", 300), "k8s-prod-api-ready")
     assert three == many
     assert three <= 16
 

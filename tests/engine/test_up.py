@@ -121,9 +121,10 @@ def test_a_worker_added_then_removed_touches_only_that_worker(cluster):
     ran = steps_per_host(hosts)
     assert ran["worker-2"] == ["preflight", "prepare-host", "install", "kubeadm-join", "upgrade-kubeadm",
                                "upgrade-containerd", "upgrade-kubelet"]  # they pass through: it runs the target
-    # Its mark, its join credentials, its drain and uncordon checks, on the first control plane.
+    # Its mark, its join credentials, its labels, its drain and uncordon checks, on the first control plane.
     assert sorted(ran["cp-1"][len(ran_before["cp-1"]):]) == [
-        "join-credentials:worker-2", "member:worker-2", "upgrade-drain:worker-2", "upgrade-uncordon:worker-2"]
+        "join-credentials:worker-2", "member:worker-2", "node-labels:worker-2", "upgrade-drain:worker-2",
+        "upgrade-uncordon:worker-2"]
     for name in ("cp-2", "cp-3", "worker-1"):
         assert ran[name] == ran_before[name]
     engine.write_settings(stack_for(hosts, FIRST))

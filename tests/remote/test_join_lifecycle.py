@@ -48,7 +48,7 @@ def test_a_join_that_failed_halfway_is_reset_over_whatever_it_left(tmp_path, lef
     assert result.returncode == 0, result.stderr
     assert f"an earlier join did not finish (left: {reported}): resetting" in result.stderr
     left = box.root / leftover
-    assert not left.exists() or left.read_text() != "left by a failed join", "the reset removed it; the join may remake it"
+    assert not left.exists() or left.read_text() != "left by a failed join", "reset (the join may make it anew)"
     calls = box.calls()
     assert calls.index("kubeadm reset -f") < next(i for i, c in enumerate(calls) if c.startswith("kubeadm join"))
     assert (box.root / STATE / "join.done").exists()
@@ -196,3 +196,20 @@ def test_the_first_control_plane_s_join_does_nothing_on_the_cluster_its_init_mad
     assert result.returncode == 0 and "this host made the cluster (kubeadm init): nothing to join" in result.stderr
     assert not any(c.startswith("kubeadm") for c in box.calls())
     assert (box.state / "identity" / CP0.name).read_text().strip() == IDENTITY
+
+
+def test_a_setting_kubeadm_cannot_change_in_place_is_refused_naming_its_key(tmp_path):
+    box = Sandbox(tmp_path)
+    assert box.run(render_for(box, EXAMPLES["init"])).returncode == 0
+    made = f"networking:\n  podSubnet: {CLUSTER.pod_cidr}\n  serviceSubnet: {CLUSTER.service_cidr}\n" \
+           f"clusterName: {CLUSTER.cluster_name}\ncontrolPlaneEndpoint: {CLUSTER.endpoint}\n"
+    (box.state / "cluster-config").write_text(made)
+    assert box.run(render_for(box, EXAMPLES["init"])).returncode == 0, "unchanged: nothing to refuse"
+    changed = dataclasses.replace(CLUSTER, pod_cidr="10.248.0.0/16", cluster_name="k8s-other")
+    box.reset_calls()
+    result = box.run(render_for(box, lambda: host_steps.init(changed, CP0, TOKEN)))
+    assert result.returncode != 0
+    assert f"network.podCidr is 10.248.0.0/16 in the settings, the cluster was made with podSubnet {CLUSTER.pod_cidr}" \
+        in result.stderr
+    assert "clusterName is k8s-other in the settings" in result.stderr
+    assert not any(c.startswith("kubeadm") for c in box.calls())

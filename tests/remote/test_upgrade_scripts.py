@@ -9,15 +9,21 @@ import dataclasses
 import pytest
 
 from components import versions
-from components.bootstrap import upgrade_steps
+from components.bootstrap import node_config, upgrade_steps
 from components.versions import version_change_refusal
-from tests.remote.test_host_scripts import CLUSTER
+from tests.remote.test_host_scripts import CLUSTER, CP0
 from tests.sandbox import Sandbox, installed, render_for
 
 PINNED_CONTAINERD = f"{versions.CONTAINERD_VERSION}-2~ubuntu.24.04~noble"  # the newest revision the sandbox offers
 
 NODE = "k8s-prod-cp-0"
 READ_ONLY = ("kubectl --kubeconfig", )
+PATCH = node_config.to_yaml(node_config.kubelet_patch("prod", CP0))
+PATCH_PATH = f"etc/kubernetes/patches/{node_config.KUBELET_PATCH_FILE}"
+
+
+def kubelet_step(version: str, patch: str = PATCH) -> str:
+    return upgrade_steps.kubelet(version, patch)
 
 
 def cluster_node(tmp_path, version="1.34.2", name="box") -> Sandbox:
@@ -33,6 +39,8 @@ def cluster_node(tmp_path, version="1.34.2", name="box") -> Sandbox:
     for package in ("kubeadm", "kubelet", "kubectl"):
         (box.state / "pkgs" / package).write_text(f"{version}-1.1\n")
     (box.state / "nodes" / NODE).write_text("")
+    (box.root / PATCH_PATH).parent.mkdir(parents=True)
+    (box.root / PATCH_PATH).write_text(PATCH)  # as its join wrote it
     # Joined on Ubuntu's containerd 1.7 (held), with its version 2 config.
     (box.state / "pkgs" / "containerd").write_text("1.7.28-0ubuntu1~24.04.1\n")
     (box.state / "held" / "containerd").touch()
@@ -58,7 +66,7 @@ def changes(box: Sandbox) -> list[str]:
 def upgrade_first_control_plane(box: Sandbox, version: str) -> list:
     steps = [upgrade_steps.guard(version), upgrade_steps.etcd_snapshot(version),
              upgrade_steps.kubeadm(version, upgrade_steps.FIRST_CONTROL_PLANE), upgrade_steps.drain(version, NODE),
-             containerd_step(version), upgrade_steps.kubelet(version), upgrade_steps.uncordon(version, NODE)]
+             containerd_step(version), kubelet_step(version), upgrade_steps.uncordon(version, NODE)]
     return [run(box, step) for step in steps]
 
 
@@ -174,7 +182,7 @@ def test_an_upgrade_apply_cut_short_after_the_api_server_is_run_again(tmp_path):
 def test_a_failed_package_install_fails_the_step_and_a_restart_cut_short_is_made_up(tmp_path):
     box = cluster_node(tmp_path)
     box.fail("apt-get-install")
-    failed = run(box, upgrade_steps.kubelet("1.35.9"))
+    failed = run(box, kubelet_step("1.35.9"))
     assert failed.returncode != 0 and "could not install kubelet=1.35.9-1.1 kubectl=1.35.9-1.1" in failed.stderr
     assert "systemctl restart kubelet" not in box.calls()
     box.heal("apt-get-install")
@@ -182,10 +190,10 @@ def test_a_failed_package_install_fails_the_step_and_a_restart_cut_short_is_made
     (box.state / "pkgs/kubelet").write_text("1.35.9-1.1\n")
     (box.state / "pkgs/kubectl").write_text("1.35.9-1.1\n")
     box.reset_calls()
-    assert run(box, upgrade_steps.kubelet("1.35.9")).returncode == 0
+    assert run(box, kubelet_step("1.35.9")).returncode == 0
     assert "systemctl restart kubelet" in box.calls()
     box.reset_calls()
-    assert run(box, upgrade_steps.kubelet("1.35.9")).returncode == 0
+    assert run(box, kubelet_step("1.35.9")).returncode == 0
     assert "systemctl restart kubelet" not in box.calls()
 
 
@@ -206,7 +214,7 @@ def test_a_worker_runs_kubeadm_upgrade_node_and_is_left_alone_once_at_the_target
     script = upgrade_steps.kubeadm("1.35.9", upgrade_steps.WORKER)
     assert run(box, script).returncode == 0
     assert [c for c in box.calls() if c.startswith("kubeadm upgrade node --patches ")]
-    assert run(box, upgrade_steps.kubelet("1.35.9")).returncode == 0
+    assert run(box, kubelet_step("1.35.9")).returncode == 0
     box.reset_calls()
     assert run(box, script).returncode == 0
     assert not [c for c in box.calls() if c.startswith("kubeadm upgrade node")]

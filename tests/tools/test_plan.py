@@ -57,7 +57,8 @@ def test_adding_one_worker_only_adds_resources(tmp_path):
     # join), its trust in the registry's CA, its two ingress load-balancer targets, its four upgrade steps in an
     # upgrade batch of its own (prod upgrades one worker at a time), nothing else.
     assert added == ["k8s-prod-general-3", "k8s-prod-general-3-credentials", "k8s-prod-general-3-dns",
-                     "k8s-prod-general-3-install", "k8s-prod-general-3-join", "k8s-prod-general-3-leave",
+                     "k8s-prod-general-3-install", "k8s-prod-general-3-join", "k8s-prod-general-3-labels",
+                     "k8s-prod-general-3-leave",
                      "k8s-prod-general-3-member", "k8s-prod-general-3-node", "k8s-prod-general-3-preflight",
                      "k8s-prod-general-3-prepare", "k8s-prod-general-3-registry-trust", "k8s-prod-general-3-reset",
                      "k8s-prod-general-3-upgrade-batch", "k8s-prod-general-3-upgrade-containerd",

@@ -7,10 +7,9 @@ import re
 
 import pytest
 
-from tests.helpers import write_stack
 from tools import plan
 from tools.plan import build_plan, plan_json
-from tools.scale_benchmark import stack_document
+from tests.plan_fixtures import scaled_plan
 
 # The bar: at 300 workers, at most 1.2 times the edges per resource of 30 workers. Edges per resource may
 # rise a little as worker resources (a join waits for its host's earlier phases and the API) outweigh the fixed
@@ -24,16 +23,15 @@ def edges_per_resource(result) -> float:
 
 
 @pytest.mark.parametrize("stack", ["prod", "metal"])
-def test_dependency_edges_per_resource_do_not_grow_from_30_to_300_workers(stack, tmp_path):
-    small = build_plan("custom", write_stack(tmp_path, stack_document(stack, 30), "small"), check_policies=False)
-    large = build_plan("custom", write_stack(tmp_path, stack_document(stack, 300), "large"), check_policies=False)
+def test_dependency_edges_per_resource_do_not_grow_from_30_to_300_workers(stack):
+    small, large = scaled_plan(stack, 30), scaled_plan(stack, 300)
     assert len(large.document["resources"]) > 6 * len(small.document["resources"]), "the workers were added"
     ratio = edges_per_resource(large) / edges_per_resource(small)
     assert ratio <= GROWTH_LIMIT, f"{stack}: edges per resource grew {ratio:.2f}x from 30 to 300 workers"
 
 
-def test_no_host_step_depends_on_other_hosts_preflights(tmp_path):
-    result = build_plan("custom", write_stack(tmp_path, stack_document("metal", 30), "metal30"))
+def test_no_host_step_depends_on_other_hosts_preflights():
+    result = scaled_plan("metal", 30)
     checked = 0
     for resource in result.document["resources"]:
         host = re.match(r"(worker-\d+)-", resource["name"])

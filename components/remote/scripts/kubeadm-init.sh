@@ -3,12 +3,28 @@
 # a first control plane that was replaced or re-imaged finds its cluster there and joins it (kubeadm-join.sh, with
 # credentials from another control plane) instead of making a second cluster with a new CA behind the same load
 # balancer. A run that failed halfway is reset and run again; a host that finished init or a join is left alone.
-# Inputs (generated header): ROOT, ENDPOINT, JOIN_FROM (empty: the only control plane), KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE.
+# On a cluster its init made, it compares the settings kubeadm cannot change in place (CLUSTER_SETTINGS: one
+# "<settings key> <ClusterConfiguration field> <value>" per line) with the cluster's ClusterConfiguration, and refuses
+# a change naming the settings key: kubeadm would keep the old value while the update reported success.
+# Inputs (generated header): ROOT, ENDPOINT, JOIN_FROM (empty: the only control plane), CLUSTER_SETTINGS, KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE.
 # shellcheck disable=SC2154
 set -euo pipefail
 
 state="$ROOT/etc/kubernetes/k8s-platform"
 if [[ -f "$state/init.done" ]]; then
+  made=$(kubectl --kubeconfig "$ROOT/etc/kubernetes/admin.conf" -n kube-system get configmap kubeadm-config \
+    -o 'jsonpath={.data.ClusterConfiguration}') || fail "cannot read the cluster's ClusterConfiguration to compare"
+  refused=()
+  while read -r key field wanted; do
+    [[ -n $key ]] || continue
+    have=$(awk -v f="$field:" '$1 == f { gsub(/"/, "", $2); print $2; exit }' <<<"$made")
+    if [[ -n $have && $have != "$wanted" ]]; then
+      refused+=("$key is $wanted in the settings, the cluster was made with $field $have")
+    fi
+  done <<<"$CLUSTER_SETTINGS"
+  if ((${#refused[@]})); then
+    fail "kubeadm cannot change this in place (set it back, or build a new cluster and move the workloads): $(printf '%s; ' "${refused[@]}")"
+  fi
   log "kubeadm init already done"
   exit 0
 fi
