@@ -53,6 +53,8 @@ class Host:
     # What the machine has, as an output, where it can differ from `capacity` (the pool's, from the settings): a
     # machine a roll has not reached yet keeps its old type. None: `capacity`.
     machine_capacity: Any = field(default=None, compare=False)
+    # Its preflight's report (an output: the JSON line preflight.sh prints), once it has one.
+    preflight: Any = field(default=None, compare=False)
     # What must complete before anything changes the host: its VM, then its preflight (resources or outputs).
     ready_after: tuple = field(default=(), compare=False)
 
@@ -70,6 +72,7 @@ class ApiEndpoint:
 def host_key_identity(host_key: str | None) -> str:
     """A bare-metal host's identity: a digest of its pinned SSH host key (re-imaging a host makes a new key), or ""
     when the key is not pinned."""
-    if not host_key:
+    if not host_key or not host_key.split():
         return ""
-    return "ssh-host-key-sha256-" + hashlib.sha256(host_key.strip().encode()).hexdigest()[:32]
+    key = " ".join(host_key.split()[:2])  # type and key: spacing or a comment do not make another machine
+    return "ssh-host-key-sha256-" + hashlib.sha256(key.encode()).hexdigest()[:32]

@@ -73,7 +73,8 @@ def fake_command_stdout(stdin: Any, h: str) -> str:
     if "from preflight.sh" in text:
         match = re.search(r"^readonly HOST_NAME=(\S+)$", text, re.MULTILINE)
         host = shlex.split(match[1])[0] if match else "unknown"
-        return json.dumps({"host": host, "hostname": host, "machineId": h[:32], "productUuid": h[32:64]}) + "\n"
+        return json.dumps({"host": host, "hostname": host, "machineId": h[:32], "productUuid": h[32:64],
+                           "member": "no"}) + "\n"
     if "from registry-ca.sh" in text:
         match = re.search(r"^readonly HOSTS=(.+)$", text, re.MULTILINE)
         hosts = shlex.split(match[1])[0].split() if match else []

@@ -32,8 +32,9 @@ class AwsInfrastructureArgs:
 def _warn_waiting(roll: dict) -> None:
     if roll["waiting"]:
         pulumi.log.warn(f"machines still to replace for their new instance type or image, in later updates (at most "
-                        f"one control plane and upgrade.maxUnavailableWorkers workers per pool each): "
-                        f"{', '.join(roll['waiting'])}; this update replaces {', '.join(roll['replaced']) or 'none'}")
+                        f"one control plane and upgrade.maxUnavailableWorkers workers per pool each; a single control "
+                        f"plane is never replaced: add two first): {', '.join(roll['waiting'])}; this update replaces "
+                        f"{', '.join(roll['replaced']) or 'none'}")
 
 
 class AwsInfrastructure(pulumi.ComponentResource):
@@ -106,8 +107,9 @@ class AwsInfrastructure(pulumi.ComponentResource):
                 dns_domain=self.node_domain,
                 instance_profile=identity.profile_name if is_control_plane else None,
                 metadata_hop_limit=2 if is_control_plane else 1,
-                # Control planes one at a time, always; workers as many as an upgrade drains at once.
-                roll_batch=1 if is_control_plane else s.upgrade.max_unavailable_workers,
+                # Control planes one at a time, always (none when there is only one: nothing could hand its
+                # replacement credentials); workers as many as an upgrade drains at once.
+                roll_batch=(0 if pool.count == 1 else 1) if is_control_plane else s.upgrade.max_unavailable_workers,
             ), opts=child)
             self.hosts.extend(node_pool.hosts)
             replaced.append(node_pool.replaced)

@@ -42,9 +42,10 @@ class RollPlan:
 
 def plan_roll(running: list[RunningMachine | None], instance_type: str, pinned_image: str, newest_image: str,
               batch: int) -> RollPlan:
-    """`running[i]` is machine i as it runs, None when it has no instance yet."""
-    if batch < 1:
-        raise ValueError("a roll replaces at least one machine per update")
+    """`running[i]` is machine i as it runs, None when it has no instance yet. A batch of 0 replaces nothing (the
+    only control plane: no other member could hand its replacement credentials)."""
+    if batch < 0:
+        raise ValueError("a roll replaces zero or more machines per update")
     specs: list[MachineSpec] = []
     replaced: list[int] = []
     waiting: list[int] = []

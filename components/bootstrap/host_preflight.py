@@ -26,6 +26,11 @@ class HostIdentityClash(Exception):
     pass
 
 
+def report(stdout: str) -> dict:
+    """The JSON line a host's preflight printed (its identity, and whether it has been a cluster member)."""
+    return preflight.identity(stdout)
+
+
 def _admit(ledger: preflight.IdentityLedger, stdout: str) -> preflight.IdentityLedger:
     problems = ledger.admit(preflight.identity(stdout))
     if problems:
@@ -73,6 +78,6 @@ class HostPreflight(pulumi.ComponentResource):
                 # Resolves once this host's identity differs from every earlier one; raises otherwise.
                 admitted = pulumi.Output.all(_value_only(admitted), checked.stdout).apply(lambda pair: _admit(*pair))
                 ready_after.append(admitted.apply(lambda _: None))
-            self.hosts.append(dataclasses.replace(host, ready_after=tuple(ready_after)))
+            self.hosts.append(dataclasses.replace(host, ready_after=tuple(ready_after), preflight=checked.stdout))
             self.artifacts[f"hosts/{host.name}/preflight.sh"] = script
         self.register_outputs({})

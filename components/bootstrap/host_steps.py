@@ -20,6 +20,8 @@ from components.remote import host_scripts
 READY_ATTEMPTS = 60
 READY_INTERVAL_SECONDS = 5
 DRAIN_TIMEOUT = "5m"
+# Before a first control plane decides that no cluster answers at the endpoint (and inits one): 6 tries, 5 s apart.
+CLUSTER_ANSWER_ATTEMPTS = 6
 
 
 def hosts_block(entries: list[tuple[str, str]]) -> str:
@@ -69,6 +71,7 @@ def init(c: ClusterFacts, node: NodeFacts, token: str, join_from: str = "") -> s
     documents = node_config.init_documents(c, node, token)
     return host_scripts.render("kubeadm-init.sh", {"KUBEADM_CONFIG": node_config.to_yaml(documents).rstrip("\n"),
                                                    "ENDPOINT": c.endpoint, "JOIN_FROM": join_from,
+                                                   "ANSWER_ATTEMPTS": CLUSTER_ANSWER_ATTEMPTS,
                                                    "CLUSTER_SETTINGS": fixed_cluster_settings(c), **_patch(c, node)})
 
 
@@ -92,7 +95,8 @@ def credentials(node: NodeFacts) -> str:
     upload = node_config.to_yaml(node_config.upload_certs_configuration()).rstrip("\n") \
         if node.role == CONTROL_PLANE else ""
     return host_scripts.render("join-credentials.sh", {
-        "NODE_NAME": node.name, "NODE_ADDRESS": node.address, "NODE_IDENTITY": node.identity, "ROLE": node.role,
+        "NODE_NAME": node.name, "NODE_ADDRESS": node.address, "NODE_IDENTITY": node.identity,
+        "NODE_FRESH": "yes" if node.fresh else "no", "ROLE": node.role,
         "DRAIN_TIMEOUT": DRAIN_TIMEOUT, "TOKEN_TTL_SECONDS": node_config.JOIN_TOKEN_TTL_SECONDS,
         "UPLOAD_CERTS_CONFIG": upload})
 
@@ -128,10 +132,11 @@ def join(c: ClusterFacts, node: NodeFacts, credentials_stdout: str) -> str:
         **_patch(c, node)})
 
 
-def node_labels(node_name: str, labels: tuple[tuple[str, str], ...], taints: tuple) -> str:
-    """On a control plane: the node's labels and taints from the settings, through the API (node-labels.sh)."""
+def node_labels(node_name: str, labels: tuple[tuple[str, str], ...], taints: tuple, identity: str = "") -> str:
+    """On a control plane: the node's labels and taints from the settings, through the API (node-labels.sh); run
+    again on a new machine (`identity`), whose Node has none of them."""
     taint_lines = [f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}" for t in taints]
-    return host_scripts.render("node-labels.sh", {"NODE_NAME": node_name,
+    return host_scripts.render("node-labels.sh", {"NODE_NAME": node_name, "NODE_IDENTITY": identity,
                                                    "LABELS": "\n".join(f"{k}={v}" for k, v in labels),
                                                    "TAINTS": "\n".join(taint_lines)})
 

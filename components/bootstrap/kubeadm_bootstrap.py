@@ -23,7 +23,7 @@ import pulumi
 import pulumi_random as random
 from pulumi_command import remote
 
-from components.bootstrap import host_steps, node_config
+from components.bootstrap import host_preflight, host_steps, node_config
 from components.bootstrap.upgrade import Upgrade
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
 from components.host import CONTROL_PLANE, ApiEndpoint, Host
@@ -47,9 +47,10 @@ class KubeadmBootstrapArgs:
     node_domain: str = ""  # a DNS zone with a record per node, searched by every host ("" when there is none)
 
 
-def _node_facts(host: Host, address: str, identity: str, capacity) -> NodeFacts:
+def _node_facts(host: Host, address: str, identity: str, capacity, preflight: str | None) -> NodeFacts:
+    fresh = bool(preflight) and host_preflight.report(preflight).get("member") == "no"
     return NodeFacts(name=host.name, address=address, role=host.role, capacity=capacity or host.capacity,
-                     labels=host.labels, taints=host.taints, identity=identity)
+                     labels=host.labels, taints=host.taints, identity=identity, fresh=fresh)
 
 
 class KubeadmBootstrap(pulumi.ComponentResource):
@@ -83,7 +84,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 image_repository=s.image_repository))
         resolvable = pulumi.Output.all(*cp_addresses).apply(
             lambda addresses: [(a, h.name) for a, h in zip(addresses, control_planes)])
-        facts = {h.name: pulumi.Output.all(h.private_address, h.identity, h.machine_capacity).apply(
+        facts = {h.name: pulumi.Output.all(h.private_address, h.identity, h.machine_capacity, h.preflight).apply(
             lambda v, h=h: _node_facts(h, *v)) for h in args.hosts}
 
         runner = HostRunner(self, args.ssh_private_key)
@@ -119,8 +120,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         def join(host: Host, *after: remote.Command) -> remote.Command:
             is_control_plane = host.role == CONTROL_PLANE
             # Where the node's credentials are made and its removal runs: a control plane of the cluster that is not
-            # this node (the first, or for the first the second).
-            lifecycle = second if host is first else first
+            # this node (the first, or for the first the second; the only control plane: itself).
+            lifecycle = (second or first) if host is first else first
             # Carries no secret: the host makes the token (and a control plane's certificate key) and prints them.
             credentials_script = facts[host.name].apply(host_steps.credentials)
             credentials = run(host_steps.credentials_step_name(host.name), lifecycle, credentials_script, list(after),
@@ -134,8 +135,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 lambda v: node_config.to_yaml(node_config.join_configuration(
                     v[0], v[1], *host_steps.parse_credentials(placeholder)))))
             joined = run(f"{host.name}-join", host, join_script, [installed[host.name], credentials], secret=True)
-            # Labels and taints through the API: a change reaches a node that joined long ago.
-            run(f"{host.name}-labels", lifecycle, host_steps.node_labels(host.name, host.labels, host.taints), [joined])
+            labelled.append((host, lifecycle, joined))
             # A node leaving the settings: Pulumi deletes in reverse dependency order, so the leave step (drain,
             # etcd member, Node; on the lifecycle control plane) runs first, then the reset of the host, then the join
             # and the machine (the join depends on it through its address). Each runs only for a node the settings
@@ -151,17 +151,21 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 delete=host_steps.member(host.name, "remove"), delete_before_replace=True)
             return joined
 
+        labelled: list[tuple[Host, Host, remote.Command]] = []
         previous = init
         first_member = [init]  # what makes the first control plane a member: its init, or its join when replaced
+        # The first control plane has the same steps as every node whatever the count, so that no change of the
+        # count ever deletes them (their deletion would take it out of the cluster). They come right after the
+        # second's join: on a new cluster a no-op (its init made it a member); a replaced first control plane
+        # joins there, with credentials from the second, before anything else runs on it.
+        if second is None:
+            previous = join(first, previous)
+            first_member.append(previous)
         for host in other_control_planes:  # one after another: etcd grows by one member at a time
             previous = join(host, previous)
             if host is second:
-                # Right after the second: on a new cluster a no-op (its init made it a member); a replaced first
-                # control plane joins here, with credentials from the second, before anything else runs on it.
                 previous = join(first, previous)
                 first_member.append(previous)
-        if second is None:  # the only control plane: its labels from itself, after its init
-            run(f"{first.name}-labels", first, host_steps.node_labels(first.name, first.labels, first.taints), [init])
         last_control_plane = previous
         read_kubeconfig = run(f"{name}-kubeconfig", first, host_steps.read_kubeconfig(), first_member, secret=True)
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(read_kubeconfig.stdout, endpoint).apply(
@@ -174,6 +178,11 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         # In parallel, each after the init and the control planes' upgrade steps: a new kubelet is never newer
         # than any API server.
         joined = {host.name: join(host, init, control_planes_upgraded) for host in workers}
+        # Labels and taints through the API, so that a change reaches a node that joined long ago; after the first
+        # control plane is a member (a replaced one too), and again on a new machine (its identity).
+        for host, lifecycle, node_joined in labelled:
+            script = facts[host.name].apply(lambda n: host_steps.node_labels(n.name, n.labels, n.taints, n.identity))
+            run(f"{host.name}-labels", lifecycle, script, [node_joined, first_member[-1]])
         upgrade.workers(workers, joined, s.upgrade.max_unavailable_workers, control_planes_upgraded)
         self.register_outputs({"kubeconfig": self.kubeconfig})
 

@@ -55,6 +55,9 @@ class NodeFacts:
     # The machine behind the name: the instance ID on AWS, a digest of the pinned SSH host key on bare metal, "" when
     # nothing identifies it. A new identity means a replaced or re-imaged machine (join-credentials.sh).
     identity: str = ""
+    # A fresh install behind the name (its preflight found no finished init or join): only then may its credentials
+    # step take the old machine's Node out. False when unknown.
+    fresh: bool = False
 
 
 def _args(**values: str) -> list[dict[str, str]]:

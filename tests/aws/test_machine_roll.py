@@ -52,9 +52,21 @@ def test_canonical_s_newest_image_alone_replaces_nothing_and_a_pinned_image_roll
     assert pinned.specs == (MachineSpec("c7i.xlarge", "ami-pinned"), OLD) and pinned.waiting == (1,)
 
 
-def test_a_batch_below_one_is_refused():
+def test_a_batch_of_zero_replaces_nothing_and_a_negative_one_is_refused():
+    alone = plan_roll(running(OLD), "m7i.xlarge", "", "ami-newest", 0)  # the only control plane
+    assert alone.specs == (OLD,) and alone.replaced == () and alone.waiting == (0,)
     with pytest.raises(ValueError):
-        plan_roll(running(OLD), "c7i.xlarge", "", "ami-newest", 0)
+        plan_roll(running(OLD), "c7i.xlarge", "", "ami-newest", -1)
+
+
+def test_the_only_control_plane_is_never_replaced(tmp_path):
+    base = json.loads(plan.plan_json(plan.build_plan("dev", check_policies=False)))
+    changed = write_stack(tmp_path, edited("dev", controlPlane={"count": 1, "instanceType": "m7i.xlarge"}), "head")
+    head = json.loads(plan.plan_json(plan.build_plan("dev", changed, check_policies=False,
+                                                     running=plan.running_machines(base))))
+    assert head["outputs"]["machineRoll"] == {"replaced": [], "waiting": ["k8s-dev-cp-0"]}
+    cp = next(r for r in of_type_json(head) if r["name"] == "k8s-dev-cp-0")
+    assert cp["inputs"]["instanceType"] != "m7i.xlarge"
 
 
 def deployed(tmp_path, document) -> dict:
@@ -103,3 +115,14 @@ def test_a_new_stack_reads_no_running_machine_and_declares_every_machine_as_aske
     result = json.loads(plan.plan_json(plan.build_plan("prod", changed, check_policies=False)))
     assert result["outputs"]["machineRoll"] == {"replaced": [], "waiting": []}
     assert {r["inputs"]["instanceType"] for r in of_type_json(result) if "-cp-" in r["name"]} == {"m7i.xlarge"}
+
+
+def test_the_first_control_plane_keeps_the_same_steps_whatever_the_count_so_scaling_down_deletes_none(tmp_path):
+    def first_steps(count):
+        document = edited("dev", controlPlane={"count": count})
+        result = plan.build_plan("dev", write_stack(tmp_path, document, f"cp{count}"), check_policies=False)
+        return {r["name"] for r in result.document["resources"] if r["name"].startswith("k8s-dev-cp-0-")}
+
+    one, three = first_steps(1), first_steps(3)
+    assert one == three, one ^ three  # 3 -> 1 would delete a removal step: it would take the first out
+    assert {f"k8s-dev-cp-0-{s}" for s in ("credentials", "join", "labels", "leave", "member", "reset")} <= one

@@ -39,7 +39,10 @@ def test_a_fit_host_passes_prints_its_identity_and_changes_nothing(tmp_path):
     assert box.mutating_calls() == [] and box.snapshot() == before
     assert preflight.identity(result.stdout) == {
         "host": "cp-1", "hostname": "ubuntu", "machineId": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
-        "productUuid": "4c4c4544-0042-3510-8052-b4c04f4e3332"}
+        "productUuid": "4c4c4544-0042-3510-8052-b4c04f4e3332", "member": "no"}
+    (box.root / "etc/kubernetes/k8s-platform").mkdir(parents=True)
+    (box.root / "etc/kubernetes/k8s-platform/join.done").touch()
+    assert preflight.identity(run(box).stdout)["member"] == "yes", "an install that joined says so"
 
 
 def test_memory_a_little_below_nominal_passes(tmp_path):

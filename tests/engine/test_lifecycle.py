@@ -34,7 +34,8 @@ def test_a_re_imaged_worker_is_noticed_by_its_new_host_key_its_old_node_taken_ou
     after = steps_per_host(hosts)
     fresh = after["worker-1"][len(ran["worker-1"]):]
     assert fresh[:4] == ["preflight", "prepare-host", "install", "kubeadm-join"], fresh
-    assert after["cp-1"][len(ran["cp-1"]):] == ["join-credentials:worker-1"]
+    # On the first control plane: its credentials (the old Node out first), then its labels on the new Node.
+    assert after["cp-1"][len(ran["cp-1"]):] == ["join-credentials:worker-1", "node-labels:worker-1"]
     for name in ("cp-2", "cp-3"):
         assert after[name] == ran[name], name
     cp = hosts.hosts["cp-1"].sandbox.calls()

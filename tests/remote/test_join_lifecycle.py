@@ -15,8 +15,9 @@ from tests.sandbox import Sandbox, render_for
 
 IDENTITY = "i-0new0000000000000"
 OLD_IDENTITY = "i-0old0000000000000"
-NEW_WORKER = dataclasses.replace(WORKER, identity=IDENTITY)
-NEW_CP1 = dataclasses.replace(CP1, identity=IDENTITY)
+# Fresh installs (their preflight found no finished init or join) under a new identity.
+NEW_WORKER = dataclasses.replace(WORKER, identity=IDENTITY, fresh=True)
+NEW_CP1 = dataclasses.replace(CP1, identity=IDENTITY, fresh=True)
 STATE = "etc/kubernetes/k8s-platform"
 # What kubeadm's join preflight refuses to find (a file a failed join left, and what the join reports).
 LEFTOVERS = [("etc/kubernetes/kubelet.conf", "/etc/kubernetes/kubelet.conf"),
@@ -167,6 +168,17 @@ def test_a_node_not_proven_to_be_another_machine_is_left_alone(tmp_path, recorde
     result = box.run(render_for(box, lambda: host_steps.credentials(NEW_WORKER)))
     assert result.returncode == 0, result.stderr
     assert (box.state / "nodes" / WORKER.name).exists()
+    assert not [c for c in box.calls() if any(v in c for v in (" drain ", " cordon ", "delete node", "member remove"))]
+
+
+def test_a_machine_that_has_been_a_member_is_never_taken_out_for_a_new_identity(tmp_path):
+    # A bare-metal host whose key was rotated while it was down: same install (its preflight found its join).
+    box = cluster_with(tmp_path, CP1, OLD_IDENTITY, ready=False, address=CP1.address)
+    rotated = dataclasses.replace(NEW_CP1, fresh=False)
+    result = box.run(render_for(box, lambda: host_steps.credentials(rotated)))
+    assert result.returncode == 0, result.stderr
+    assert "the machine behind the name joined a cluster before: left alone" in result.stderr
+    assert CP1.name in (box.state / "etcd-members").read_text() and (box.state / "nodes" / CP1.name).exists()
     assert not [c for c in box.calls() if any(v in c for v in (" drain ", " cordon ", "delete node", "member remove"))]
 
 

@@ -8,9 +8,10 @@
 # host key on bare metal). When the cluster holds a Node of that name that a different machine joined (the join
 # records its identity on the Node), that machine is being replaced or was re-imaged: it leaves first, in the order
 # of a removal (take_node_out: drained, its etcd member removed with quorum checked, its Node deleted), so that the
-# new machine joins under the name. A Node without a recorded identity, or with this one, is left alone, and so is a
-# Ready Node at NODE_ADDRESS (the same host, still running).
-# Inputs (generated header): ROOT, NODE_NAME, NODE_ADDRESS, NODE_IDENTITY, ROLE, DRAIN_TIMEOUT, TOKEN_TTL_SECONDS, UPLOAD_CERTS_CONFIG (empty for workers).
+# new machine joins under the name. A Node without a recorded identity, or with this one, is left alone, and so are
+# a Ready Node at NODE_ADDRESS (the same host, still running) and any Node when the machine behind the name is not a
+# fresh install (its preflight found a finished init or join: the same install, whatever its key).
+# Inputs (generated header): ROOT, NODE_NAME, NODE_ADDRESS, NODE_IDENTITY, NODE_FRESH (yes: the machine's preflight found no finished init or join), ROLE, DRAIN_TIMEOUT, TOKEN_TTL_SECONDS, UPLOAD_CERTS_CONFIG (empty for workers).
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -38,6 +39,9 @@ if [[ -n $NODE_IDENTITY ]] && kubectl --kubeconfig "$admin" get node "$NODE_NAME
     if [[ $ready == True && $address == "$NODE_ADDRESS" ]]; then
       # The same host, running (a bare-metal host whose SSH host key was changed): its join records the new one.
       log "node $NODE_NAME is Ready at $NODE_ADDRESS under another identity ($recorded): left alone"
+    elif [[ $NODE_FRESH != yes ]]; then
+      # The machine behind the name has been a member (its preflight says so): the same install, down for now.
+      log "node $NODE_NAME has another identity ($recorded), but the machine behind the name joined a cluster before: left alone"
     else
       log "node $NODE_NAME in the cluster was joined by another machine ($recorded at ${address:-no address}); $NODE_IDENTITY replaces it"
       take_node_out "$admin" "$NODE_NAME" "$ROLE" "$DRAIN_TIMEOUT" "the new machine does not join yet"

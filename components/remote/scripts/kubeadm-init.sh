@@ -3,15 +3,15 @@
 # a first control plane that was replaced or re-imaged finds its cluster there and joins it (kubeadm-join.sh, with
 # credentials from another control plane) instead of making a second cluster with a new CA behind the same load
 # balancer. A run that failed halfway is reset and run again; a host that finished init or a join is left alone.
-# On a cluster its init made, it compares the settings kubeadm cannot change in place (CLUSTER_SETTINGS: one
+# On a cluster it is a member of (its init, or its join as a replaced first control plane), it compares the settings kubeadm cannot change in place (CLUSTER_SETTINGS: one
 # "<settings key> <ClusterConfiguration field> <value>" per line) with the cluster's ClusterConfiguration, and refuses
 # a change naming the settings key: kubeadm would keep the old value while the update reported success.
-# Inputs (generated header): ROOT, ENDPOINT, JOIN_FROM (empty: the only control plane), CLUSTER_SETTINGS, KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE.
+# Inputs (generated header): ROOT, ENDPOINT, ANSWER_ATTEMPTS, JOIN_FROM (empty: the only control plane), CLUSTER_SETTINGS, KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE.
 # shellcheck disable=SC2154
 set -euo pipefail
 
 state="$ROOT/etc/kubernetes/k8s-platform"
-if [[ -f "$state/init.done" ]]; then
+if [[ -f "$state/init.done" || -f "$state/join.done" ]]; then
   made=$(kubectl --kubeconfig "$ROOT/etc/kubernetes/admin.conf" -n kube-system get configmap kubeadm-config \
     -o 'jsonpath={.data.ClusterConfiguration}') || fail "cannot read the cluster's ClusterConfiguration to compare"
   refused=()
@@ -25,11 +25,11 @@ if [[ -f "$state/init.done" ]]; then
   if ((${#refused[@]})); then
     fail "kubeadm cannot change this in place (set it back, or build a new cluster and move the workloads): $(printf '%s; ' "${refused[@]}")"
   fi
-  log "kubeadm init already done"
-  exit 0
-fi
-if [[ -f "$state/join.done" ]]; then
-  log "this host joined the cluster: nothing to init"
+  if [[ -f "$state/init.done" ]]; then
+    log "kubeadm init already done"
+  else
+    log "this host joined the cluster: nothing to init"
+  fi
   exit 0
 fi
 if [[ -e "$ROOT/etc/kubernetes/admin.conf" || -n "$(ls -A "$ROOT/etc/kubernetes/manifests" 2>/dev/null)" ]]; then
@@ -37,9 +37,15 @@ if [[ -e "$ROOT/etc/kubernetes/admin.conf" || -n "$(ls -A "$ROOT/etc/kubernetes/
   mkdir -p "$state"
   run_logged "$state/reset.log" "kubeadm reset" kubeadm reset -f
 fi
-# Any HTTP answer (401 and 403 included) is an API server; no answer at all (000) is no cluster.
-status=$(curl --silent --insecure --max-time 10 --output /dev/null --write-out '%{http_code}' \
-  "https://$ENDPOINT/version" || true)
+# Any HTTP answer (401 and 403 included) is an API server; no answer at all (000), ANSWER_ATTEMPTS times 5 s apart,
+# is no cluster: one lost answer (a DNS name not resolving yet, a timeout) must not make a second cluster.
+status=000
+for attempt in $(seq 1 "$ANSWER_ATTEMPTS"); do
+  status=$(curl --silent --insecure --max-time 10 --output /dev/null --write-out '%{http_code}' \
+    "https://$ENDPOINT/version" || true)
+  [[ ${status:-000} == 000 ]] || break
+  ((attempt == ANSWER_ATTEMPTS)) || sleep 5
+done
 if [[ ${status:-000} != 000 ]]; then
   [[ -n $JOIN_FROM ]] || fail "a cluster already answers at $ENDPOINT (HTTP $status), and this host is its only control plane: it cannot join with another's credentials; restore it from an etcd backup (README, \"Restoring etcd\") or free the endpoint"
   log "a cluster already answers at $ENDPOINT (HTTP $status): this control plane joins it instead, with credentials from $JOIN_FROM"

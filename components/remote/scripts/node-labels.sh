@@ -4,7 +4,7 @@
 # registers). Labels and taints this step set before and the settings no longer hold are removed; the ones it set
 # are recorded on the Node (annotations k8s-platform.io/managed-labels and managed-taints), and nothing else on the
 # Node is touched (labels of the kubelet, of Kubernetes or of an operator stay).
-# Inputs (generated header): ROOT, NODE_NAME, LABELS (one key=value a line), TAINTS (one key=value:effect or key:effect a line).
+# Inputs (generated header): ROOT, NODE_NAME, NODE_IDENTITY (runs again on a new machine), LABELS (one key=value a line), TAINTS (one key=value:effect or key:effect a line).
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -23,10 +23,13 @@ mapfile -t wanted_taints < <(grep . <<<"$TAINTS" || true)
 label_keys=$(for l in "${wanted_labels[@]}"; do printf '%s\n' "${l%%=*}"; done)
 taint_keys=$(for t in "${wanted_taints[@]}"; do key=${t%%[=:]*}; printf '%s:%s\n' "$key" "${t##*:}"; done)
 
-for key in $(recorded labels); do
+# Read first: a failed read stops here (in a for list it would not), before the record is overwritten.
+set_before=$(recorded labels)
+tainted_before=$(recorded taints)
+for key in $set_before; do
   grep -qxF "$key" <<<"$label_keys" || { node label node "$NODE_NAME" "$key-" >&2; log "label $key removed"; }
 done
-for key in $(recorded taints); do
+for key in $tainted_before; do
   if ! grep -qxF "$key" <<<"$taint_keys"; then
     node taint node "$NODE_NAME" "$key-" >&2 || log "taint $key was not there"
     log "taint $key removed"

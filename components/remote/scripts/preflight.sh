@@ -2,7 +2,8 @@
 # Checks that a host is fit for its role before anything changes on it. Read-only: it installs, writes and starts
 # nothing, so it can run any number of times. Every failed check is reported (host, check, found, required) and
 # the script exits non-zero; on success its last output line is the host's identity as JSON, which the program
-# compares across hosts (hostnames, machine ids and product UUIDs must be unique).
+# compares across hosts (hostnames, machine ids and product UUIDs must be unique), and whether it has been a
+# cluster member.
 # Memory and disk may fall short of the nominal size by TOLERANCE_PERCENT: firmware, the kernel and the
 # filesystem take their share (an 8 GiB machine reports about 7.6 GiB).
 # Inputs (generated header): ROOT, HOST_NAME, ROLE, TIER, MIN_VCPU, MIN_MEMORY_GIB, MIN_DISK_GIB, DECLARED_VCPU, DECLARED_MEMORY_GIB, DECLARED_DISK_GIB, TOLERANCE_PERCENT, SUPPORTED_OS (space-separated id:version), REQUIRED_PORTS (space-separated port:owner), DATA_PATH, CLOCK_WAIT_SECONDS.
@@ -89,5 +90,11 @@ if ((${#failures[@]})); then
   exit 1
 fi
 log "host fit for $ROLE (tier $TIER): $vcpu vCPU, $memory_mib MiB memory, $disk_mib MiB on $DATA_PATH, $os_id $os_version"
-printf '{"host": "%s", "hostname": "%s", "machineId": "%s", "productUuid": "%s"}\n' \
-  "$HOST_NAME" "$hostname" "$machine_id" "$product_uuid"
+# Whether this install has been a member of a cluster (its init or join finished): a node's credentials step takes
+# the old Node of a changed machine identity out only for a fresh install.
+member=no
+if [[ -f "$ROOT/etc/kubernetes/k8s-platform/init.done" || -f "$ROOT/etc/kubernetes/k8s-platform/join.done" ]]; then
+  member=yes
+fi
+printf '{"host": "%s", "hostname": "%s", "machineId": "%s", "productUuid": "%s", "member": "%s"}\n' \
+  "$HOST_NAME" "$hostname" "$machine_id" "$product_uuid" "$member"
