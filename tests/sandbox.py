@@ -97,10 +97,11 @@ case "$*" in
       v=$(kubelet_of "$(basename "$f")"); [[ $v == v ]] || printf '%s %s\\n' "$(basename "$f")" "$v"; done;;
   *"get node "*kubeletVersion*) kubelet_of "$5";;
   *"get node "*containerRuntimeVersion*) runtime_of "$5";;
-  *"get node "*machine-identity*) cat "$S/identity/$5" 2>/dev/null || true;;
+  *"get node "*machine-identity*InternalIP*) [[ -e "$S/nodes/$5" ]] || exit 0
+    ready=True; [[ ! -e "$S/notready/$5" ]] || ready=False
+    printf '%s|%s|%s' "$(cat "$S/identity/$5" 2>/dev/null)" "$ready" "$(cat "$S/node-address/$5" 2>/dev/null)";;
   *" annotate node "*machine-identity=*) [[ -e "$S/nodes/$5" ]] || exit 1; mkdir -p "$S/identity"; v=${@: -1}
     echo "${v#*=}" >"$S/identity/$5";;
-  *"get node "*InternalIP*) cat "$S/node-address/$5" 2>/dev/null || true;;
   *"get node "*managed-labels*) cat "$S/managed/$5.labels" 2>/dev/null || true;;
   *"get node "*managed-taints*) cat "$S/managed/$5.taints" 2>/dev/null || true;;
   *" annotate node "*managed-labels=*) mkdir -p "$S/managed"; for a in "$@"; do case $a in

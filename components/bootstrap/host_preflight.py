@@ -26,11 +26,6 @@ class HostIdentityClash(Exception):
     pass
 
 
-def report(stdout: str) -> dict:
-    """The JSON line a host's preflight printed (its identity, and whether it has been a cluster member)."""
-    return preflight.identity(stdout)
-
-
 def _admit(ledger: preflight.IdentityLedger, stdout: str) -> preflight.IdentityLedger:
     problems = ledger.admit(preflight.identity(stdout))
     if problems:

@@ -60,8 +60,14 @@ def install(c: ClusterFacts) -> str:
     )
 
 
+def kubelet_patch(c: ClusterFacts, node: NodeFacts) -> str:
+    """The node's kubelet patch as its init or join writes it, and as its upgrade-kubelet step keeps it: one
+    rendering, so that the step finds an unchanged patch unchanged."""
+    return node_config.to_yaml(node_config.kubelet_patch(c.tier, node, c.max_pods))
+
+
 def _patch(c: ClusterFacts, node: NodeFacts) -> dict[str, str]:
-    return {"KUBELET_PATCH": node_config.to_yaml(node_config.kubelet_patch(c.tier, node, c.max_pods)).rstrip("\n"),
+    return {"KUBELET_PATCH": kubelet_patch(c, node).rstrip("\n"),
             "PATCH_FILE": node_config.KUBELET_PATCH_FILE}
 
 

@@ -23,7 +23,8 @@ import pulumi
 import pulumi_random as random
 from pulumi_command import remote
 
-from components.bootstrap import host_preflight, host_steps, node_config
+from components.bootstrap import host_steps, node_config
+from components.bootstrap.preflight import identity as preflight_report
 from components.bootstrap.upgrade import Upgrade
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
 from components.host import CONTROL_PLANE, ApiEndpoint, Host
@@ -48,7 +49,7 @@ class KubeadmBootstrapArgs:
 
 
 def _node_facts(host: Host, address: str, identity: str, capacity, preflight: str | None) -> NodeFacts:
-    fresh = bool(preflight) and host_preflight.report(preflight).get("member") == "no"
+    fresh = bool(preflight) and preflight_report(preflight).get("member") == "no"
     return NodeFacts(name=host.name, address=address, role=host.role, capacity=capacity or host.capacity,
                      labels=host.labels, taints=host.taints, identity=identity, fresh=fresh)
 
@@ -94,8 +95,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         install_script = cluster.apply(host_steps.install)
         containerd_config = cluster.apply(node_config.containerd_config)
         installed: dict[str, remote.Command] = {}
-        kubelet_patches = {h.name: facts[h.name].apply(lambda n: node_config.to_yaml(
-            node_config.kubelet_patch(s.tier, n, s.max_pods_per_node))) for h in args.hosts}
+        kubelet_patches = {h.name: pulumi.Output.all(cluster, facts[h.name]).apply(
+            lambda v: host_steps.kubelet_patch(*v)) for h in args.hosts}
         for host in args.hosts:
             node = facts[host.name]
             prepare_script = pulumi.Output.all(node, resolvable).apply(lambda v: host_steps.prepare(v[0], v[1], args.node_domain))

@@ -54,7 +54,7 @@ def script(host: Host, tier: str, load_balancer_port: int | None = None) -> str:
 
 
 def identity(stdout: str) -> dict[str, str]:
-    """The JSON identity the preflight prints as its last line."""
+    """The JSON identity the preflight prints as its last line (with whether the host has been a cluster member)."""
     return json.loads(stdout.strip().splitlines()[-1])
 
 

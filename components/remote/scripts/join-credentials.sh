@@ -28,13 +28,11 @@ state="$ROOT/etc/kubernetes/k8s-platform"
 mkdir -p "$state"
 log="$state/credentials-$NODE_NAME.log"  # one per node: workers' credentials are made in parallel
 
-if [[ -n $NODE_IDENTITY ]] && kubectl --kubeconfig "$admin" get node "$NODE_NAME" >/dev/null 2>&1; then
-  recorded=$(kubectl --kubeconfig "$admin" get node "$NODE_NAME" \
-    -o 'jsonpath={.metadata.annotations.k8s-platform\.io/machine-identity}')
-  ready=$(kubectl --kubeconfig "$admin" get node "$NODE_NAME" \
-    -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')
-  address=$(kubectl --kubeconfig "$admin" get node "$NODE_NAME" \
-    -o 'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}')
+if [[ -n $NODE_IDENTITY ]]; then
+  # One read of the Node: "<recorded identity>|<Ready status>|<InternalIP>", nothing when there is no such Node.
+  seen=$(kubectl --kubeconfig "$admin" get node "$NODE_NAME" --ignore-not-found -o 'jsonpath={.metadata.annotations.k8s-platform\.io/machine-identity}|{.status.conditions[?(@.type=="Ready")].status}|{.status.addresses[?(@.type=="InternalIP")].address}') ||
+    fail "cannot read node $NODE_NAME from the cluster; no credentials made"
+  IFS='|' read -r recorded ready address <<<"$seen" || true
   if [[ -n $recorded && $recorded != "$NODE_IDENTITY" ]]; then
     if [[ $ready == True && $address == "$NODE_ADDRESS" ]]; then
       # The same host, running (a bare-metal host whose SSH host key was changed): its join records the new one.
