@@ -33,7 +33,8 @@ bootstrap = KubeadmBootstrap(settings.cluster_name, KubeadmBootstrapArgs(
 ))
 
 addons = install_addons(settings, Cluster(bootstrap.kubeconfig, bootstrap.api_ready, hosts.endpoint, hosts.nodes,
-                                         ssh_private_key, hosts.backup_store))
+                                         ssh_private_key, hosts.backup_store,
+                                         web_certificate_request=bootstrap.web_certificate_request))
 
 pulumi.export("infrastructure", settings.infrastructure)
 pulumi.export("tier", settings.tier)
@@ -41,6 +42,7 @@ pulumi.export("kubernetesVersion", settings.kubernetes_version)
 pulumi.export("apiEndpoint", pulumi.Output.concat(hosts.endpoint.host, ":", str(hosts.endpoint.port)))
 pulumi.export("bastion", hosts.bastion_address)
 pulumi.export("kubeconfig", bootstrap.kubeconfig)
+pulumi.export("certificates", bootstrap.certificates)
 pulumi.export("addons", addons.versions)
 for key, value in addons.outputs.items():
     pulumi.export(key, value)

@@ -26,7 +26,14 @@ STUBS = {
 if [[ $* == *Status-Abbrev* ]]; then if [[ -e "$S/held/$p" ]]; then s=hi; else s=ii; fi; else s=installed; fi
 echo "$s $(cat "$S/pkgs/$p")"''',
     "dpkg": '''[[ $1 == --print-architecture ]] && echo amd64; true''',
-    "crictl": "true",
+    # Static pods' containers as the kubelet runs them: one per manifest in the kubelet's folder, a new ID once a
+    # manifest that left comes back; state/stuck/<pod> keeps a pod's old container running whatever happens.
+    "crictl": r'''[[ $1 == ps ]] || exit 0; n=""; for a in "$@"; do case $a in ^*) n=${a#^}; n=${n%\$};; esac; done
+[[ $n =~ ^[a-z-]+$ ]] || exit 0; c="$S/containers"; mkdir -p "$c"; g=$(cat "$c/$n" 2>/dev/null || echo 0)
+if [[ -e "$S/stuck/$n" ]]; then echo "c-$n-$g"; exit 0; fi
+if [[ -f "$R/etc/kubernetes/manifests/$n.yaml" ]]; then
+  if [[ -e "$c/$n.gone" ]]; then g=$((g + 1)); echo "$g" >"$c/$n"; rm -f "$c/$n.gone"; fi; echo "c-$n-$g"
+else touch "$c/$n.gone"; fi''',
     # A package listed in state/replaces/<package> removes those packages when it is installed (Conflicts).
     # apt removes a held package only when it is named for removal (NAME-), as apt itself refuses.
     "apt-get": '''[[ $1 == install ]] || exit 0
@@ -44,7 +51,10 @@ while read -r v; do echo " $2 | $v | https://repo.example noble/stable amd64 Pac
   is-active) [[ -e "$S/active/$svc" ]];; is-enabled) [[ -e "$S/enabled/$svc" ]];;
   enable) touch "$S/enabled/$svc"; [[ $2 == --now ]] && touch "$S/active/$svc"; true;;
   disable) rm -f "$S/enabled/$svc"; [[ $2 == --now ]] && rm -f "$S/active/$svc"; true;;
-  restart|start) touch "$S/active/$svc";; reload) [[ -e "$S/active/$svc" ]];; esac''',
+  restart|start) touch "$S/active/$svc"
+    # A kubelet that starts without a serving certificate makes a self-signed one for a year.
+    k="$R/var/lib/kubelet/pki"; if [[ $svc == kubelet && -d $k && ! -e $k/kubelet.crt && ! -e "$S/fail/kubelet-cert" ]]; then
+      date -u -d "+365 days" "+%b %d %H:%M:%S %Y GMT" >"$k/kubelet.crt"; echo key >"$k/kubelet.key"; fi;; reload) [[ -e "$S/active/$svc" ]];; esac''',
     "chronyc": "exit 0",
     "swapon": '[[ -f "$S/swap" ]] && cat "$S/swap"; true',
     "swapoff": 'rm -f "$S/swap"',
@@ -63,7 +73,15 @@ while read -r v; do echo " $2 | $v | https://repo.example noble/stable amd64 Pac
     # Static pods carry their version in their image tag; state/cluster-version is kubeadm's ClusterConfiguration.
     "kubeadm": '''m="$R/etc/kubernetes/manifests"
 pods() { mkdir -p "$m"; for c in kube-apiserver kube-controller-manager kube-scheduler; do
-    echo "    image: registry.k8s.io/$c:$1" >"$m/$c.yaml"; done; echo "    image: registry.k8s.io/etcd:3.6.5-0" >"$m/etcd.yaml"; }
+    echo "    image: registry.k8s.io/$c:$1" >"$m/$c.yaml"; done; echo "    image: registry.k8s.io/etcd:3.6.5-0" >"$m/etcd.yaml"
+  certs; }
+# A control plane's certificates as init or join makes them: a year (its CAs ten, the cluster's own on a join).
+certs() { [[ -f "$S/certs" ]] && return 0; local y t; y=$(date -u -d "+365 days" +%Y-%m-%dT%H:%M:%SZ)
+  t=$(date -u -d "+3650 days" +%Y-%m-%dT%H:%M:%SZ)
+  for c in admin.conf apiserver apiserver-etcd-client apiserver-kubelet-client controller-manager.conf \
+    etcd-healthcheck-client etcd-peer etcd-server front-proxy-client scheduler.conf super-admin.conf; do
+    echo "certificate $c $y 31536000 false false"; done >"$S/certs"
+  for c in ca etcd-ca front-proxy-ca; do echo "authority $c $t 315360000 false false"; done >>"$S/certs"; }
 case "$1 $2" in
   "init --config") echo admin >"$R/etc/kubernetes/admin.conf"
     v=$(awk '$1 == "kubernetesVersion:" { gsub(/"/, "", $2); print $2 }' "$3"); pods "v${v#v}"; echo "v${v#v}" >"$S/cluster-version"
@@ -72,13 +90,20 @@ case "$1 $2" in
     # The kubelet registers its Node (when the cluster has none of that name).
     n=$(awk '/^nodeRegistration:/ { f = 1 } f && $1 == "name:" { print $2; exit }' "$3")
     if [[ -n $n && ! -e "$S/nodes/$n" ]]; then printf %s "$S" >"$S/nodes/$n"; rm -f "$S/notready/$n"; fi
-    if grep -q "controlPlane:" "$3"; then v=$(cat "$S/pkgs/kubeadm" 2>/dev/null); pods "v${v%%-*}"; fi;;
+    # A control plane's join writes admin.conf too, as kubeadm's does.
+    if grep -q "controlPlane:" "$3"; then v=$(cat "$S/pkgs/kubeadm" 2>/dev/null); pods "v${v%%-*}"
+      echo admin >"$R/etc/kubernetes/admin.conf"; fi;;
   "reset -f") rm -rf "$R/etc/kubernetes/admin.conf" "$R/etc/kubernetes/manifests" "$R/etc/kubernetes/kubelet.conf" \
-      "$R/etc/kubernetes/bootstrap-kubelet.conf" "$R/etc/kubernetes/pki" "$R/var/lib/etcd";;
+      "$R/etc/kubernetes/bootstrap-kubelet.conf" "$R/etc/kubernetes/pki" "$R/var/lib/etcd" "$S/certs";;
   "token create") echo "abcdef.0123456789abcdef";;
   "certs certificate-key") k=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')
     echo "$k" >>"$S/certificate-keys"; echo "$k";;
   "init phase") cp "${@: -1}" "$S/upload-certs.yaml";;
+  # state/certs: the lines `certs check-expiration -o jsonpath=...` prints (certificates-lib.sh); a renewal gives
+  # every kubeadm certificate a year from state/renewed-until.
+  "certs check-expiration") echo "[check-expiration] Reading configuration from the cluster..."; cat "$S/certs";;
+  "certs renew") u=$(cat "$S/renewed-until" 2>/dev/null || date -u -d "+365 days" +%Y-%m-%dT%H:%M:%SZ); awk -v u="$u" '$1 == "certificate" && $5 == "false" { $3 = u; $4 = 31536000 } 1' \
+      "$S/certs" >"$S/certs.new" && mv "$S/certs.new" "$S/certs";;
   "upgrade plan") echo "upgrade plan to $3";;
   "upgrade apply") pods "$3"; echo "$3" >"$S/cluster-version";;
   "upgrade node") v=$(cat "$S/pkgs/kubeadm"); if [[ -f "$m/kube-apiserver.yaml" ]]; then pods "v${v%%-*}"; fi;;
@@ -133,7 +158,11 @@ esac''',
 esac
 for a in "$@"; do case $a in *dst=/snapshots*) d=${a#*src=}; d=${d%%,*};; esac; done
 out="${@: -1}"; echo snapshot >"$d/${out#/snapshots/}"''',
-    "openssl": '''case $1 in x509) echo PUBKEY;; pkey) cat;; dgst) cat >/dev/null; echo "0123abcd *stdin";; esac''',
+    # A certificate file in the sandbox holds its expiry date as text (`-enddate`, `-checkend` read it).
+    "openssl": '''case $1 in x509) if [[ $* == *-enddate* ]]; then echo "notAfter=$(cat "$3")"
+    elif [[ $* == *-checkend* ]] && e=$(date -u -d "$(cat "$3")" +%s 2>/dev/null); then
+      for a in "$@"; do [[ $p == -checkend ]] && n=$a; p=$a; done; (( e - $(date -u +%s) > n ))
+    else echo PUBKEY; fi;; pkey) cat;; dgst) cat >/dev/null; echo "0123abcd *stdin";; esac''',
     "sleep": "true",
     # System facts for the preflight: state/nproc, state/disk_kib, state/ntp and state/listeners set them.
     "nproc": 'cat "$S/nproc"',
@@ -148,7 +177,7 @@ out="${@: -1}"; echo snapshot >"$d/${out#/snapshots/}"''',
 MUTATING = ("update-ca-certificates", "hostnamectl", "apt-get install", "apt-mark hold", "apt-mark unhold", "systemctl enable", "systemctl disable", "systemctl restart",
             "systemctl start", "systemctl reload", "swapoff",
             "modprobe", "sysctl --system", "gpg --dearmor", "kubeadm init", "kubeadm join", "kubeadm reset", "kubectl drain",
-            "kubectl --kubeconfig", "apt-get update", "ctr", "systemctl daemon-reload")
+            "kubectl --kubeconfig", "apt-get update", "ctr", "systemctl daemon-reload", "kubeadm certs renew")
 
 
 class Sandbox:

@@ -98,10 +98,13 @@ class PlanMocks(pulumi.runtime.Mocks):
     real preview of a create: every computed value (id, ARN, address, zone, command output) is unknown, and so is
     every input the program derives from one."""
 
-    def __init__(self, region: str, preview: bool = False, running: dict[str, tuple[str, str]] | None = None):
+    def __init__(self, region: str, preview: bool = False, running: dict[str, tuple[str, str]] | None = None,
+                 host_reads: dict[str, str] | None = None):
         self.region = region
         self.preview = preview
         self.running = dict(running or {})
+        # What a read over SSH (ssh-read.sh, an invoke) prints, by host address; the offline plan reads no host.
+        self.host_reads = dict(host_reads or {})
 
     def new_resource(self, args: mocks.MockResourceArgs):
         if not args.custom:
@@ -144,6 +147,11 @@ class PlanMocks(pulumi.runtime.Mocks):
         return resource_id, outputs
 
     def call(self, args: mocks.MockCallArgs):
+        if args.token == "command:local:run":
+            match = re.search(r"^readonly HOST=(\S+)$", args.args.get("command") or "", re.MULTILINE)
+            host = shlex.split(match[1])[0] if match else ""
+            unread = json.dumps({"unavailable": "the offline plan reads no host"})
+            return {"stdout": self.host_reads.get(host, unread), "stderr": ""}, []
         # Machines as AWS runs them (name -> (instance type, image)): none for a new stack; a test or a plan diff
         # against a deployed base sets them (tools/plan.py --running).
         if args.token == "aws:ec2/getInstances:getInstances":

@@ -12,6 +12,11 @@ STEP_MEANING = {
     "-load-balancer": "haproxy/keepalived are configured again (reloaded only if their config changed)",
     "-labels": "the node's labels and taints applied through the API (the ones the settings dropped removed)",
     "-upgrade-kubelet": "new kubelet config (reservations, eviction, maxPods) applied, kubelet restarted node by node",
+    "-certificates": "the control plane's certificate step runs: it renews what the read found due (kubeadm certs "
+                     "renew all, then its static pods restarted, one control plane at a time), or records that "
+                     "nothing is due any more",
+    "-kubeconfig": "the admin kubeconfig is read again from the first control plane (its certificate was renewed)",
+    "-web-certificates-ca": "the web hosts' certificates are issued again where they expire within 30 days",
 }
 
 # What runs as a node's steps are deleted (the node left the settings), in the order Pulumi deletes them.

@@ -36,6 +36,8 @@ class Cluster:
     nodes: list[Host]
     ssh_private_key: pulumi.Input[str]
     backup_store: Callable[[], pulumi.Output[str]] | None = None  # declares a bucket for etcd snapshots (AWS)
+    # What the control planes' certificate read asks of the web CA step (bootstrap/certificates.py web_request).
+    web_certificate_request: pulumi.Input[str] = "nothing due"
 
 
 @dataclass
@@ -64,7 +66,7 @@ def install_addons(s: Settings, c: Cluster) -> Installed:
     if harbor_host or grafana_host:
         certificates = WebCertificates(f"{name}-web-certificates", WebCertificatesArgs(
             s, c.nodes, c.ssh_private_key, [h for h in (harbor_host, grafana_host) if h], harbor_host,
-            after=[c.api_ready])).certificates
+            after=[c.api_ready], renewal_request=c.web_certificate_request)).certificates
     ingress = None
     if a.ingress:
         ingress = Ingress(f"{name}-ingress", IngressArgs(s, provider, after=pod_network))

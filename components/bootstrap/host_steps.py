@@ -165,8 +165,10 @@ def reset_node(node_name: str, endpoint: str) -> str:
     return host_scripts.render("reset-node.sh", {"NODE_NAME": node_name, "ENDPOINT": endpoint})
 
 
-def read_kubeconfig() -> str:
-    return host_scripts.render("read-admin-kubeconfig.sh", {})
+def read_kubeconfig(admin_conf_expires: str = "unknown") -> str:
+    """`admin_conf_expires`: when the control plane's admin.conf expires, as its certificate read last saw it (a
+    new date, after a renewal, reads it again)."""
+    return host_scripts.render("read-admin-kubeconfig.sh", {"ADMIN_CONF_EXPIRES": admin_conf_expires})
 
 
 def wait_ready(endpoint: str) -> str:

@@ -16,6 +16,7 @@ credentials step takes the old machine's Node (and etcd member) out before the n
 
 from __future__ import annotations
 
+import datetime
 import json
 from dataclasses import dataclass
 
@@ -23,7 +24,8 @@ import pulumi
 import pulumi_random as random
 from pulumi_command import remote
 
-from components.bootstrap import host_steps, node_config
+from components.bootstrap import certificates, host_steps, node_config
+from components.bootstrap.certificate_renewal import CertificateRenewal, admin_expiry, expiry_output
 from components.bootstrap.preflight import identity as preflight_report
 from components.bootstrap.upgrade import Upgrade
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
@@ -57,6 +59,8 @@ def _node_facts(host: Host, address: str, identity: str, capacity, preflight: st
 class KubeadmBootstrap(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     api_ready: remote.Command
+    certificates: pulumi.Output[dict]  # by control plane: when its certificates expire
+    web_certificate_request: pulumi.Output[str]  # what the web CA step is asked (certificates.web_request)
     artifacts: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: KubeadmBootstrapArgs, opts: pulumi.ResourceOptions | None = None):
@@ -168,14 +172,24 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 previous = join(first, previous)
                 first_member.append(previous)
         last_control_plane = previous
-        read_kubeconfig = run(f"{name}-kubeconfig", first, host_steps.read_kubeconfig(), first_member, secret=True)
-        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(read_kubeconfig.stdout, endpoint).apply(
-            lambda v: host_steps.kubeconfig_for_endpoint(v[0], v[1])))
         self.api_ready = run(f"{name}-api-ready", first, endpoint.apply(host_steps.wait_ready),
                              [init, last_control_plane])
 
         upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self, cluster, kubelet_patches)
         _, control_planes_upgraded = upgrade.control_planes(name, other_control_planes, [self.api_ready])
+        renewal = CertificateRenewal(s.certificates, args.ssh_private_key, self,
+                                     datetime.datetime.now(datetime.timezone.utc))
+        reports = renewal.steps(control_planes, [control_planes_upgraded])
+        for host in control_planes:  # what the step installs and its timer runs, for reviewers
+            self._artifact(host, "certificates-renew.sh", pulumi.Output.from_input(
+                certificates.renew_program(s.certificates)))
+        self.certificates = expiry_output(reports)
+        self.web_certificate_request = reports[first.name].apply(lambda r: certificates.web_request(r, renewal.now))
+        # admin.conf is renewed with the first control plane's certificates: read again when its expiry moves.
+        read_kubeconfig = run(f"{name}-kubeconfig", first, reports[first.name].apply(
+            lambda r: host_steps.read_kubeconfig(admin_expiry(r))), [*first_member, renewal.last], secret=True)
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(read_kubeconfig.stdout, endpoint).apply(
+            lambda v: host_steps.kubeconfig_for_endpoint(v[0], v[1])))
         # In parallel, each after the init and the control planes' upgrade steps: a new kubelet is never newer
         # than any API server.
         joined = {host.name: join(host, init, control_planes_upgraded) for host in workers}
@@ -185,7 +199,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             script = facts[host.name].apply(lambda n: host_steps.node_labels(n.name, n.labels, n.taints, n.identity))
             run(f"{host.name}-labels", lifecycle, script, [node_joined, first_member[-1]])
         upgrade.workers(workers, joined, s.upgrade.max_unavailable_workers, control_planes_upgraded)
-        self.register_outputs({"kubeconfig": self.kubeconfig})
+        self.register_outputs({"kubeconfig": self.kubeconfig, "certificates": self.certificates})
 
     def _artifact(self, host: Host, file_name: str, content: pulumi.Output[str]) -> None:
         self.artifacts[f"hosts/{host.name}/{file_name}"] = content

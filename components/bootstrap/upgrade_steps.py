@@ -11,8 +11,10 @@ is there already, so an interrupted upgrade resumes on the next `pulumi up`.
 
 from __future__ import annotations
 
+import base64
+
 from components import versions
-from components.bootstrap import host_steps, node_config
+from components.bootstrap import certificates, host_steps, node_config
 from components.bootstrap.node_config import ClusterFacts
 from components.remote import host_scripts
 
@@ -68,11 +70,32 @@ def containerd(cluster: ClusterFacts) -> str:
 KUBELET_HEALTH_ATTEMPTS = 24
 
 
+# The kubelet's self-signed serving certificate is made again within this many days of its expiry, by a daily
+# timer on every node (kubelet-serving-certificate.sh) that the kubelet step installs; the timers of a cluster
+# spread over three hours, so that not every kubelet restarts in the same minute.
+SERVING_RENEW_WITHIN_DAYS = 30
+SERVING_PROGRAM_PATH = "/usr/local/lib/k8s-platform/kubelet-serving-certificate"
+SERVING_UNIT = "k8s-platform-kubelet-certificate"
+SERVING_CALENDAR = "*-*-* 01:00:00 UTC"
+SERVING_SPREAD = "RandomizedDelaySec=3h"
+SERVING_METRICS_FILE = f"{certificates.METRICS_DIR}/k8s-platform-kubelet.prom"
+
+
+def kubelet_serving_program() -> str:
+    return host_scripts.render("kubelet-serving-certificate.sh", {
+        "RENEW_WITHIN_DAYS": SERVING_RENEW_WITHIN_DAYS, "HEALTH_ATTEMPTS": KUBELET_HEALTH_ATTEMPTS,
+        "METRICS_FILE": SERVING_METRICS_FILE})
+
+
 def kubelet(version: str, kubelet_patch: str) -> str:
-    """kubelet and kubectl at `version`, and the node's kubelet configuration from `kubelet_patch` (its YAML)."""
-    return _render("kubelet", version, {"KUBELET_PATCH": kubelet_patch.rstrip("\n"),
-                                        "PATCH_FILE": node_config.KUBELET_PATCH_FILE,
-                                        "HEALTH_ATTEMPTS": KUBELET_HEALTH_ATTEMPTS})
+    """kubelet and kubectl at `version`, the node's kubelet configuration from `kubelet_patch` (its YAML), and the
+    timer that keeps the kubelet's serving certificate from expiring."""
+    return _render("kubelet", version, {
+        "KUBELET_PATCH": kubelet_patch.rstrip("\n"), "PATCH_FILE": node_config.KUBELET_PATCH_FILE,
+        "HEALTH_ATTEMPTS": KUBELET_HEALTH_ATTEMPTS,
+        "SERVING_PROGRAM_BASE64": base64.b64encode(kubelet_serving_program().encode()).decode(),
+        "SERVING_PROGRAM_PATH": SERVING_PROGRAM_PATH, "SERVING_UNIT": SERVING_UNIT,
+        "SERVING_CALENDAR": SERVING_CALENDAR, "SERVING_SPREAD": SERVING_SPREAD}, libraries=("timer-lib.sh",))
 
 
 def uncordon(version: str, node_name: str) -> str:

@@ -26,6 +26,7 @@ from components.settings.reader import Problems, did_you_mean, shown
 from components.settings.rules import is_dns_label
 from components.settings.scalars import (AMI, IMAGE_REPOSITORY, check_kubernetes_version, check_region,
                                          check_ssh_public_key, check_ssh_user, read_scalar_int, read_tags)
+from components.settings.certificates import read_certificates
 from components.settings.upgrade import read_upgrade
 
 
@@ -127,6 +128,7 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
                          secret=f"{PROJECT}:addons" in secret_keys)
     tags = read_tags(values.get("tags", {}), problems)
     upgrade = read_upgrade(values.get("upgrade"), tier, problems)
+    certificates = read_certificates(values.get("certificates"), problems)
 
     check_whole(Sections(tier, bare_metal, network,
                          (control_plane, *worker_pools) if pools_clean else None, max_pods,
@@ -156,6 +158,7 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         load_balancer=load_balancer,
         addons=addons,
         upgrade=upgrade,
+        certificates=certificates,
     )
 
 

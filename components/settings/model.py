@@ -13,6 +13,7 @@ from components.host import Taint
 from components.settings.addons import AddonSettings
 from components.settings.inventory import InventoryHost, LoadBalancerSettings
 from components.settings.reader import Problem
+from components.settings.certificates import CertificateSettings
 from components.settings.upgrade import UpgradeSettings
 from components.sizing import NodeSize
 
@@ -30,7 +31,7 @@ INFRASTRUCTURES = ("aws", "bareMetal")
 SCALAR_KEYS = ("infrastructure", "tier", "clusterName", "kubernetesVersion", "maxPodsPerNode", "sshUser",
                "sshPublicKey", "sshPrivateKey", "imageId", "imageRepository")
 OBJECT_KEYS = ("network", "access", "controlPlane", "workerPools", "inventory", "loadBalancer", "addons",
-               "workloads", "tags", "upgrade")
+               "workloads", "tags", "upgrade", "certificates")
 # Settings that only one infrastructure reads: set on the other, they would be silently ignored, so they are refused.
 AWS_ONLY = ("sshPublicKey", "imageId", "access", "controlPlane", "workerPools")
 BARE_METAL_ONLY = ("inventory", "loadBalancer")
@@ -127,6 +128,7 @@ class Settings:
     load_balancer: LoadBalancerSettings | None = None  # bare metal
     addons: AddonSettings = AddonSettings()
     upgrade: UpgradeSettings = UpgradeSettings()
+    certificates: CertificateSettings = CertificateSettings()
 
     @property
     def bare_metal(self) -> bool:

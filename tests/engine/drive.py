@@ -84,6 +84,8 @@ def main(request_path: str, result_path: str) -> int:
                             log_to_std_err=bool(request.get("logVerbosity")), **common)
             result["changeSummary"] = done.summary.resource_changes
             result["stderr"] = done.stderr
+            # The stack outputs, secret ones left out (they stay encrypted in the state).
+            result["outputs"] = {key: value.value for key, value in done.outputs.items() if not value.secret}
         elif operation == "destroy":
             done = stack.destroy(**common)
             result["changeSummary"] = done.summary.resource_changes

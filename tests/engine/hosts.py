@@ -24,6 +24,10 @@ from tests.sandbox import Sandbox
 HOST_FILES = Path(__file__).resolve().parent / "host"
 ENGINE_ADDRESS = "192.0.2.2"
 SSHD_START_TIMEOUT_S = 20
+# What the machine running Pulumi reads over SSH at every preview and update (bootstrap/certificate_renewal.py):
+# the read's step name, and the commands it runs (they change nothing).
+READS = ("certificates-check",)
+READ_CALLS = ("kubeadm certs check-expiration",)
 # What the stub `kubeadm init` leaves as admin.conf on an engine host: a kubeconfig (the program reads it back).
 ADMIN_CONF = ("apiVersion: v1\nkind: Config\nclusters:\n- name: kubernetes\n  cluster:\n"
               "    server: https://127.0.0.1:6443\n    certificate-authority-data: Q0E=\n"
@@ -47,7 +51,15 @@ class EngineHost:
         return [(float(r[0]), r[1], r[2], r[4] if len(r) > 4 else "") for r in rows]
 
     def step_names(self) -> list[str]:
-        return [name for _, event, name, _ in self.steps() if event == "start"]
+        """The steps the host ran, without the reads every preview and update makes (READS: they change nothing)."""
+        return [name for _, event, name, _ in self.steps() if event == "start" and name not in READS]
+
+    def step_calls(self) -> list[str]:
+        """The stub commands the host's steps ran, without the reads'."""
+        return [c for c in self.sandbox.calls() if not c.startswith(READ_CALLS)]
+
+    def reads(self) -> int:
+        return sum(1 for _, event, name, _ in self.steps() if event == "start" and name in READS)
 
     def command_lines(self) -> str:
         path = self.directory / "command-lines.log"

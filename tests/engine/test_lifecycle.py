@@ -48,4 +48,4 @@ def test_a_re_imaged_worker_is_noticed_by_its_new_host_key_its_old_node_taken_ou
     assert identity == host_key_identity(worker.host_key)
     assert (hosts.hosts["cp-1"].sandbox.state / "nodes" / "worker-1").exists(), "the fresh host registered again"
     assert all("worker-1" in urn for urn in updated(result)), updated(result)
-    assert not [c for h in ("cp-2", "cp-3") for c in hosts.hosts[h].sandbox.calls()]
+    assert not [c for h in ("cp-2", "cp-3") for c in hosts.hosts[h].step_calls()]

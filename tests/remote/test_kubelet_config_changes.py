@@ -32,13 +32,18 @@ def test_a_changed_patch_regenerates_the_kubelet_configuration_and_restarts_the_
     box.reset_calls()
     again = run(box, kubelet_step("1.35.9", NEW_PATCH))
     assert again.returncode == 0 and "configuration unchanged" in again.stderr
-    assert not any(c.startswith((REGENERATE, "systemctl")) for c in box.calls())
+    # Only the serving-certificate timer's read-only check remains of systemd.
+    assert not any(c.startswith((REGENERATE, "systemctl")) and not c.startswith("systemctl is-enabled")
+                   for c in box.calls())
 
 
 def test_an_unchanged_patch_at_the_target_changes_nothing(tmp_path):
     box = cluster_node(tmp_path, "1.35.9")
     assert run(box, kubelet_step("1.35.9")).returncode == 0
-    assert not any(c.startswith((REGENERATE, "systemctl", "apt-get install")) for c in box.calls())
+    assert not any(c.startswith((REGENERATE, "systemctl restart", "apt-get install")) for c in box.calls())
+    box.reset_calls()
+    assert run(box, kubelet_step("1.35.9")).returncode == 0
+    assert box.mutating_calls() == [], "once its serving-certificate timer is in place, nothing at all"
 
 
 def test_a_worker_regenerates_with_the_kubelet_s_credentials(tmp_path):

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from components import versions
 from components.addons.manifests import MANAGED_BY
+from components.bootstrap.certificates import CA_DIR, WEB_RENEW_WITHIN_DAYS
 from components.remote import host_scripts
 
 NAMESPACE = "harbor"
 RELEASE = "harbor"
 TLS_SECRET = "harbor-tls"
-CA_DIR = "/etc/kubernetes/k8s-platform-ca"
 CERT_DAYS = 825  # the longest lifetime clients accept for a serving certificate
 PROXY_JOB = "harbor-proxy-cache"
 ADMIN_SECRET = "harbor-proxy-cache-admin"
@@ -49,9 +49,12 @@ TIERS = {
 }
 
 
-def ca_script(cluster_name: str, hosts: list[str]) -> str:
+def ca_script(cluster_name: str, hosts: list[str], request: str = "nothing due") -> str:
+    """`request`: what the first control plane's certificate read found due among the web hosts (a new one runs the
+    step again, see bootstrap/certificates.py)."""
     return host_scripts.render("registry-ca.sh", {"CA_DIR": CA_DIR, "CA_NAME": f"{cluster_name} platform CA",
-                                                  "HOSTS": " ".join(sorted(hosts)), "CERT_DAYS": CERT_DAYS})
+                                                  "HOSTS": " ".join(sorted(hosts)), "CERT_DAYS": CERT_DAYS,
+                                                  "RENEW_WITHIN_DAYS": WEB_RENEW_WITHIN_DAYS, "REQUEST": request})
 
 
 def parse_certificates(stdout: str) -> dict:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.addons.monitoring.certificate_alerts import TEXTFILE_DIRECTORY
+from components.addons.monitoring.certificate_alerts import rules as certificate_rules
 from components.bootstrap import node_config
 
 NAMESPACE = "monitoring"
@@ -93,7 +95,10 @@ def values(size: MonitoringSize, storage_class: str, grafana_password, loki_url:
             "admissionWebhooks": {"patch": {"resources": _requests("10m", "32Mi")}},
         },
         "kube-state-metrics": {"resources": _requests("20m", "64Mi")},
-        "prometheus-node-exporter": {"resources": _requests("20m", "32Mi")},
+        # The control planes' certificate dates (certificate_alerts.py) come through the textfile collector.
+        "prometheus-node-exporter": {"resources": _requests("20m", "32Mi"),
+                                     "extraArgs": [f"--collector.textfile.directory={TEXTFILE_DIRECTORY}"]},
+        "additionalPrometheusRulesMap": certificate_rules(),
         "kubeEtcd": {"enabled": True,
                      "service": {"enabled": True, "port": node_config.ETCD_METRICS_PORT,
                                  "targetPort": node_config.ETCD_METRICS_PORT},

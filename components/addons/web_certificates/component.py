@@ -23,6 +23,8 @@ class WebCertificatesArgs:
     web_hosts: list[str]
     registry_host: str | None  # every node trusts the CA for it
     after: list  # API readiness
+    # What the first control plane's certificate read found due among the web hosts: a new request issues again.
+    renewal_request: pulumi.Input[str] = "nothing due"
 
 
 class WebCertificates(pulumi.ComponentResource):
@@ -39,8 +41,9 @@ class WebCertificates(pulumi.ComponentResource):
             after = list(args.after)
         else:
             first = next(h for h in args.nodes if h.role == CONTROL_PLANE)
-            issued = run(f"{name}-ca", first, harbor.ca_script(args.settings.cluster_name, args.web_hosts),
-                         list(args.after), secret=True)
+            script = pulumi.Output.from_input(args.renewal_request).apply(
+                lambda request: harbor.ca_script(args.settings.cluster_name, args.web_hosts, request))
+            issued = run(f"{name}-ca", first, script, list(args.after), secret=True)
             self.certificates = pulumi.Output.secret(issued.stdout).apply(harbor.parse_certificates)
             # The CA certificate is public; it is unwrapped from the secret output it travels in.
             ca_pem = pulumi.Output.unsecret(self.certificates.apply(lambda c: base64.b64decode(c["ca"]).decode()))

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Keeps the cluster's own certificate authority and a serving certificate per web host (Harbor, Grafana) on the
 # first control plane, under a root-only directory. The CA is created once and never replaced; a host certificate
-# is issued when missing, signed by another CA, or within 30 days of expiry. Prints them as JSON (base64 PEM), the
-# way Kubernetes Secrets hold them; the program keeps that output secret.
-# Inputs (generated header): ROOT, CA_DIR, CA_NAME, HOSTS (space-separated DNS names), CERT_DAYS.
+# is issued when missing, signed by another CA, or within RENEW_WITHIN_DAYS days of expiry. Prints them as JSON
+# (base64 PEM), the way Kubernetes Secrets hold them; the program keeps that output secret. REQUEST is what the
+# control planes' certificate read found ("nothing due", or the hosts due): a new one runs this step again.
+# Inputs (generated header): ROOT, CA_DIR, CA_NAME, HOSTS (space-separated DNS names), CERT_DAYS, RENEW_WITHIN_DAYS, REQUEST.
 # shellcheck disable=SC2154
 set -euo pipefail
 
+log "the certificate read before this update: $REQUEST"
 dir="$ROOT$CA_DIR"
 umask 077
 mkdir -p "$dir"
@@ -22,7 +24,7 @@ entries=()
 for host in $HOSTS; do
   crt="$dir/$host.crt" key="$dir/$host.key"
   if [[ ! -s $crt || ! -s $key ]] || ! openssl verify -CAfile "$dir/ca.crt" "$crt" >/dev/null 2>&1 ||
-    ! openssl x509 -in "$crt" -noout -checkend $((30 * 86400)) >/dev/null; then
+    ! openssl x509 -in "$crt" -noout -checkend $((RENEW_WITHIN_DAYS * 86400)) >/dev/null; then
     openssl req -new -nodes -newkey rsa:2048 -sha256 -subj "/CN=$host" -keyout "$key" -out "$dir/$host.csr" 2>/dev/null
     openssl x509 -req -sha256 -in "$dir/$host.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
       -days "$CERT_DAYS" -out "$crt" \

@@ -5,9 +5,14 @@
 # node after node (workers a batch at a time), so a configuration the kubelet rejects stops at the first node, whose
 # kubelet must answer its health check before the next goes. Nothing to do when the packages are at the target, the
 # patch is unchanged and no restart is owed (a run cut short between a change and the restart restarts).
-# Inputs (generated header): ROOT, KUBELET_PATCH, PATCH_FILE, HEALTH_ATTEMPTS.
+# It also installs, on every node, the daily timer that keeps the kubelet's serving certificate from expiring
+# (SERVING_PROGRAM_BASE64: kubelet-serving-certificate.sh, rendered).
+# Inputs (generated header): ROOT, KUBELET_PATCH, PATCH_FILE, HEALTH_ATTEMPTS, SERVING_PROGRAM_BASE64, SERVING_PROGRAM_PATH, SERVING_UNIT, SERVING_CALENDAR, SERVING_SPREAD.
 # shellcheck disable=SC2154
 set -euo pipefail
+
+install_timed_program "$SERVING_UNIT" "$SERVING_PROGRAM_PATH" "$SERVING_PROGRAM_BASE64" "$SERVING_CALENDAR" \
+  "keep the kubelet's serving certificate from expiring" "$SERVING_SPREAD"
 
 state="$ROOT/etc/kubernetes/k8s-platform"
 pending="$state/kubelet-restart-pending"

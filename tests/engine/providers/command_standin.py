@@ -14,6 +14,8 @@ and pulumi-go-provider's infer):
 - a non-zero exit fails the step with the output; a failed create stores nothing, a failed update keeps the old
   state, a failed delete keeps the resource; no `delete` means deleting does nothing;
 - in a preview nothing runs: stdout and stderr are unknown;
+- the `local.run` invoke (command:local:run) runs its command at every preview and update, as the real one does,
+  and returns its inputs with stdout and stderr; a non-zero exit fails the invoke;
 - output is sent to the engine's log as the `logging` input asks (default stdout and stderr).
 """
 
@@ -182,6 +184,16 @@ class CommandStandin(plugin_server.StandinProvider):
             except CommandFailed as failure:
                 context.abort(grpc.StatusCode.UNKNOWN, str(failure))
         return provider_pb2.UpdateResponse(properties=encode({**news, "stdout": out, "stderr": err}))
+
+    def Invoke(self, request, context):
+        if request.tok != "command:local:run":
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, f"the stand-in has no function {request.tok}")
+        inputs = decode(request.args)
+        try:
+            out, err = run_local(inputs, inputs.get("command") or "", dict(inputs.get("environment") or {}))
+        except CommandFailed as failure:
+            context.abort(grpc.StatusCode.UNKNOWN, str(failure))
+        return provider_pb2.InvokeResponse(**{"return": encode({**inputs, "stdout": out, "stderr": err})})
 
     def Delete(self, request, context):
         state = decode(request.properties)

@@ -1,0 +1,81 @@
+"""The control planes' certificates at every preview and update (certificates.py renders and decides):
+
+    read (each control plane, an invoke over SSH: nothing changes on the host)
+      -> first control plane's `<node>-certificates` -> the next control plane's -> ...
+
+Each step installs the renewal program with its daily timer and runs it; its input is what the read found due, so
+the plan shows a renewal before it runs and the same certificates give the same plan. The steps follow the
+control planes' upgrade steps (an upgrade renews certificates too, and restarts the same static pods), one after
+another: at most one control plane restarts its static pods at a time. What each control plane holds afterwards
+is the newer of the read and the step's own report: the stack output `certificates`, the admin kubeconfig's
+re-read, the web CA step's input.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_command import local
+
+from components.bootstrap import certificates
+from components.bootstrap.certificates import CertificateReport
+from components.host import Host
+from components.remote.runner import HostRunner
+from components.settings.certificates import CertificateSettings
+
+
+def read_certificates(host: Host, key: pulumi.Input[str], parent: pulumi.Resource) -> pulumi.Output:
+    """What `host` reports now (a CertificateReport), read over SSH by the machine running Pulumi."""
+    bastion = host.bastion
+    hops = [host.ssh.address, host.ssh.host_key]
+    if bastion is not None:
+        hops += [bastion.address, bastion.host_key]
+    command = pulumi.Output.all(*hops).apply(lambda v: certificates.ssh_read_command(
+        v[0], host.ssh.port, host.ssh.user, v[1],
+        (v[2], bastion.port, bastion.user, v[3]) if bastion is not None else None, certificates.check_script()))
+    # The key (stdin) makes the whole result secret; the report holds only dates.
+    result = local.run_output(command=command, interpreter=["/bin/bash", "-c"], stdin=pulumi.Output.secret(key),
+                              add_previous_output_in_env=False, logging=local.Logging.NONE,
+                              opts=pulumi.InvokeOutputOptions(parent=parent))
+    return pulumi.Output.unsecret(result.stdout).apply(certificates.parse_report)
+
+
+@dataclass
+class CertificateRenewal:
+    settings: CertificateSettings
+    key: pulumi.Input[str]
+    parent: pulumi.Resource
+    # The one clock read of the program: renewal_request compares expiry dates with it; resource inputs never
+    # carry it.
+    now: datetime.datetime
+
+    def steps(self, control_planes: list[Host], after: list) -> dict[str, pulumi.Output]:
+        """The steps, one control plane after another after `after`; returns each control plane's report
+        (CertificateReport outputs) by name."""
+        run = HostRunner(self.parent, self.key).run
+        reports: dict[str, pulumi.Output] = {}
+        previous = after
+        for index, host in enumerate(control_planes):
+            read = read_certificates(host, self.key, self.parent)
+            request = read.apply(lambda r: certificates.renewal_request(r, self.now, self.settings))
+            step = run(f"{host.name}-certificates", host,
+                       request.apply(lambda q, i=index: certificates.step_script(self.settings, i, q)), previous)
+            reports[host.name] = pulumi.Output.all(read, step.stdout).apply(
+                lambda v: certificates.latest(v[0], certificates.parse_report(v[1])))
+            previous = [step]
+        self.last = previous[0] if control_planes else None
+        return reports
+
+
+def expiry_output(reports: dict[str, pulumi.Output]) -> pulumi.Output:
+    """The stack output `certificates`: by control plane, the earliest expiry and every certificate's."""
+    names = sorted(reports)
+    return pulumi.Output.all(*(reports[n] for n in names)).apply(
+        lambda values: {name: report.as_output() for name, report in zip(names, values)})
+
+
+def admin_expiry(report: CertificateReport) -> str:
+    when = report.certificates.get("admin.conf")
+    return certificates.iso(when) if when else "unknown"
