@@ -118,6 +118,8 @@ runtime_of() { local d v; [[ -e "$S/nodes/$1" ]] || return 1; d=$(cat "$S/nodes/
 case "$*" in
   *"get configmap kubeadm-config"*) printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkubernetesVersion: %s\\n' \\
       "$(cat "$S/cluster-version")"; cat "$S/cluster-config" 2>/dev/null || true;;
+  *"get nodes -o jsonpath"*machine-identity*) for f in "$S"/nodes/*; do [[ -e $f ]] || continue
+      printf '%s|%s\n' "$(basename "$f")" "$(cat "$S/identity/$(basename "$f")" 2>/dev/null)"; done;;
   *"get nodes -o jsonpath"*) for f in "$S"/nodes/*; do [[ -e $f ]] || continue  # a node without a kubelet
       v=$(kubelet_of "$(basename "$f")"); [[ $v == v ]] || printf '%s %s\\n' "$(basename "$f")" "$v"; done;;
   *"get node "*kubeletVersion*) kubelet_of "$5";;

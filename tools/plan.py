@@ -120,21 +120,24 @@ def _forget_previous_program() -> None:
 
 def build_plan(stack: str, config_file: Path | None = None, policy_config: dict | None = None,
                transformations: tuple = (), check_policies: bool = True,
-               running: dict[str, tuple[str, str]] | None = None) -> PlanResult:
+               running: dict[str, tuple[str, str]] | None = None,
+               host_reads: dict[tuple[str, str], str] | None = None) -> PlanResult:
     path = config_file or PROJECT_DIR / f"Pulumi.{stack}.yaml"
     try:
         stack_config = read_stack_file(path)
     except StackFileError as error:
         raise PlanError(str(error)) from error
-    return plan_config(stack, stack_config, policy_config, transformations, check_policies, running)
+    return plan_config(stack, stack_config, policy_config, transformations, check_policies, running, host_reads)
 
 
 def plan_config(stack: str, stack_config: StackConfig, policy_config: dict | None = None,
                 transformations: tuple = (), check_policies: bool = True,
-                running: dict[str, tuple[str, str]] | None = None) -> PlanResult:
+                running: dict[str, tuple[str, str]] | None = None,
+                host_reads: dict[tuple[str, str], str] | None = None) -> PlanResult:
     """The plan of config as the Pulumi CLI hands it to the program (decrypted values, the secret keys).
     `check_policies=False` skips the policy run (and its second pass of the program): for tests of the graph.
-    `running`: the AWS machines as they run (name -> (instance type, image)); none by default, a new stack."""
+    `running`: the AWS machines as they run (name -> (instance type, image)); none by default, a new stack.
+    `host_reads`: what the reads over SSH print, by (host address, read script); none: nothing is read."""
     # Validate first, exactly as the program will: an invalid stack never reaches the mocks.
     try:
         settings = load_settings(stack_config.values, stack_config.secret_keys, stack)
@@ -148,11 +151,11 @@ def plan_config(stack: str, stack_config: StackConfig, policy_config: dict | Non
         # advisory), and the plan reports that as it would.
         violations = []
         if check_policies:
-            previewed = RecordingMonitor(PlanMocks(region, preview=True, running=running))
+            previewed = RecordingMonitor(PlanMocks(region, preview=True, running=running, host_reads=host_reads))
             run_program(stack, stack_config.values, stack_config.secret_keys, previewed, transformations,
                         preview=True)
             violations = policy_check.check(previewed.registrations, settings.tier, policy_config)
-        monitor = RecordingMonitor(PlanMocks(region, running=running))
+        monitor = RecordingMonitor(PlanMocks(region, running=running, host_reads=host_reads))
         program = run_program(stack, stack_config.values, stack_config.secret_keys, monitor, transformations)
         return _result(stack, stack_config, monitor, program, violations)
 

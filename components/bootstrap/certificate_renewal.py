@@ -17,29 +17,18 @@ import datetime
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_command import local
 
 from components.bootstrap import certificates
 from components.bootstrap.certificates import CertificateReport
+from components.bootstrap.host_reads import read_host
 from components.host import Host
 from components.remote.runner import HostRunner
 from components.settings.certificates import CertificateSettings
 
 
 def read_certificates(host: Host, key: pulumi.Input[str], parent: pulumi.Resource) -> pulumi.Output:
-    """What `host` reports now (a CertificateReport), read over SSH by the machine running Pulumi."""
-    bastion = host.bastion
-    hops = [host.ssh.address, host.ssh.host_key]
-    if bastion is not None:
-        hops += [bastion.address, bastion.host_key]
-    command = pulumi.Output.all(*hops).apply(lambda v: certificates.ssh_read_command(
-        v[0], host.ssh.port, host.ssh.user, v[1],
-        (v[2], bastion.port, bastion.user, v[3]) if bastion is not None else None, certificates.check_script()))
-    # The key (stdin) makes the whole result secret; the report holds only dates.
-    result = local.run_output(command=command, interpreter=["/bin/bash", "-c"], stdin=pulumi.Output.secret(key),
-                              add_previous_output_in_env=False, logging=local.Logging.NONE,
-                              opts=pulumi.InvokeOutputOptions(parent=parent))
-    return pulumi.Output.unsecret(result.stdout).apply(certificates.parse_report)
+    """What `host` reports now (a CertificateReport)."""
+    return read_host(host, key, parent, certificates.check_script()).apply(certificates.parse_report)
 
 
 @dataclass

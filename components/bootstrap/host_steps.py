@@ -12,6 +12,7 @@ import yaml
 
 from components import versions
 from components.bootstrap import node_config
+from components.bootstrap.join_credentials import CREDENTIALS_RECORDS
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
 from components.host import CONTROL_PLANE
 from components.remote import host_scripts
@@ -94,17 +95,17 @@ def credentials_step_name(node_name: str) -> str:
     return f"{node_name}-credentials"
 
 
-def credentials(node: NodeFacts) -> str:
+def credentials(node: NodeFacts, request: str = "") -> str:
     """Run on a control plane for `node`: a fresh token and the CA hash, and for a control plane a fresh certificate
     key under which the certificates are uploaded; first, the Node of a machine `node` replaces leaves. The script
-    carries no secret; its output does."""
+    carries no secret; its output does. `request`: why fresh credentials are made (join_credentials.request)."""
     upload = node_config.to_yaml(node_config.upload_certs_configuration()).rstrip("\n") \
         if node.role == CONTROL_PLANE else ""
     return host_scripts.render("join-credentials.sh", {
         "NODE_NAME": node.name, "NODE_ADDRESS": node.address, "NODE_IDENTITY": node.identity,
         "NODE_FRESH": "yes" if node.fresh else "no", "ROLE": node.role,
         "DRAIN_TIMEOUT": DRAIN_TIMEOUT, "TOKEN_TTL_SECONDS": node_config.JOIN_TOKEN_TTL_SECONDS,
-        "UPLOAD_CERTS_CONFIG": upload})
+        "UPLOAD_CERTS_CONFIG": upload, "REQUEST": request, "CREDENTIALS_RECORDS": CREDENTIALS_RECORDS})
 
 
 # What a join gets when the control plane that makes credentials is not a member (it is being replaced itself): a

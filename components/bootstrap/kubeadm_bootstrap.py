@@ -24,8 +24,9 @@ import pulumi
 import pulumi_random as random
 from pulumi_command import remote
 
-from components.bootstrap import certificates, host_steps, node_config
+from components.bootstrap import certificates, host_steps, join_credentials, node_config
 from components.bootstrap.certificate_renewal import CertificateRenewal, admin_expiry, expiry_output
+from components.bootstrap.host_reads import read_host
 from components.bootstrap.preflight import identity as preflight_report
 from components.bootstrap.upgrade import Upgrade
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
@@ -128,7 +129,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             # this node (the first, or for the first the second; the only control plane: itself).
             lifecycle = (second or first) if host is first else first
             # Carries no secret: the host makes the token (and a control plane's certificate key) and prints them.
-            credentials_script = facts[host.name].apply(host_steps.credentials)
+            credentials_script = pulumi.Output.all(facts[host.name], credential_records(lifecycle)).apply(
+                lambda v: host_steps.credentials(v[0], join_credentials.request(v[1], host.name, now)))
             credentials = run(host_steps.credentials_step_name(host.name), lifecycle, credentials_script, list(after),
                               secret=True)
             join_script = pulumi.Output.all(cluster, facts[host.name], pulumi.Output.secret(credentials.stdout)).apply(
@@ -156,6 +158,18 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 delete=host_steps.member(host.name, "remove"), delete_before_replace=True)
             return joined
 
+        # What each control plane that makes credentials recorded of them, read at every preview and update: a
+        # node whose join failed gets fresh ones on a later update, however long after (join_credentials.py).
+        now = datetime.datetime.now(datetime.timezone.utc)
+        records: dict[str, pulumi.Output] = {}
+
+        def credential_records(lifecycle: Host) -> pulumi.Output:
+            if lifecycle.name not in records:
+                records[lifecycle.name] = read_host(lifecycle, args.ssh_private_key, self,
+                                                    join_credentials.read_script()).apply(
+                    join_credentials.parse_records)
+            return records[lifecycle.name]
+
         labelled: list[tuple[Host, Host, remote.Command]] = []
         previous = init
         first_member = [init]  # what makes the first control plane a member: its init, or its join when replaced
@@ -177,8 +191,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
 
         upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self, cluster, kubelet_patches)
         _, control_planes_upgraded = upgrade.control_planes(name, other_control_planes, [self.api_ready])
-        renewal = CertificateRenewal(s.certificates, args.ssh_private_key, self,
-                                     datetime.datetime.now(datetime.timezone.utc))
+        renewal = CertificateRenewal(s.certificates, args.ssh_private_key, self, now)
         reports = renewal.steps(control_planes, [control_planes_upgraded])
         for host in control_planes:  # what the step installs and its timer runs, for reviewers
             self._artifact(host, "certificates-renew.sh", pulumi.Output.from_input(

@@ -26,8 +26,9 @@ ENGINE_ADDRESS = "192.0.2.2"
 SSHD_START_TIMEOUT_S = 20
 # What the machine running Pulumi reads over SSH at every preview and update (bootstrap/certificate_renewal.py):
 # the read's step name, and the commands it runs (they change nothing).
-READS = ("certificates-check",)
-READ_CALLS = ("kubeadm certs check-expiration",)
+READS = ("certificates-check", "credentials-read")
+READ_CALLS = ("kubeadm certs check-expiration", "kubectl --kubeconfig {root}/etc/kubernetes/admin.conf get nodes -o "
+              "jsonpath={{range .items[*]}}{{.metadata.name}}{{\"|\"}}{{.metadata.annotations.k8s-platform")
 # What the stub `kubeadm init` leaves as admin.conf on an engine host: a kubeconfig (the program reads it back).
 ADMIN_CONF = ("apiVersion: v1\nkind: Config\nclusters:\n- name: kubernetes\n  cluster:\n"
               "    server: https://127.0.0.1:6443\n    certificate-authority-data: Q0E=\n"
@@ -56,7 +57,8 @@ class EngineHost:
 
     def step_calls(self) -> list[str]:
         """The stub commands the host's steps ran, without the reads'."""
-        return [c for c in self.sandbox.calls() if not c.startswith(READ_CALLS)]
+        reads = tuple(call.format(root=self.sandbox.root) for call in READ_CALLS)
+        return [c for c in self.sandbox.calls() if not c.startswith(reads)]
 
     def reads(self) -> int:
         return sum(1 for _, event, name, _ in self.steps() if event == "start" and name in READS)

@@ -1,8 +1,11 @@
 """Real `pulumi up` when a machine behind a node's name changes: a bare-metal worker re-imaged under the same name and
 address (a new SSH host key in the inventory) is noticed, its old Node taken out and the fresh host joined, and
-nothing else runs; the first control plane's own join steps leave the cluster its init made alone."""
+nothing else runs; the first control plane's own join steps leave the cluster its init made alone; a join that failed
+hours ago gets fresh credentials on the next `up`, with no `--replace`."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -49,3 +52,32 @@ def test_a_re_imaged_worker_is_noticed_by_its_new_host_key_its_old_node_taken_ou
     assert (hosts.hosts["cp-1"].sandbox.state / "nodes" / "worker-1").exists(), "the fresh host registered again"
     assert all("worker-1" in urn for urn in updated(result)), updated(result)
     assert not [c for h in ("cp-2", "cp-3") for c in hosts.hosts[h].step_calls()]
+
+
+def test_a_join_that_failed_hours_ago_gets_fresh_credentials_on_the_next_up_without_a_replace(cluster):
+    hosts = cluster[0]
+    engine = engine_for(cluster)
+    worker = hosts.hosts["worker-1"]
+    worker.sandbox.fail("kubeadm-join")
+    failed = engine.run("up")
+    assert not failed["ok"]
+    record = hosts.hosts["cp-1"].sandbox.root / "etc/kubernetes/k8s-platform/credentials.d/worker-1"
+    expires, _, request = record.read_text().strip().partition(" ")
+    assert int(expires) > time.time() and request == ""
+    # Hours later: the credentials made for that attempt have expired (their recorded expiry says so).
+    record.write_text(f"{int(time.time()) - 3 * 3600}\n")
+    worker.sandbox.heal("kubeadm-join")
+    made = steps_per_host(hosts)["cp-1"].count("join-credentials:worker-1")
+    preview = engine.preview()
+    assert preview["ok"], preview.get("error", "")[-3000:]
+    assert "worker-1-credentials" in updated(preview), updated(preview)
+    assert not [name for name in updated(preview) if "worker-1" not in name], updated(preview)
+    result = up(engine)
+    assert steps_per_host(hosts)["cp-1"].count("join-credentials:worker-1") == made + 1, "fresh credentials"
+    assert any(c.startswith("kubeadm join --config") for c in worker.sandbox.calls())
+    assert "fresh credentials for worker-1" in record.read_text()
+    assert (hosts.hosts["cp-1"].sandbox.state / "identity" / "worker-1").exists(), "it joined"
+    assert "worker-1-join" in {e["urn"].split("::")[-1] for e in result["events"]
+                               if e["kind"] == "resource_pre_event" and e["op"] == "create"}
+    quiet = up(engine)
+    assert set(quiet["changeSummary"]) == {"same"}, quiet["changeSummary"]

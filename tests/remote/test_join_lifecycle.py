@@ -85,7 +85,8 @@ def test_expired_credentials_stop_the_join_naming_the_step_that_makes_new_ones(t
     result = box.run(join_script(box, stdout=credentials(int(time.time()) - 7200)))
     assert result.returncode != 0
     assert f"the join credentials of {WORKER.name} expired at" in result.stderr
-    assert f"pulumi up --replace with the URN of step {WORKER.name}-credentials" in result.stderr
+    assert f"run pulumi up again, its preview finds them expired and step {WORKER.name}-credentials makes fresh" \
+        in result.stderr
     assert not any(c.startswith("kubeadm join") for c in box.calls())
 
 

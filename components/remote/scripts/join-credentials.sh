@@ -11,7 +11,11 @@
 # new machine joins under the name. A Node without a recorded identity, or with this one, is left alone, and so are
 # a Ready Node at NODE_ADDRESS (the same host, still running) and any Node when the machine behind the name is not a
 # fresh install (its preflight found a finished init or join: the same install, whatever its key).
-# Inputs (generated header): ROOT, NODE_NAME, NODE_ADDRESS, NODE_IDENTITY, NODE_FRESH (yes: the machine's preflight found no finished init or join), ROLE, DRAIN_TIMEOUT, TOKEN_TTL_SECONDS, UPLOAD_CERTS_CONFIG (empty for workers).
+#
+# It records the credentials' expiry and REQUEST (why they were made again, from the program's read of these
+# records: credentials-read.sh) under CREDENTIALS_RECORDS/NODE_NAME, so that a node whose join failed gets fresh ones
+# on a later update, however long after.
+# Inputs (generated header): ROOT, NODE_NAME, NODE_ADDRESS, NODE_IDENTITY, NODE_FRESH (yes: the machine's preflight found no finished init or join), ROLE, DRAIN_TIMEOUT, TOKEN_TTL_SECONDS, UPLOAD_CERTS_CONFIG (empty for workers), REQUEST, CREDENTIALS_RECORDS.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -66,4 +70,8 @@ if [[ -n $UPLOAD_CERTS_CONFIG ]]; then
     kubeadm init phase upload-certs --upload-certs --skip-certificate-key-print --config "$config"
   key_field=", \"certificateKey\": \"$certificate_key\""
 fi
+records="$ROOT$CREDENTIALS_RECORDS"
+mkdir -p "$records"
+printf '%s %s\n' "$expires" "$REQUEST" >"$records/$NODE_NAME.tmp" && mv -f "$records/$NODE_NAME.tmp" "$records/$NODE_NAME"
+[[ -z $REQUEST ]] || log "$REQUEST"
 printf '{"token": "%s", "caCertHash": "sha256:%s", "expires": %d%s}\n' "$token" "$ca_hash" "$expires" "$key_field"

@@ -3,7 +3,7 @@
 # records on its Node the identity of the machine that joined (join-credentials.sh reads it to notice a replaced or
 # re-imaged machine). A join that failed halfway is reset first: everything kubeadm's preflight refuses to find
 # (the kubelet's kubeconfigs, the cluster CA, static pod manifests, etcd data). Credentials that expired (made for
-# an attempt that failed long ago) stop it with the command that makes fresh ones.
+# an attempt that failed long ago) stop it at once; the next update's read finds them expired and makes fresh ones.
 # Inputs (generated header): ROOT, NODE_NAME, NODE_IDENTITY, JOIN_EXPIRES, CREDENTIALS_STEP, CREDENTIALS_PROBLEM (empty when there are credentials), KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE.
 # shellcheck disable=SC2154
 set -euo pipefail
@@ -62,7 +62,7 @@ if [[ -n $CREDENTIALS_PROBLEM ]]; then
   fail "no join credentials for $NODE_NAME: $CREDENTIALS_PROBLEM (step $CREDENTIALS_STEP)"
 fi
 if (($(date +%s) > JOIN_EXPIRES - 120)); then
-  fail "the join credentials of $NODE_NAME expired at $(date -u -d "@$JOIN_EXPIRES" +%FT%TZ) (made for an earlier attempt that failed; Pulumi makes new ones only when their step runs): run pulumi up --replace with the URN of step $CREDENTIALS_STEP (pulumi stack --show-urns lists them)"
+  fail "the join credentials of $NODE_NAME expired at $(date -u -d "@$JOIN_EXPIRES" +%FT%TZ) (made for an earlier attempt that failed): run pulumi up again, its preview finds them expired and step $CREDENTIALS_STEP makes fresh ones"
 fi
 
 write_kubeadm_inputs "$state" kubeadm-join.yaml

@@ -1,0 +1,64 @@
+"""Under mocks: what the reads over SSH find changes exactly the steps that have something to do. A certificate
+due on one control plane changes its certificates step (and, on the first, the kubeconfig read); a worker whose join
+failed long ago gets fresh credentials and nothing else changes; nothing read changes nothing."""
+
+import datetime
+import json
+
+import pytest
+
+from components.bootstrap import certificates, join_credentials
+from tests.plan_fixtures import shipped_plan
+from tools.plan import build_plan
+
+NOW = datetime.datetime.now(datetime.timezone.utc)
+CP = {"cp-1": "192.0.2.21", "cp-2": "192.0.2.22", "cp-3": "192.0.2.23"}
+
+
+def step_inputs(result) -> dict[str, str]:
+    return {r["name"]: json.dumps([r["inputs"], r["secrets"]], sort_keys=True) for r in result.document["resources"]}
+
+
+def changed(reads) -> set[str]:
+    base = step_inputs(shipped_plan("metal"))
+    head = step_inputs(build_plan("metal", check_policies=False, host_reads=reads))
+    assert set(base) == set(head), "a read never adds or removes a resource"
+    return {name for name in base if base[name] != head[name]}
+
+
+def report(days: dict[str, int]) -> str:
+    return json.dumps({"certificates": {name: certificates.iso(NOW + datetime.timedelta(days=d))
+                                        for name, d in days.items()}, "authorities": {}, "web": {}, "renewed": ""})
+
+
+def test_certificates_read_with_nothing_due_change_nothing():
+    reads = {(address, "certificates-check"): report({"apiserver": 300, "admin.conf": 300})
+             for address in CP.values()}
+    assert changed(reads) == {"k8s-metal-kubeconfig"}, \
+        "only the kubeconfig read learns admin.conf's date (a deployed stack's state has it from the step already)"
+
+
+@pytest.mark.parametrize("node,expected", [
+    ("cp-2", {"cp-2-certificates"}),
+    ("cp-1", {"cp-1-certificates", "k8s-metal-kubeconfig"}),
+])
+def test_a_certificate_due_on_one_control_plane_changes_its_step_only(node, expected):
+    reads = {(CP[node], "certificates-check"): report({"apiserver": 300, "admin.conf": 45})}
+    assert changed(reads) == expected
+
+
+def test_a_worker_whose_join_failed_long_ago_gets_fresh_credentials_and_nothing_else_changes():
+    expired = int((NOW - datetime.timedelta(hours=5)).timestamp())
+    records = {"nodes": {
+        "worker-2": {"expires": expired, "request": "", "joined": False},
+        "worker-1": {"expires": expired, "request": "", "joined": True},
+        "cp-2": {"expires": expired, "request": "", "joined": True}}}
+    reads = {(CP["cp-1"], "credentials-read"): json.dumps(records)}
+    assert changed(reads) == {"worker-2-credentials"}
+
+
+def test_a_joined_node_keeps_the_request_it_was_made_under():
+    earlier = join_credentials.request(
+        {"w": {"expires": 0, "request": "", "joined": False}}, "w", NOW)
+    assert earlier.startswith("fresh credentials for w")
+    assert join_credentials.request({"w": {"expires": 0, "request": earlier, "joined": True}}, "w", NOW) == earlier
