@@ -26,9 +26,22 @@ from components.remote.runner import HostRunner
 from components.settings.certificates import CertificateSettings
 
 
+# Reads that find nothing for an expected reason: a host that is not a control plane yet (a new cluster, a new
+# machine), and the offline plan.
+EXPECTED_UNAVAILABLE = ("not a control plane of a cluster yet", "the offline plan reads no host")
+
+
+def _warned(host: Host, report: CertificateReport) -> CertificateReport:
+    if report.unavailable and not report.unavailable.endswith(EXPECTED_UNAVAILABLE):
+        pulumi.log.warn(f"the certificates of {host.name} could not be read ({report.unavailable}): nothing is "
+                        f"renewed from this update; its daily timer still renews them")
+    return report
+
+
 def read_certificates(host: Host, key: pulumi.Input[str], parent: pulumi.Resource) -> pulumi.Output:
-    """What `host` reports now (a CertificateReport)."""
-    return read_host(host, key, parent, certificates.check_script()).apply(certificates.parse_report)
+    """What `host` reports now (a CertificateReport); a read that failed for an unexpected reason is a warning."""
+    return read_host(host, key, parent, certificates.check_script()).apply(
+        lambda stdout: _warned(host, certificates.parse_report(stdout)))
 
 
 @dataclass

@@ -5,6 +5,7 @@ failed long ago gets fresh credentials and nothing else changes; nothing read ch
 import datetime
 import json
 
+import pulumi
 import pytest
 
 from components.bootstrap import certificates, join_credentials
@@ -62,3 +63,15 @@ def test_a_joined_node_keeps_the_request_it_was_made_under():
         {"w": {"expires": 0, "request": "", "joined": False}}, "w", NOW)
     assert earlier.startswith("fresh credentials for w")
     assert join_credentials.request({"w": {"expires": 0, "request": earlier, "joined": True}}, "w", NOW) == earlier
+
+
+def test_a_control_plane_that_cannot_be_read_is_a_warning_and_changes_nothing(monkeypatch):
+    said = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: said.append(message))
+    reads = {(CP["cp-2"], "certificates-check"): json.dumps(
+        {"unavailable": "ssh: connect to host 192.0.2.22 port 22: Connection timed out"})}
+    assert changed(reads) == set()
+    assert len(said) == 1 and said[0].startswith("the certificates of cp-2 could not be read (ssh: connect"), said
+    said.clear()
+    build_plan("metal", check_policies=False)
+    assert said == [], "the offline plan's reads are expected to find nothing"

@@ -221,3 +221,16 @@ def test_the_kubelet_step_installs_the_serving_certificate_timer_on_every_node(t
     assert f"readonly ROOT={box.root}" in program or f"readonly ROOT='{box.root}'" in program, \
         "the installed program starts where the step does"
     assert (box.state / "enabled" / f"{upgrade_steps.SERVING_UNIT}.timer").exists()
+
+
+def test_a_machine_without_the_openssh_client_reads_nothing_and_says_why(tmp_path):
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("tr", "cut"):
+        (tools / tool).symlink_to(shutil.which(tool))
+    command = certificates.ssh_read_command("127.0.0.1", 1, "nobody", None, None, "echo never")
+    done = subprocess.run(["/bin/bash", "-c", command], input="key", capture_output=True, text=True, timeout=60,
+                          env={"PATH": str(tools)})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "unavailable": "ssh is not installed on the machine running Pulumi (OpenSSH client)"}

@@ -14,6 +14,9 @@ unavailable() {
   printf '{"unavailable": "%s"}\n' "$reason"
   exit 0
 }
+for tool in ssh ssh-agent ssh-add; do
+  command -v "$tool" >/dev/null || unavailable "$tool is not installed on the machine running Pulumi (OpenSSH client)"
+done
 work=$(mktemp -d)
 agent=""
 cleanup() {
@@ -21,8 +24,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-eval "$(ssh-agent -s -a "$work/agent")" >/dev/null || unavailable "ssh-agent did not start"
-agent=$SSH_AGENT_PID
+agent_env=$(ssh-agent -s -a "$work/agent") || unavailable "ssh-agent did not start"
+eval "$agent_env" >/dev/null
+agent=${SSH_AGENT_PID:-}
+[[ -n $agent ]] || unavailable "ssh-agent did not start"
 ssh-add -q - 2>"$work/add.err" || unavailable "ssh-add refused the SSH private key: $(cat "$work/add.err")"
 
 # known_hosts_line HOST PORT KEY: OpenSSH writes the default port's hosts bare, any other port as [host]:port.
