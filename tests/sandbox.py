@@ -80,8 +80,8 @@ certs() { [[ -f "$S/certs" ]] && return 0; local y t; y=$(date -u -d "+365 days"
   t=$(date -u -d "+3650 days" +%Y-%m-%dT%H:%M:%SZ)
   for c in admin.conf apiserver apiserver-etcd-client apiserver-kubelet-client controller-manager.conf \
     etcd-healthcheck-client etcd-peer etcd-server front-proxy-client scheduler.conf super-admin.conf; do
-    echo "certificate $c $y 31536000 false false"; done >"$S/certs"
-  for c in ca etcd-ca front-proxy-ca; do echo "authority $c $t 315360000 false false"; done >>"$S/certs"; }
+    echo "certificate $c $y 3.1535999e+07 false false"; done >"$S/certs"
+  for c in ca etcd-ca front-proxy-ca; do echo "authority $c $t 3.15359999e+08 false false"; done >>"$S/certs"; }
 case "$1 $2" in
   "init --config") echo admin >"$R/etc/kubernetes/admin.conf"
     v=$(awk '$1 == "kubernetesVersion:" { gsub(/"/, "", $2); print $2 }' "$3"); pods "v${v#v}"; echo "v${v#v}" >"$S/cluster-version"
@@ -101,8 +101,8 @@ case "$1 $2" in
   "init phase") cp "${@: -1}" "$S/upload-certs.yaml";;
   # state/certs: the lines `certs check-expiration -o jsonpath=...` prints (certificates-lib.sh); a renewal gives
   # every kubeadm certificate a year from state/renewed-until.
-  "certs check-expiration") echo "[check-expiration] Reading configuration from the cluster..."; cat "$S/certs";;
-  "certs renew") u=$(cat "$S/renewed-until" 2>/dev/null || date -u -d "+365 days" +%Y-%m-%dT%H:%M:%SZ); awk -v u="$u" '$1 == "certificate" && $5 == "false" { $3 = u; $4 = 31536000 } 1' \
+  "certs check-expiration") cat "$S/certs";;
+  "certs renew") u=$(cat "$S/renewed-until" 2>/dev/null || date -u -d "+365 days" +%Y-%m-%dT%H:%M:%SZ); awk -v u="$u" '$1 == "certificate" && $5 == "false" { $3 = u; $4 = "3.1535999e+07" } 1' \
       "$S/certs" >"$S/certs.new" && mv "$S/certs.new" "$S/certs";;
   "upgrade plan") echo "upgrade plan to $3";;
   "upgrade apply") pods "$3"; echo "$3" >"$S/cluster-version";;

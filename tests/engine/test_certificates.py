@@ -23,7 +23,7 @@ def expiring(box, name: str, days: int) -> str:
     for line in (box.state / "certs").read_text().splitlines():
         kind, cert, *_ = line.split()
         if kind == "certificate" and cert == name:
-            line = f"certificate {cert} {certificates.iso(when)} {days * 86400} false false"
+            line = f"certificate {cert} {certificates.iso(when)} {days * 86400:.6e} false false"  # as kubeadm prints
         lines.append(line)
     (box.state / "certs").write_text("\n".join(lines) + "\n")
     return certificates.iso(when)

@@ -30,9 +30,10 @@ def control_plane(tmp_path, days: dict[str, float], external=(), missing=()) -> 
     for pod in PODS:
         (manifests / f"{pod}.yaml").write_text(f"    image: registry.k8s.io/{pod}:v1.35.1\n")
     (box.root / "etc/kubernetes/admin.conf").write_text("admin")
-    lines = [f"certificate {name} {stamp(d)} {int(d * 86400)} {str(name in external).lower()} "
+    # The residual time as kubeadm's jsonpath prints it: a float in exponent form (JSON numbers are floats in Go).
+    lines = [f"certificate {name} {stamp(d)} {d * 86400:.6e} {str(name in external).lower()} "
              f"{str(name in missing).lower()}" for name, d in days.items()]
-    lines += [f"authority {name} {stamp(3285)} {3285 * 86400} false false" for name in ("ca", "etcd-ca")]
+    lines += [f"authority {name} {stamp(3285)} {3285 * 86400:.6e} false false" for name in ("ca", "etcd-ca")]
     (box.state / "certs").write_text("\n".join(lines) + "\n")
     (box.state / "renewed-until").write_text(stamp(365) + "\n")
     return box
@@ -154,13 +155,17 @@ def test_the_local_read_of_a_host_that_does_not_answer_is_no_error(tmp_path):
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     # A port nothing listens on, on this machine's loopback: the connection is refused at once.
     command = certificates.ssh_read_command("127.0.0.1", 1, "nobody", None, None, "echo never")
-    done = subprocess.run(["/bin/bash", "-c", command], input=key.read_text(), capture_output=True, text=True,
-                          timeout=60, env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)})
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    # As `pulumi config set --secret sshPrivateKey < key` stores it: without the last newline, which ssh-add needs.
+    stored = key.read_text().rstrip("\n")
+    done = subprocess.run(["/bin/bash", "-c", command], input=stored, capture_output=True, text=True,
+                          timeout=60, env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TMPDIR": str(scratch)})
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert "refused" in answer["unavailable"].lower()
-    assert key.read_text().strip().splitlines()[1] not in done.stdout + done.stderr
-    assert not list(tmp_path.glob("tmp*")), "nothing of the key left behind"
+    assert "refused" in answer["unavailable"].lower(), "the key was accepted: the read got as far as the host"
+    assert stored.splitlines()[1] not in done.stdout + done.stderr
+    assert not list(scratch.iterdir()), "nothing of the key left behind"
 
 
 def test_a_failed_read_fails_rather_than_finding_nothing_due(tmp_path):

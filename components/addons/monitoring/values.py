@@ -16,6 +16,15 @@ from components.addons.monitoring.certificate_alerts import rules as certificate
 from components.bootstrap import node_config
 
 NAMESPACE = "monitoring"
+# The chart's own node-exporter arguments: Helm replaces a list, so setting extraArgs must repeat them (without them
+# overlay, squashfs and kubelet mounts are exported and the NodeFilesystem alerts fire).
+NODE_EXPORTER_DEFAULT_ARGS = (
+    "--collector.filesystem.mount-points-exclude="
+    "^/(dev|proc|sys|run/containerd/.+|var/lib/docker/.+|var/lib/kubelet/.+)($|/)",
+    "--collector.filesystem.fs-types-exclude=^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|"
+    "fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|"
+    "tracefs|erofs)$",
+)
 RELEASE = "kube-prometheus-stack"
 
 
@@ -97,7 +106,8 @@ def values(size: MonitoringSize, storage_class: str, grafana_password, loki_url:
         "kube-state-metrics": {"resources": _requests("20m", "64Mi")},
         # The control planes' certificate dates (certificate_alerts.py) come through the textfile collector.
         "prometheus-node-exporter": {"resources": _requests("20m", "32Mi"),
-                                     "extraArgs": [f"--collector.textfile.directory={TEXTFILE_DIRECTORY}"]},
+                                     "extraArgs": [*NODE_EXPORTER_DEFAULT_ARGS,
+                                                   f"--collector.textfile.directory={TEXTFILE_DIRECTORY}"]},
         "additionalPrometheusRulesMap": certificate_rules(),
         "kubeEtcd": {"enabled": True,
                      "service": {"enabled": True, "port": node_config.ETCD_METRICS_PORT,

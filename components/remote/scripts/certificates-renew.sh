@@ -21,9 +21,12 @@ renewal_file="$state/certificates-renewal"
 pending="$state/certificates-restart-pending"
 lines=$(certificate_lines "$state/certificates-check.log" "$ROOT$WEB_CA_DIR") || fail "the certificates could not be read"
 due=()
-while read -r kind name _ residual external missing; do
+# The residual time kubeadm prints goes through JSON as a float ("3.1535999e+07"): the expiry date is what counts.
+now=$(date -u +%s)
+while read -r kind name expires _ external missing; do
   [[ $kind == certificate && $external != true && $missing != true ]] || continue
-  ((residual < RENEW_WITHIN_DAYS * 86400)) && due+=("$name")
+  end=$(date -u -d "$expires" +%s) || fail "kubeadm gave $name the expiry date '$expires'"
+  ((end - now < RENEW_WITHIN_DAYS * 86400)) && due+=("$name")
 done <<<"$lines"
 reason=""
 if ((${#due[@]})); then

@@ -28,7 +28,8 @@ agent_env=$(ssh-agent -s -a "$work/agent") || unavailable "ssh-agent did not sta
 eval "$agent_env" >/dev/null
 agent=${SSH_AGENT_PID:-}
 [[ -n $agent ]] || unavailable "ssh-agent did not start"
-ssh-add -q - 2>"$work/add.err" || unavailable "ssh-add refused the SSH private key: $(cat "$work/add.err")"
+# `pulumi config set ... < key` strips the key's last newline, without which ssh-add refuses it: one is added.
+{ cat; echo; } | ssh-add -q - 2>"$work/add.err" || unavailable "ssh-add refused the SSH private key: $(cat "$work/add.err")"
 
 # known_hosts_line HOST PORT KEY: OpenSSH writes the default port's hosts bare, any other port as [host]:port.
 known_hosts_line() {
