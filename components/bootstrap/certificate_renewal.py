@@ -49,13 +49,13 @@ class CertificateRenewal:
     settings: CertificateSettings
     key: pulumi.Input[str]
     parent: pulumi.Resource
-    # The one clock read of the program: renewal_request compares expiry dates with it; resource inputs never
-    # carry it.
+    # When the program runs (its one clock read, in the bootstrap): renewal_request compares expiry dates with it;
+    # resource inputs never carry it.
     now: datetime.datetime
 
-    def steps(self, control_planes: list[Host], after: list) -> dict[str, pulumi.Output]:
+    def steps(self, control_planes: list[Host], after: list) -> tuple[dict[str, pulumi.Output], list]:
         """The steps, one control plane after another after `after`; returns each control plane's report
-        (CertificateReport outputs) by name."""
+        (CertificateReport outputs) by name, and what comes after the last step."""
         run = HostRunner(self.parent, self.key).run
         reports: dict[str, pulumi.Output] = {}
         previous = after
@@ -67,8 +67,7 @@ class CertificateRenewal:
             reports[host.name] = pulumi.Output.all(read, step.stdout).apply(
                 lambda v: certificates.latest(v[0], certificates.parse_report(v[1])))
             previous = [step]
-        self.last = previous[0] if control_planes else None
-        return reports
+        return reports, previous
 
 
 def expiry_output(reports: dict[str, pulumi.Output]) -> pulumi.Output:

@@ -29,7 +29,6 @@ RESTART_ATTEMPTS = 90
 # of one control plane in a few minutes, so two never restart at once.
 TIMER_START_MINUTE = 180
 TIMER_STAGGER_MINUTES = 30
-CONNECT_TIMEOUT_S = 15
 # The cluster's own CA for the web hosts (addons/harbor, registry-ca.sh) keeps its files here on the first control
 # plane; a host's certificate is issued again within WEB_RENEW_WITHIN_DAYS of its expiry (the README promises 30).
 CA_DIR = "/etc/kubernetes/k8s-platform-ca"
@@ -150,13 +149,3 @@ def step_script(settings: CertificateSettings, index: int, request: str) -> str:
     return host_scripts.render(("timer-lib.sh", "certificates-timer.sh"), {
         "PROGRAM_BASE64": base64.b64encode(renew_program(settings).encode()).decode(), "PROGRAM_PATH": PROGRAM_PATH,
         "TIMER_CALENDAR": timer_calendar(index), "UNIT": UNIT, "REQUEST": request}, name="certificates")
-
-
-def ssh_read_command(address: str, port: int, user: str, host_key: str | None, proxy, remote_script: str) -> str:
-    """ssh-read.sh for one host; `proxy`: (address, port, user, host key) of a bastion, or None."""
-    proxy_address, proxy_port, proxy_user, proxy_key = proxy or ("", 22, "", "")
-    return host_scripts.render("ssh-read.sh", {
-        "HOST": address, "PORT": port, "USER": user, "HOST_KEY": (host_key or "").strip(),
-        "PROXY_HOST": proxy_address, "PROXY_PORT": proxy_port, "PROXY_USER": proxy_user,
-        "PROXY_HOST_KEY": (proxy_key or "").strip(), "REMOTE_SCRIPT": remote_script.rstrip("\n"),
-        "CONNECT_TIMEOUT": CONNECT_TIMEOUT_S}, name="ssh-read")

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pulumi
 from pulumi_command import local
 
-from components.bootstrap import certificates
 from components.host import Host
+from components.remote.ssh_read import ssh_read_command
 
 
 def read_host(host: Host, key: pulumi.Input[str], parent: pulumi.Resource, remote_script: str) -> pulumi.Output:
@@ -18,7 +18,7 @@ def read_host(host: Host, key: pulumi.Input[str], parent: pulumi.Resource, remot
     hops = [host.ssh.address, host.ssh.host_key]
     if bastion is not None:
         hops += [bastion.address, bastion.host_key]
-    command = pulumi.Output.all(*hops).apply(lambda v: certificates.ssh_read_command(
+    command = pulumi.Output.all(*hops).apply(lambda v: ssh_read_command(
         v[0], host.ssh.port, host.ssh.user, v[1],
         (v[2], bastion.port, bastion.user, v[3]) if bastion is not None else None, remote_script))
     # The key (stdin) makes the whole result secret; the reads print no secret (dates, names).

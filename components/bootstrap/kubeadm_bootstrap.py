@@ -74,6 +74,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         workers = [h for h in args.hosts if h.role != CONTROL_PLANE]
         endpoint = pulumi.Output.concat(args.endpoint.host, ":", str(args.endpoint.port))
         self.artifacts = {}
+        # The program's one clock read: the reads' dates are compared with it; no resource input carries it.
+        now = datetime.datetime.now(datetime.timezone.utc)
 
         child = pulumi.ResourceOptions(parent=self)
         token_id = random.RandomString(f"{name}-token-id", length=6, special=False, upper=False, opts=child)
@@ -160,7 +162,6 @@ class KubeadmBootstrap(pulumi.ComponentResource):
 
         # What each control plane that makes credentials recorded of them, read at every preview and update: a
         # node whose join failed gets fresh ones on a later update, however long after (join_credentials.py).
-        now = datetime.datetime.now(datetime.timezone.utc)
         records: dict[str, pulumi.Output] = {}
 
         def credential_records(lifecycle: Host) -> pulumi.Output:
@@ -192,15 +193,15 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self, cluster, kubelet_patches)
         _, control_planes_upgraded = upgrade.control_planes(name, other_control_planes, [self.api_ready])
         renewal = CertificateRenewal(s.certificates, args.ssh_private_key, self, now)
-        reports = renewal.steps(control_planes, [control_planes_upgraded])
+        reports, renewed = renewal.steps(control_planes, [control_planes_upgraded])
+        renew_program = pulumi.Output.from_input(certificates.renew_program(s.certificates))
         for host in control_planes:  # what the step installs and its timer runs, for reviewers
-            self._artifact(host, "certificates-renew.sh", pulumi.Output.from_input(
-                certificates.renew_program(s.certificates)))
+            self._artifact(host, "certificates-renew.sh", renew_program)
         self.certificates = expiry_output(reports)
-        self.web_certificate_request = reports[first.name].apply(lambda r: certificates.web_request(r, renewal.now))
+        self.web_certificate_request = reports[first.name].apply(lambda r: certificates.web_request(r, now))
         # admin.conf is renewed with the first control plane's certificates: read again when its expiry moves.
         read_kubeconfig = run(f"{name}-kubeconfig", first, reports[first.name].apply(
-            lambda r: host_steps.read_kubeconfig(admin_expiry(r))), [*first_member, renewal.last], secret=True)
+            lambda r: host_steps.read_kubeconfig(admin_expiry(r))), [*first_member, *renewed], secret=True)
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(read_kubeconfig.stdout, endpoint).apply(
             lambda v: host_steps.kubeconfig_for_endpoint(v[0], v[1])))
         # In parallel, each after the init and the control planes' upgrade steps: a new kubelet is never newer

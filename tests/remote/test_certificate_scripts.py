@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from components.bootstrap import certificates, upgrade_steps
+from components.remote.ssh_read import ssh_read_command
 from components.settings.certificates import CertificateSettings
 from tests.sandbox import Sandbox, render_for
 
@@ -154,7 +155,7 @@ def test_the_local_read_of_a_host_that_does_not_answer_is_no_error(tmp_path):
     key = tmp_path / "id"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     # A port nothing listens on, on this machine's loopback: the connection is refused at once.
-    command = certificates.ssh_read_command("127.0.0.1", 1, "nobody", None, None, "echo never")
+    command = ssh_read_command("127.0.0.1", 1, "nobody", None, None, "echo never")
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     # As `pulumi config set --secret sshPrivateKey < key` stores it: without the last newline, which ssh-add needs.
@@ -233,7 +234,7 @@ def test_a_machine_without_the_openssh_client_reads_nothing_and_says_why(tmp_pat
     tools.mkdir()
     for tool in ("tr", "cut"):
         (tools / tool).symlink_to(shutil.which(tool))
-    command = certificates.ssh_read_command("127.0.0.1", 1, "nobody", None, None, "echo never")
+    command = ssh_read_command("127.0.0.1", 1, "nobody", None, None, "echo never")
     done = subprocess.run(["/bin/bash", "-c", command], input="key", capture_output=True, text=True, timeout=60,
                           env={"PATH": str(tools)})
     assert done.returncode == 0, done.stderr

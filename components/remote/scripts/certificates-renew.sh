@@ -65,6 +65,5 @@ metrics+="
 # HELP k8s_platform_certificate_check_timestamp_seconds When this control plane's certificates were last checked.
 # TYPE k8s_platform_certificate_check_timestamp_seconds gauge
 k8s_platform_certificate_check_timestamp_seconds $now"
-mkdir -p "$(dirname "$ROOT$METRICS_FILE")"
-printf '%s\n' "$metrics" >"$ROOT$METRICS_FILE.tmp" && mv -f "$ROOT$METRICS_FILE.tmp" "$ROOT$METRICS_FILE"
+write_file "$ROOT$METRICS_FILE" 644 "$metrics" || true
 certificate_report "$lines" "$reason"

@@ -41,5 +41,4 @@ end=$(openssl x509 -in "$crt" -noout -enddate)
 metrics="# HELP k8s_platform_certificate_expiry_timestamp_seconds When a certificate of this node expires.
 # TYPE k8s_platform_certificate_expiry_timestamp_seconds gauge
 k8s_platform_certificate_expiry_timestamp_seconds{kind=\"kubelet-serving\",certificate=\"kubelet.crt\"} $(date -u -d "${end#notAfter=}" +%s)"
-mkdir -p "$(dirname "$ROOT$METRICS_FILE")"
-printf '%s\n' "$metrics" >"$ROOT$METRICS_FILE.tmp" && mv -f "$ROOT$METRICS_FILE.tmp" "$ROOT$METRICS_FILE"
+write_file "$ROOT$METRICS_FILE" 644 "$metrics" || true
