@@ -52,6 +52,9 @@ class CertificateRenewal:
     # When the program runs (its one clock read, in the bootstrap): renewal_request compares expiry dates with it;
     # resource inputs never carry it.
     now: datetime.datetime
+    # What each control plane's read found, by name (CertificateReport outputs; read_certificates): known at
+    # preview even when a step is to run, so inputs derived from it alone (the web CA step's) stay quiet.
+    reads: dict[str, pulumi.Output]
 
     def steps(self, control_planes: list[Host], after: list) -> tuple[dict[str, pulumi.Output], list]:
         """The steps, one control plane after another after `after`; returns each control plane's report
@@ -60,7 +63,7 @@ class CertificateRenewal:
         reports: dict[str, pulumi.Output] = {}
         previous = after
         for index, host in enumerate(control_planes):
-            read = read_certificates(host, self.key, self.parent)
+            read = self.reads[host.name]
             request = read.apply(lambda r: certificates.renewal_request(r, self.now, self.settings))
             step = run(f"{host.name}-certificates", host,
                        request.apply(lambda q, i=index: certificates.step_script(self.settings, i, q)), previous)

@@ -163,7 +163,8 @@ def leave_cluster(node: NodeFacts) -> str:
 
 def reset_node(node_name: str, endpoint: str) -> str:
     """On the node when it has left: kubeadm reset, unless the cluster still has its Node."""
-    return host_scripts.render("reset-node.sh", {"NODE_NAME": node_name, "ENDPOINT": endpoint})
+    return host_scripts.render(("timer-lib.sh", "reset-node.sh"), {"NODE_NAME": node_name, "ENDPOINT": endpoint},
+                               name="reset-node")
 
 
 def read_kubeconfig(admin_conf_expires: str = "unknown") -> str:

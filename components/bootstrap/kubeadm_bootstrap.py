@@ -6,8 +6,9 @@ Control planes join one after another; workers join in parallel, each depending 
 hosts' phases and on the control planes' upgrade steps (upgrade.py: a new kubelet never joins an API server
 older than itself), so the chain to "API ready" is as long for 3 workers as for 300. The upgrade steps follow the
 bootstrap; on a new cluster, or once a version change is done, they do nothing. Every join fetches fresh
-credentials from a control plane of the cluster right before it runs (the first; for the first itself the second),
-so a node added months later still joins; for a control plane they include a certificate key made for that join
+credentials from a control plane of the cluster right before it runs (the first that answers this run's read; for
+the first itself the second that does: lifecycle_choice.py), so a node added months later still joins, and a lost
+control plane stops no join and no removal; for a control plane they include a certificate key made for that join
 alone (init uploads no certificates). The first control plane's own join does nothing on the cluster its init
 made; when its machine is replaced or re-imaged, the init finds the cluster answering and that join makes the new
 machine a member. A replaced or re-imaged machine of any node is noticed by its identity (Host.identity): its
@@ -25,8 +26,8 @@ import pulumi_random as random
 from pulumi_command import remote
 
 from components.bootstrap import certificates, host_steps, join_credentials, node_config
-from components.bootstrap.certificate_renewal import CertificateRenewal, admin_expiry, expiry_output
-from components.bootstrap.host_reads import read_host
+from components.bootstrap.certificate_renewal import CertificateRenewal, admin_expiry, expiry_output, read_certificates
+from components.bootstrap.lifecycle_hosts import LifecycleHosts
 from components.bootstrap.preflight import identity as preflight_report
 from components.bootstrap.upgrade import Upgrade
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
@@ -114,7 +115,10 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             self._artifact(host, "containerd-config.toml", containerd_config)
             self._artifact(host, "kubelet-patch.yaml", kubelet_patches[host.name])
 
-        # The first control plane's credentials (when it was replaced and joins) and removal steps run on the second.
+        # Where each node's credentials, member mark, labels and removal run: the first control plane that answered
+        # this run's certificate read (for the first control plane, the second that did).
+        certificate_reads = {h.name: read_certificates(h, args.ssh_private_key, self) for h in control_planes}
+        lifecycle_hosts = LifecycleHosts(control_planes, certificate_reads, args.ssh_private_key, self)
         second = other_control_planes[0] if other_control_planes else None
         init_script = pulumi.Output.all(cluster, facts[first.name], token).apply(
             lambda v: host_steps.init(*v, join_from=second.name if second else ""))
@@ -128,10 +132,11 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         def join(host: Host, *after: remote.Command) -> remote.Command:
             is_control_plane = host.role == CONTROL_PLANE
             # Where the node's credentials are made and its removal runs: a control plane of the cluster that is not
-            # this node (the first, or for the first the second; the only control plane: itself).
-            lifecycle = (second or first) if host is first else first
+            # this node and answered (the only control plane: itself).
+            lifecycle = lifecycle_hosts.host_for(host.name)
             # Carries no secret: the host makes the token (and a control plane's certificate key) and prints them.
-            credentials_script = pulumi.Output.all(facts[host.name], credential_records(lifecycle)).apply(
+            credentials_script = pulumi.Output.all(facts[host.name],
+                                                   lifecycle_hosts.credential_records(host.name)).apply(
                 lambda v: host_steps.credentials(v[0], join_credentials.request(v[1], host.name, now)))
             credentials = run(host_steps.credentials_step_name(host.name), lifecycle, credentials_script, list(after),
                               secret=True)
@@ -160,17 +165,6 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 delete=host_steps.member(host.name, "remove"), delete_before_replace=True)
             return joined
 
-        # What each control plane that makes credentials recorded of them, read at every preview and update: a
-        # node whose join failed gets fresh ones on a later update, however long after (join_credentials.py).
-        records: dict[str, pulumi.Output] = {}
-
-        def credential_records(lifecycle: Host) -> pulumi.Output:
-            if lifecycle.name not in records:
-                records[lifecycle.name] = read_host(lifecycle, args.ssh_private_key, self,
-                                                    join_credentials.read_script()).apply(
-                    join_credentials.parse_records)
-            return records[lifecycle.name]
-
         labelled: list[tuple[Host, Host, remote.Command]] = []
         previous = init
         first_member = [init]  # what makes the first control plane a member: its init, or its join when replaced
@@ -190,15 +184,18 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         self.api_ready = run(f"{name}-api-ready", first, endpoint.apply(host_steps.wait_ready),
                              [init, last_control_plane])
 
-        upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self, cluster, kubelet_patches)
+        upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self, cluster, kubelet_patches,
+                          drain_from=lambda node: lifecycle_hosts.host_for(node, itself=True))
         _, control_planes_upgraded = upgrade.control_planes(name, other_control_planes, [self.api_ready])
-        renewal = CertificateRenewal(s.certificates, args.ssh_private_key, self, now)
+        renewal = CertificateRenewal(s.certificates, args.ssh_private_key, self, now, certificate_reads)
         reports, renewed = renewal.steps(control_planes, [control_planes_upgraded])
         renew_program = pulumi.Output.from_input(certificates.renew_program(s.certificates))
         for host in control_planes:  # what the step installs and its timer runs, for reviewers
             self._artifact(host, "certificates-renew.sh", renew_program)
         self.certificates = expiry_output(reports)
-        self.web_certificate_request = reports[first.name].apply(lambda r: certificates.web_request(r, now))
+        # The web certificates are the web CA step's to renew, never the renewal's: the read alone tells what is due
+        # (the step's report would make every renewal a possible change of the web CA step and what follows it).
+        self.web_certificate_request = renewal.reads[first.name].apply(lambda r: certificates.web_request(r, now))
         # admin.conf is renewed with the first control plane's certificates: read again when its expiry moves.
         read_kubeconfig = run(f"{name}-kubeconfig", first, reports[first.name].apply(
             lambda r: host_steps.read_kubeconfig(admin_expiry(r))), [*first_member, *renewed], secret=True)

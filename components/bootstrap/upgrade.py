@@ -11,11 +11,13 @@ batches stands a barrier that runs nothing (a local command without a create) an
 next batch waits for it. The SDK would expand a dependency on a component into one on each of its children (a
 batch of 100 workers would give each worker of the next one 400 dependencies): through the barrier the
 dependencies grow with the nodes, and the chain with the batches. The
-drains and uncordons run on the first control plane (it has the admin credentials), through the load balancer.
+drains and uncordons run on a control plane (it has the admin credentials), through the load balancer: `drain_from`
+names it for each node (the first control plane that answers, the node itself included: lifecycle_hosts.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
@@ -36,6 +38,8 @@ class Upgrade:
     cluster: pulumi.Output
     # Each node's kubelet patch (YAML), by node name: the kubelet step keeps the node's configuration current.
     kubelet_patches: dict
+    # Where a node's drain and uncordon run, by node name; None: on the first control plane.
+    drain_from: Callable[[str], Host] | None = None
 
     def __post_init__(self):
         self.run = HostRunner(self.parent, self.key).run
@@ -46,11 +50,12 @@ class Upgrade:
         run = self.run
         v = self.version
         kubeadm = run(f"{host.name}-upgrade-kubeadm", host, upgrade_steps.kubeadm(v, role), after)
-        drain = run(f"{host.name}-upgrade-drain", self.first, upgrade_steps.drain(v, host.name), [kubeadm])
+        acting = self.drain_from(host.name) if self.drain_from else self.first
+        drain = run(f"{host.name}-upgrade-drain", acting, upgrade_steps.drain(v, host.name), [kubeadm])
         runtime = run(f"{host.name}-upgrade-containerd", host, self.containerd_script, [drain])
         kubelet = run(f"{host.name}-upgrade-kubelet", host,
                       self.kubelet_patches[host.name].apply(lambda patch: upgrade_steps.kubelet(v, patch)), [runtime])
-        return run(f"{host.name}-upgrade-ready", self.first, upgrade_steps.uncordon(v, host.name), [kubelet])
+        return run(f"{host.name}-upgrade-ready", acting, upgrade_steps.uncordon(v, host.name), [kubelet])
 
     def control_planes(self, name: str, others: list[Host], after: list):
         """Guard, snapshots, then the control planes one by one; returns (first done, all done)."""

@@ -44,8 +44,10 @@ def test_certificates_read_with_nothing_due_change_nothing():
     ("cp-1", {"cp-1-certificates", "k8s-metal-kubeconfig"}),
 ])
 def test_a_certificate_due_on_one_control_plane_changes_its_step_only(node, expected):
-    reads = {(CP[node], "certificates-check"): report({"apiserver": 300, "admin.conf": 45})}
-    assert changed(reads) == expected
+    reads = {(address, "certificates-check"): report({"apiserver": 300, "admin.conf": 300}) for address in CP.values()}
+    reads[CP[node], "certificates-check"] = report({"apiserver": 300, "admin.conf": 45})
+    assert changed(reads) - {"k8s-metal-kubeconfig"} == expected - {"k8s-metal-kubeconfig"}
+    assert ("k8s-metal-kubeconfig" in changed(reads)), "admin.conf's date is learnt (see the test above)"
 
 
 def test_a_worker_whose_join_failed_long_ago_gets_fresh_credentials_and_nothing_else_changes():
@@ -75,3 +77,23 @@ def test_a_control_plane_that_cannot_be_read_is_a_warning_and_changes_nothing(mo
     said.clear()
     build_plan("metal", check_policies=False)
     assert said == [], "the offline plan's reads are expected to find nothing"
+
+
+def test_a_renewal_due_on_the_first_control_plane_leaves_the_web_ca_step_known_in_a_preview():
+    """In a preview the renewal step's report is unknown (the step is to run); the web CA step's input comes from
+    the read alone, so the preview shows what it asks of the web CA and no possible change of what follows it."""
+    from tests.helpers import ROOT
+    from tools.plan import run_program
+    from tools.plan_mocks import PlanMocks, RecordingMonitor
+    from tools.stack_file import read_stack_file
+    read = json.dumps({"certificates": {"apiserver": certificates.iso(NOW + datetime.timedelta(days=20))},
+                       "authorities": {}, "web": {"harbor": certificates.iso(NOW + datetime.timedelta(days=10))},
+                       "renewed": ""})
+    config = read_stack_file(ROOT / "Pulumi.metal.yaml")
+    monitor = RecordingMonitor(PlanMocks("", preview=True, host_reads={(CP["cp-1"], "certificates-check"): read}))
+    run_program("metal", config.values, config.secret_keys, monitor, preview=True)
+    by_name = {r.name: r for r in monitor.registrations}
+    assert "due within 90 days: apiserver" in by_name["cp-1-certificates"].inputs["stdin"]
+    web_ca = by_name["k8s-metal-web-certificates-ca"].inputs["stdin"]
+    assert isinstance(web_ca, dict) and isinstance(web_ca.get("value"), str), web_ca  # a known secret
+    assert "readonly REQUEST='due within 30 days: harbor'" in web_ca["value"]

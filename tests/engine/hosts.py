@@ -156,6 +156,13 @@ class EngineHosts:
         assert waited is not None, f"sshd of {name} did not come back:\n{(host.directory / 'sshd.log').read_text()}"
         return host
 
+    def stop(self, name: str) -> None:
+        """Host `name` lost: its sshd stops (its files stay), so every SSH dial to it is refused."""
+        host = self.hosts[name]
+        os.kill(int((host.directory / "run" / "sshd.pid").read_text()), signal.SIGTERM)
+        gone = netns.wait_until(lambda: not self._answers(host.address), SSHD_START_TIMEOUT_S, 0.2)
+        assert gone is not None, f"sshd of {name} still answers"
+
     def _answers_with(self, host: EngineHost) -> bool:
         """sshd at host's address offers host's (new) key."""
         probe = self.lab.exec(self.engine_namespace, "ssh-keyscan", "-T", "2", "-t", "ed25519", host.address,

@@ -1,7 +1,8 @@
 """Real `pulumi up` when a machine behind a node's name changes: a bare-metal worker re-imaged under the same name and
 address (a new SSH host key in the inventory) is noticed, its old Node taken out and the fresh host joined, and
 nothing else runs; the first control plane's own join steps leave the cluster its init made alone; a join that failed
-hours ago gets fresh credentials on the next `up`, with no `--replace`."""
+hours ago gets fresh credentials on the next `up`, with no `--replace`; a lost first control plane stops no join and
+no removal."""
 
 from __future__ import annotations
 
@@ -81,3 +82,39 @@ def test_a_join_that_failed_hours_ago_gets_fresh_credentials_on_the_next_up_with
                                if e["kind"] == "resource_pre_event" and e["op"] == "create"}
     quiet = up(engine)
     assert set(quiet["changeSummary"]) == {"same"}, quiet["changeSummary"]
+
+
+def warnings(result: dict) -> list[str]:
+    return [e["message"] for e in result["events"] if e["kind"] == "diagnostic_event" and e["severity"] == "warning"]
+
+
+def test_with_the_first_control_plane_lost_a_worker_joins_and_then_leaves_through_the_second(cluster):
+    hosts = cluster[0]
+    engine = engine_for(cluster)
+    up(engine)
+    hosts.stop("cp-1")
+    before = steps_per_host(hosts)
+    for host in hosts.hosts.values():
+        host.sandbox.reset_calls()
+    engine.write_settings(stack_for(hosts, FIRST + ["worker-2"]))
+    added = up(engine)
+    assert any(w.startswith("cp-1 did not answer: the join credentials") for w in warnings(added)), warnings(added)
+    ran = steps_per_host(hosts)
+    assert ran["cp-1"] == before["cp-1"], "nothing ran on the lost control plane"
+    on_second = ran["cp-2"][len(before["cp-2"]):]
+    for step in ("join-credentials", "member", "node-labels", "upgrade-drain", "upgrade-uncordon"):
+        assert f"{step}:worker-2" in on_second, on_second
+    # The steps of the nodes the first acted for moved with it: run once more on the second, harmlessly.
+    assert "join-credentials:worker-1" in on_second and "member:worker-1" in on_second
+    assert "kubeadm-join" in ran["worker-2"] and (hosts.hosts["cp-2"].sandbox.state / "identity" / "worker-2").exists()
+    worker_1 = hosts.hosts["worker-1"].sandbox.calls()
+    assert not [c for c in worker_1 if c.startswith(("kubeadm join", "kubeadm reset"))], "worker-1 stayed joined"
+
+    engine.write_settings(stack_for(hosts, FIRST))
+    removed = up(engine)
+    after = steps_per_host(hosts)
+    assert after["cp-1"] == before["cp-1"]
+    assert after["cp-2"][len(ran["cp-2"]):] == ["member:worker-2", "leave-cluster:worker-2"], after["cp-2"]
+    assert after["worker-2"][len(ran["worker-2"]):] == ["reset-node"]
+    assert not (hosts.hosts["cp-2"].sandbox.state / "nodes" / "worker-2").exists(), "its Node is deleted"
+    assert any(e["kind"] == "resource_pre_event" and e["op"] == "delete" for e in removed["events"])

@@ -102,10 +102,21 @@ def test_a_certificate_due_renews_all_and_restarts_each_static_pod_in_turn(tmp_p
 def test_the_renewal_setting_renews_once_and_external_or_missing_ones_never_count(tmp_path):
     box = control_plane(tmp_path, {"apiserver": 300, "apiserver-etcd-client": 10, "etcd-server": 5},
                         external=("apiserver-etcd-client",), missing=("etcd-server",))
-    assert report(step(box))["renewed"] == "", "an external or missing certificate is not this host's to renew"
+    first = report(step(box))
+    assert first["renewed"] == "", "an external or missing certificate is not this host's to renew"
+    assert sorted(first["certificates"]) == ["apiserver"], "nor reported as this host's"
     asked = CertificateSettings(renewal=1)
     assert report(step(box, asked))["renewed"] == "certificates.renewal is 1"
     assert report(step(box, asked))["renewed"] == ""
+    assert [c for c in box.calls() if c.startswith("kubeadm certs renew")] == ["kubeadm certs renew all"]
+
+
+def test_a_new_control_plane_records_the_renewal_setting_instead_of_renewing_what_its_join_made(tmp_path):
+    box = control_plane(tmp_path, {"apiserver": 365})
+    asked = CertificateSettings(renewal=3)
+    assert report(step(box, asked))["renewed"] == ""
+    assert (box.root / "etc/kubernetes/k8s-platform/certificates-renewal").read_text() == "3\n"
+    assert report(step(box, CertificateSettings(renewal=4)))["renewed"] == "certificates.renewal is 4"
     assert [c for c in box.calls() if c.startswith("kubeadm certs renew")] == ["kubeadm certs renew all"]
 
 
@@ -209,6 +220,17 @@ def test_the_kubelet_serving_certificate_is_made_again_within_thirty_days_and_on
     assert serving(box).returncode == 0 and box.calls().count("systemctl restart kubelet") == 1
 
 
+def test_a_serving_certificate_run_cut_short_before_the_restart_restarts_the_kubelet_next_time(tmp_path):
+    box = kubelet_node(tmp_path, 20)
+    pki = box.root / "var/lib/kubelet/pki"
+    for name in ("kubelet.crt", "kubelet.key"):  # moved aside, then the run was cut short
+        (pki / name).rename(pki / f"{name}.expiring")
+    result = serving(box)
+    assert result.returncode == 0, result.stderr
+    assert box.calls().count("systemctl restart kubelet") == 1
+    assert (pki / "kubelet.key").read_text() == "key\n" and not list(pki.glob("*.expiring"))
+
+
 def test_a_kubelet_that_makes_no_new_serving_certificate_gets_the_old_one_back(tmp_path):
     box = kubelet_node(tmp_path, 20)
     box.fail("kubelet-cert")
@@ -240,3 +262,24 @@ def test_a_machine_without_the_openssh_client_reads_nothing_and_says_why(tmp_pat
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {
         "unavailable": "ssh is not installed on the machine running Pulumi (OpenSSH client)"}
+
+
+def test_a_host_that_hangs_after_connecting_is_reported_unavailable_within_the_read_timeout(tmp_path, monkeypatch):
+    from components.remote import ssh_read
+    monkeypatch.setattr(ssh_read, "READ_TIMEOUT_S", 2)
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    fakes = {"ssh": "sleep 30", "ssh-add": f"cat >/dev/null; echo \"$*\" >{tmp_path}/ssh-add.args",
+             "ssh-agent": 'sleep 60 >/dev/null 2>&1 & echo "SSH_AGENT_PID=$!; export SSH_AGENT_PID;"'}
+    for name, body in fakes.items():
+        (tools / name).write_text(f"#!/bin/bash\n{body}\n")
+        (tools / name).chmod(0o755)
+    command = ssh_read.ssh_read_command("127.0.0.1", 1, "nobody", None, None, "echo never")
+    started = datetime.datetime.now()
+    done = subprocess.run(["/bin/bash", "-c", command], input="key", capture_output=True, text=True, timeout=60,
+                          env={"PATH": f"{tools}:{os.environ['PATH']}"})
+    elapsed = (datetime.datetime.now() - started).total_seconds()
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"unavailable": "no answer within 2 s"}
+    assert elapsed < 20, "the hung session was cut at the read timeout, not at ssh's own"
+    assert "-t 32" in (tmp_path / "ssh-add.args").read_text(), "the agent forgets the key after the read"

@@ -106,11 +106,28 @@ def joined_worker(tmp_path) -> Sandbox:
     return box
 
 
+def install_daily_programs(box: Sandbox) -> list:
+    """What the kubelet and certificates steps install: timers, services, programs, metrics."""
+    units = box.root / "etc/systemd/system"
+    units.mkdir(parents=True, exist_ok=True)
+    files = [units / "k8s-platform-certificates.timer", units / "k8s-platform-certificates.service",
+             units / "k8s-platform-kubelet-certificate.timer", units / "k8s-platform-kubelet-certificate.service",
+             box.root / "usr/local/lib/k8s-platform/kubelet-serving-certificate",
+             box.root / "var/lib/k8s-platform/metrics/k8s-platform-kubelet.prom"]
+    for path in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("installed")
+    (units / "containerd.service").write_text("not ours")
+    return files
+
+
 def test_a_host_is_reset_only_once_the_cluster_has_no_node_of_its_name(tmp_path):
     box = joined_worker(tmp_path)
+    daily = install_daily_programs(box)
     kept = box.run(render_for(box, EXAMPLES["reset-node"]))
     assert kept.returncode == 0 and "is still a Node of the cluster: a replaced step resets nothing" in kept.stderr
     assert box.mutating_calls() == [] and (box.root / "etc/kubernetes/kubelet.conf").exists()
+    assert all(path.exists() for path in daily), "a kept node keeps its timers"
     get = next(c for c in box.calls() if c.startswith("kubectl"))
     assert f"--server https://{CLUSTER.endpoint}" in get, "asked through the load balancer"
     (box.state / "nodes" / WORKER.name).unlink()  # leave-cluster.sh deleted it
@@ -118,6 +135,10 @@ def test_a_host_is_reset_only_once_the_cluster_has_no_node_of_its_name(tmp_path)
     assert left.returncode == 0, left.stderr
     assert "kubeadm reset -f" in box.calls() and "systemctl disable --now kubelet" in box.calls()
     assert not (box.root / "etc/kubernetes/kubelet.conf").exists()
+    # Its daily programs go too: the serving certificate's would restart the kubelet the reset disabled.
+    assert not [path for path in daily if path.exists()]
+    assert "systemctl disable --now k8s-platform-kubelet-certificate.timer" in box.calls()
+    assert (box.root / "etc/systemd/system/containerd.service").exists(), "nothing that is not ours"
     box.reset_calls()
     assert box.run(render_for(box, EXAMPLES["reset-node"])).returncode == 0
     assert box.mutating_calls() == []

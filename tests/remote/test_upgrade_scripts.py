@@ -179,6 +179,28 @@ def test_an_upgrade_apply_cut_short_after_the_api_server_is_run_again(tmp_path):
     assert "v1.35.9" in (manifests / "kube-scheduler.yaml").read_text()
 
 
+def test_an_upgrade_waits_for_a_certificate_renewal_and_puts_back_a_manifest_one_cut_short_left_out(tmp_path):
+    import subprocess
+    import time
+    box = cluster_node(tmp_path)
+    ours = box.root / "etc/kubernetes/k8s-platform"
+    held = ours / "held-manifests"
+    held.mkdir(parents=True)
+    (box.root / "etc/kubernetes/manifests/kube-scheduler.yaml").rename(held / "kube-scheduler.yaml")
+    renewing = subprocess.Popen(["flock", str(ours / "static-pods.lock"), "sleep", "3"])
+    try:
+        time.sleep(0.5)  # the renewal holds the lock
+        started = time.monotonic()
+        result = run(box, upgrade_steps.kubeadm("1.35.9", upgrade_steps.FIRST_CONTROL_PLANE))
+        waited = time.monotonic() - started
+    finally:
+        renewing.wait(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert waited >= 2, "the upgrade waited for the renewal to let go of the static pods"
+    assert not list(held.iterdir()) and "putting back kube-scheduler.yaml" in result.stderr
+    assert "v1.35.9" in (box.root / "etc/kubernetes/manifests/kube-scheduler.yaml").read_text()
+
+
 def test_a_failed_package_install_fails_the_step_and_a_restart_cut_short_is_made_up(tmp_path):
     box = cluster_node(tmp_path)
     box.fail("apt-get-install")

@@ -24,13 +24,14 @@ certificate_lines() {
   done
 }
 
-# certificate_report LINES RENEWED: the lines as JSON, {"certificates": {name: expires}, "authorities": {...},
+# certificate_report LINES RENEWED: the lines as JSON (without externally managed certificates), {"certificates": {name: expires}, "authorities": {...},
 # "web": {...}, "renewed": RENEWED}; the program reads it (components/bootstrap/certificates.py).
 certificate_report() {
   local lines=$1 renewed=$2 kind name expires missing
   local -A parts=([certificate]="" [authority]="" [web]="")
-  while read -r kind name expires _ _ missing; do
-    [[ -n $kind && $missing != true ]] || continue
+  while read -r kind name expires _ external missing; do
+    # Certificates kubeadm does not manage (an external CA's) are neither renewed here nor reported as due.
+    [[ -n $kind && $missing != true && ($kind != certificate || $external != true) ]] || continue
     parts[$kind]+="${parts[$kind]:+, }\"$name\": \"$expires\""
   done <<<"$lines"
   printf '{"certificates": {%s}, "authorities": {%s}, "web": {%s}, "renewed": "%s"}\n' \

@@ -5,20 +5,26 @@
 # certificates) and waits for the API server. `kubeadm certs renew all` renews admin.conf and the other kubeconfigs
 # of the control plane too; the CAs (ten years) stay. Runs from the `<node>-certificates` step of `pulumi up` and
 # daily from a systemd timer (certificates-timer.sh), so renewal never waits for an update; a lock keeps the two
-# apart. Writes the expiry dates for node-exporter's textfile collector (METRICS_FILE; Prometheus alerts on them)
-# and prints them as JSON (certificate_report). A run cut short after the renewal restarts on the next run.
+# (and the upgrades) apart. Writes the expiry dates for node-exporter's textfile collector (METRICS_FILE; Prometheus
+# alerts on them) and prints them as JSON (certificate_report). A run cut short after the renewal restarts on the
+# next run.
 # Inputs (generated header): ROOT, RENEW_WITHIN_DAYS, RENEWAL, WEB_CA_DIR, METRICS_FILE, RESTART_ATTEMPTS.
 # shellcheck disable=SC2154
 set -euo pipefail
 
 state="$ROOT/etc/kubernetes/k8s-platform"
 mkdir -p "$state"
-exec 9>"$state/certificates.lock"
-flock -w 900 9 || fail "another certificate renewal holds $state/certificates.lock for 15 minutes"
 [[ -f $ROOT/etc/kubernetes/admin.conf ]] || fail "no /etc/kubernetes/admin.conf: this host is not a control plane"
+pending="$state/certificates-restart-pending"
+# A manifest a run cut short left out goes back only when no restart is pending: a pending one puts it back itself.
+if [[ -f $pending ]]; then
+  exec 9>"$state/static-pods.lock"
+  flock -w 900 9 || fail "another program of ours holds $state/static-pods.lock for 15 minutes"
+else
+  static_pods_exclusive
+fi
 
 renewal_file="$state/certificates-renewal"
-pending="$state/certificates-restart-pending"
 lines=$(certificate_lines "$state/certificates-check.log" "$ROOT$WEB_CA_DIR") || fail "the certificates could not be read"
 due=()
 # The residual time kubeadm prints goes through JSON as a float ("3.1535999e+07"): the expiry date is what counts.
@@ -32,7 +38,11 @@ reason=""
 if ((${#due[@]})); then
   reason="expiring within $RENEW_WITHIN_DAYS days: ${due[*]}"
 fi
-if [[ "$(cat "$renewal_file" 2>/dev/null || echo 0)" != "$RENEWAL" ]]; then
+# A control plane that never ran this program has the certificates its init or join just made: it records the
+# setting's value instead of renewing them again.
+if [[ ! -f $renewal_file ]]; then
+  printf '%s\n' "$RENEWAL" >"$renewal_file"
+elif [[ "$(cat "$renewal_file")" != "$RENEWAL" ]]; then
   reason="certificates.renewal is $RENEWAL"
 fi
 if [[ -n $reason ]]; then

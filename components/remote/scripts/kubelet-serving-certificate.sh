@@ -11,13 +11,17 @@ set -euo pipefail
 
 pki="$ROOT/var/lib/kubelet/pki"
 crt="$pki/kubelet.crt" key="$pki/kubelet.key"
-if [[ ! -f $crt ]]; then
+# A run cut short between moving the certificate aside and the kubelet's restart left only the .expiring copy:
+# this run restarts the kubelet (it makes its certificate only at its start).
+resume=false
+[[ -f $crt || ! -f $crt.expiring ]] || resume=true
+if [[ ! -f $crt && $resume != true ]]; then
   log "no self-signed serving certificate: the kubelet makes one at its start"
   exit 0
 fi
-if ! openssl x509 -in "$crt" -noout -checkend $((RENEW_WITHIN_DAYS * 86400)) >/dev/null; then
+if [[ $resume == true ]] || ! openssl x509 -in "$crt" -noout -checkend $((RENEW_WITHIN_DAYS * 86400)) >/dev/null; then
   log "the kubelet's serving certificate expires within $RENEW_WITHIN_DAYS days: the kubelet makes a new one"
-  mv -f "$crt" "$crt.expiring"
+  [[ ! -f $crt ]] || mv -f "$crt" "$crt.expiring"
   [[ ! -f $key ]] || mv -f "$key" "$key.expiring"
   systemctl restart kubelet
   healthy=false

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs on a node when its join step is deleted: resets the host (kubeadm reset, kubelet stopped and disabled) so a
-# removed machine does not register again at its next boot, but only when the cluster no longer has its Node
+# removed machine does not register again at its next boot (and our daily timers go with it), but only when the cluster no longer has its Node
 # (leave-cluster.sh deleted it). A Node that is still there means the join step was replaced, or `--replace` was
 # used, on a node the settings keep: nothing is reset. When the API cannot be asked, nothing is reset either.
 # Inputs (generated header): ROOT, NODE_NAME, ENDPOINT.
@@ -26,5 +26,6 @@ fi
 mkdir -p "$state"
 run_logged "$state/reset.log" "kubeadm reset" kubeadm reset -f
 systemctl disable --now kubelet
+remove_timed_programs
 rm -f "$state/join.done"
 log "host reset: $NODE_NAME left the cluster"

@@ -34,3 +34,21 @@ WantedBy=timers.target" && changed=true
   fi
   systemctl is-enabled "$unit.timer" >/dev/null 2>&1 || systemctl enable --now "$unit.timer"
 }
+
+# remove_timed_programs: every timer, service and program install_timed_program put on this host (their units are
+# named k8s-platform-*), and the metrics they wrote, so that a reset host runs none of them (the kubelet serving
+# certificate's would otherwise restart a kubelet the reset disabled). Harmless when there are none.
+remove_timed_programs() {
+  local units="$ROOT/etc/systemd/system" timer unit removed=false
+  for timer in "$units"/k8s-platform-*.timer; do
+    [[ -f $timer ]] || continue
+    unit=$(basename "$timer" .timer)
+    systemctl disable --now "$unit.timer" || true
+    rm -f "$timer" "$units/$unit.service"
+    removed=true
+  done
+  rm -rf "$ROOT/usr/local/lib/k8s-platform" "$ROOT/var/lib/k8s-platform/metrics"
+  if [[ $removed == true ]]; then
+    systemctl daemon-reload
+  fi
+}

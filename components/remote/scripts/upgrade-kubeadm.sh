@@ -12,6 +12,8 @@ set -euo pipefail
 state="$ROOT/etc/kubernetes/k8s-platform"
 mkdir -p "$state"
 patches="$ROOT/etc/kubernetes/patches"
+# A control plane's certificate renewal restarts the same static pods the upgrade rewrites: never both at once.
+[[ $ROLE == worker ]] || static_pods_exclusive
 case $ROLE in
   first-control-plane)
     if control_plane_at_target && [[ "$(cluster_version)" == "$target" ]]; then
