@@ -36,7 +36,10 @@ if [[ -f "$R/etc/kubernetes/manifests/$n.yaml" ]]; then
 else touch "$c/$n.gone"; fi''',
     # A package listed in state/replaces/<package> removes those packages when it is installed (Conflicts).
     # apt removes a held package only when it is named for removal (NAME-), as apt itself refuses.
-    "apt-get": '''[[ $1 == install ]] || exit 0
+    # state/stale-lists: the host's package lists are empty or stale; `apt-get update` reads them again.
+    "apt-get": '''if [[ $1 == update ]]; then rm -f "$S/stale-lists"; exit 0; fi
+[[ $1 == install ]] || exit 0
+if [[ -f "$S/stale-lists" ]]; then echo "E: Unable to locate package ${*: -1}" >&2; exit 100; fi
 for a in "$@"; do case "$a" in *-) [[ $a == -* ]] || rm -f "$S/pkgs/${a%-}" "$S/held/${a%-}";; esac; done
 for a in "$@"; do case "$a" in -*|*-|install|Dpkg::*) continue;; *=*) p=${a%%=*};; *) p=$a;; esac
   if [[ -f "$S/replaces/$p" ]]; then while read -r r; do if [[ -e "$S/pkgs/$r" && -e "$S/held/$r" ]]; then

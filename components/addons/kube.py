@@ -40,6 +40,22 @@ def declare(resource_name: str, manifest: dict, opts: pulumi.ResourceOptions) ->
     return cls(resource_name, **fields, opts=opts)
 
 
+# How long Helm waits, per chart, for its resources to be ready (seconds; Helm's default, 300, is too short for the
+# first install of several): image pulls on fresh nodes, volumes to bind, databases to initialise, a cloud load
+# balancer to get its address. A release that is not ready in time counts as failed: `atomic` then uninstalls it
+# (first install) or rolls it back (upgrade); see release().
+RELEASE_TIMEOUTS_S = {
+    "calico-crds": 300,  # CRDs only
+    "tigera-operator": 600,  # the operator, then calico-node on every node
+    "aws-ebs-csi-driver": 600,
+    "traefik": 600,  # on AWS its Service waits for a Network Load Balancer's address
+    "harbor": 1500,  # ten images, five volumes, its database's first initialisation, then core's migrations
+    "kube-prometheus-stack": 1200,  # CRDs, the admission webhook's jobs, Prometheus' and Grafana's volumes
+    "loki": 900,  # a StatefulSet with a volume, and its gateway
+    "fluent-bit": 300,  # a DaemonSet without volumes
+}
+
+
 def release(name: str, chart_key: str, namespace: str, values, opts: pulumi.ResourceOptions,
             release_name: str | None = None) -> k8s.helm.v3.Release:
     """A Helm release of a chart pinned in versions.CHARTS. `helm.v3.Release`, not `v4.Chart`: several charts
@@ -53,9 +69,12 @@ def release(name: str, chart_key: str, namespace: str, values, opts: pulumi.Reso
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository),
         namespace=namespace,
         values=values,
-        # A failed upgrade rolls back instead of leaving the release half-applied.
+        # A failed or timed-out upgrade rolls back instead of leaving the release half-applied. On a first install
+        # the release is uninstalled (its volumes' claims, made by StatefulSets, stay): the update reports the
+        # failure and the next `pulumi up` installs it afresh.
         atomic=True,
         cleanup_on_fail=True,
+        timeout=RELEASE_TIMEOUTS_S[chart_key],
         max_history=5,
         opts=opts,
     )

@@ -52,10 +52,12 @@ class KubeadmBootstrapArgs:
     node_domain: str = ""  # a DNS zone with a record per node, searched by every host ("" when there is none)
 
 
-def _node_facts(host: Host, address: str, identity: str, capacity, preflight: str | None) -> NodeFacts:
+def _node_facts(host: Host, region: str | None, address: str, identity: str, capacity,
+                preflight: str | None) -> NodeFacts:
     fresh = bool(preflight) and preflight_report(preflight).get("member") == "no"
+    labels = (*node_config.topology_labels(host.zone, region), *host.labels)
     return NodeFacts(name=host.name, address=address, role=host.role, capacity=capacity or host.capacity,
-                     labels=host.labels, taints=host.taints, identity=identity, fresh=fresh)
+                     labels=labels, taints=host.taints, identity=identity, fresh=fresh)
 
 
 class KubeadmBootstrap(pulumi.ComponentResource):
@@ -94,7 +96,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         resolvable = pulumi.Output.all(*cp_addresses).apply(
             lambda addresses: [(a, h.name) for a, h in zip(addresses, control_planes)])
         facts = {h.name: pulumi.Output.all(h.private_address, h.identity, h.machine_capacity, h.preflight).apply(
-            lambda v, h=h: _node_facts(h, *v)) for h in args.hosts}
+            lambda v, h=h: _node_facts(h, s.region, *v)) for h in args.hosts}
 
         runner = HostRunner(self, args.ssh_private_key)
         run = runner.run

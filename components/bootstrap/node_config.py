@@ -13,6 +13,7 @@ import yaml
 from components import sizing, versions
 from components.bootstrap import toml_writer
 from components.host import CONTROL_PLANE, Taint
+from components.settings import rules
 
 KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 KUBELET_API = "kubelet.config.k8s.io/v1beta1"
@@ -65,13 +66,25 @@ def _args(**values: str) -> list[dict[str, str]]:
     return [{"name": name.replace("_", "-"), "value": value} for name, value in sorted(values.items())]
 
 
+ZONE_LABEL = "topology.kubernetes.io/zone"
+REGION_LABEL = "topology.kubernetes.io/region"
+
+
+def topology_labels(zone: str, region: str | None) -> tuple[tuple[str, str], ...]:
+    """The well-known topology labels of a node in `zone` (and `region` on AWS): spread constraints, zonal volumes
+    and topology-aware routing read them. No cloud controller runs here to set them; the kubelet accepts them."""
+    return tuple((key, value) for key, value in ((REGION_LABEL, region), (ZONE_LABEL, zone)) if value)
+
+
 def _node_registration(node: NodeFacts) -> dict:
     taints = list(node.taints)
     if node.role == CONTROL_PLANE and CONTROL_PLANE_TAINT not in taints:
         taints.insert(0, CONTROL_PLANE_TAINT)
     extra = {"node_ip": node.address}
-    if node.labels:
-        extra["node_labels"] = ",".join(f"{k}={v}" for k, v in node.labels)
+    # node-role.kubernetes.io/<role> and the like: the kubelet refuses them; the labels step applies them.
+    kubelet_labels = [(k, v) for k, v in node.labels if not rules.is_api_only_label(k)]
+    if kubelet_labels:
+        extra["node_labels"] = ",".join(f"{k}={v}" for k, v in kubelet_labels)
     return {
         "name": node.name,
         "criSocket": CRI_SOCKET,
@@ -97,6 +110,10 @@ def cluster_configuration(c: ClusterFacts) -> dict:
         "scheduler": {"extraArgs": _args(bind_address="0.0.0.0")},
         "etcd": {"local": {"extraArgs": _args(listen_metrics_urls=f"http://0.0.0.0:{ETCD_METRICS_PORT}")}},
     }
+
+
+# The kubelet's own hard-eviction thresholds for inodes (its defaults on Linux).
+KUBELET_DEFAULT_INODE_EVICTION = {"nodefs.inodesFree": "5%", "imagefs.inodesFree": "5%"}
 
 
 def kubelet_configuration(c: ClusterFacts) -> dict:
@@ -132,10 +149,13 @@ def kubelet_patch(tier: str, node: NodeFacts, max_pods: int | None = None) -> di
         **pods,
         "systemReserved": {"cpu": f"{r.system_cpu_m}m", "memory": f"{r.system_memory_mib}Mi"},
         "kubeReserved": {"cpu": f"{r.kube_cpu_m}m", "memory": f"{r.kube_memory_mib}Mi"},
+        # Setting any hard-eviction signal drops the kubelet's defaults for the others (to 0: never evicted), so its
+        # inode signals are set here as it sets them by default.
         "evictionHard": {
             "memory.available": f"{r.eviction_memory_mib}Mi",
             "nodefs.available": f"{r.eviction_nodefs_gib}Gi",
             "imagefs.available": f"{r.eviction_imagefs_gib}Gi",
+            **KUBELET_DEFAULT_INODE_EVICTION,
         },
         "evictionMinimumReclaim": {
             "memory.available": f"{r.reclaim_memory_mib}Mi",

@@ -58,7 +58,7 @@ class InventoryHost:
     labels: tuple[tuple[str, str], ...] = ()
     taints: tuple[Taint, ...] = ()
     vip_interface: str | None = None
-    zone: str = ""  # a failure domain (rack, room); informative
+    zone: str = ""  # a failure domain (rack, room): the node's topology.kubernetes.io/zone label
     pool: str = ""  # workers only
     index: int = 0  # the position in inventory.hosts, for messages
 

@@ -52,6 +52,14 @@ def read_network(value: Any, tier: str | None, region: str | None, problems: Pro
                                                     f"got {shown(zone)}")
             elif region and not (zone.startswith(region) and len(zone) == len(region) + 1):
                 problems.add(f"network.zones[{i}]", f"zone {zone!r} is not in region {region!r} (aws:region)")
+    if not bare_metal and zones and len(zones) > 1 and encapsulation == "None":
+        # Unencapsulated pod traffic leaves each node with pod addresses: only the nodes' own subnet carries it (with
+        # the source/destination check off); between zones it crosses the VPC's routers, which have no pod routes.
+        accepted = ", ".join(e for e in CALICO_ENCAPSULATIONS if e != "None")
+        problems.add("network.calicoEncapsulation",
+                     f"'None' cannot route pods between the {len(zones)} zones of network.zones (the VPC has no "
+                     f"routes to pod addresses): use one of {accepted} (CrossSubnet encapsulates only between "
+                     f"zones)")
     if host_cidr is not None and not 8 <= host_cidr.prefixlen <= 30:
         problems.add("network.hostCidr", f"prefix must be from /8 to /30, got /{host_cidr.prefixlen}")
     if pods is not None and not 8 <= pods.prefixlen <= 28:

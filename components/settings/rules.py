@@ -28,6 +28,9 @@ MAX_LABEL_PREFIX, MAX_LABEL_NAME, MAX_LABEL_VALUE = 253, 63, 63
 # it sets itself, such as kubernetes.io/hostname, which are not the user's to set).
 KUBELET_LABEL_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
 RESERVED_LABEL_DOMAINS = ("kubernetes.io", "k8s.io")
+# Labels the kubelet refuses but the API takes: the settings accept them, the node's labels step applies them and
+# the kubelet is never given them (bootstrap/node_config.py).
+API_ONLY_LABEL_NAMESPACES = ("node-role.kubernetes.io",)
 MAX_TAINTS = 20
 
 
@@ -106,10 +109,18 @@ def value_problem(value: str) -> str:
             f"ending with a letter or digit")
 
 
+def _in(prefix: str, namespaces: tuple[str, ...]) -> bool:
+    return any(prefix == n or prefix.endswith("." + n) for n in namespaces)
+
+
+def is_api_only_label(key: str) -> bool:
+    """A label the API takes and the kubelet refuses (node-role.kubernetes.io/<role>)."""
+    return key.rpartition("/")[0] in API_ONLY_LABEL_NAMESPACES
+
+
 def _reserved_namespace(prefix: str) -> bool:
-    in_reserved = any(prefix == d or prefix.endswith("." + d) for d in RESERVED_LABEL_DOMAINS)
-    allowed = any(prefix == n or prefix.endswith("." + n) for n in KUBELET_LABEL_NAMESPACES)
-    return in_reserved and not allowed
+    return (_in(prefix, RESERVED_LABEL_DOMAINS) and not _in(prefix, KUBELET_LABEL_NAMESPACES)
+            and prefix not in API_ONLY_LABEL_NAMESPACES)
 
 
 def check_labels(labels: dict[str, str] | None, path: str, problems: Problems) -> None:
@@ -118,8 +129,10 @@ def check_labels(labels: dict[str, str] | None, path: str, problems: Problems) -
         why = label_key_problem(key) or value_problem(val)
         if not why and _reserved_namespace(key.rpartition("/")[0]):
             why = (f"the kubelet refuses labels in the {' and '.join(RESERVED_LABEL_DOMAINS)} namespaces except "
-                   f"under {' and '.join(n + '/' for n in KUBELET_LABEL_NAMESPACES)}; use a prefix of your own "
-                   f"such as example.com/role")
+                   f"under {' and '.join(n + '/' for n in KUBELET_LABEL_NAMESPACES)}; accepted are those, "
+                   f"{' and '.join(n + '/' for n in API_ONLY_LABEL_NAMESPACES)} (applied through the API) and a "
+                   f"prefix of your own such as example.com/role; topology.kubernetes.io/zone and region are set "
+                   f"from the zones")
         if why:
             problems.add(where, f"is not a valid node label: {why}")
 

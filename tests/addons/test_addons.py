@@ -27,12 +27,14 @@ def releases(result) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_provider_survives_unknown_kubeconfigs_and_unreachable_clusters(stack):
+def test_the_provider_survives_unknown_kubeconfigs_and_never_forgets_objects_unasked(stack):
     result = shipped_plan(stack)
     (provider,) = of_type(result, PROVIDER)
     cluster = settings(stack).cluster_name
     assert provider["inputs"]["clusterIdentifier"] == cluster
-    assert provider["inputs"]["deleteUnreachable"] in (True, "true")
+    # Unset: a refresh that cannot reach the API fails instead of dropping live objects from the state; the
+    # provider reads PULUMI_K8S_DELETE_UNREACHABLE when a destroy is given it.
+    assert "deleteUnreachable" not in provider["inputs"]
     assert provider["inputs"]["kubeconfig"] == "[secret]"
     assert is_wrapped_secret(raw_inputs(result, provider["name"])["kubeconfig"])
     assert urn_of(result, f"{cluster}-api-ready") in provider["dependsOn"]
@@ -66,6 +68,8 @@ def test_calico_pool_is_the_pod_subnet_with_the_right_encapsulation_and_mtu(stac
     assert network["ipPools"][0]["cidr"] == s.network.pod_cidr
     assert network["ipPools"][0]["encapsulation"] == s.network.calico_encapsulation == "VXLAN"
     assert network["mtu"] == mtu and network["bgp"] == "Disabled"
+    # The address each node registered with (kubeadm's node-ip: its internal address), not the first NIC found.
+    assert network["nodeAddressAutodetectionV4"] == {"kubernetes": "NodeInternalIP"}
     assert unknown_keys("tigera-operator", values) == []
 
 
@@ -129,6 +133,8 @@ def test_aws_storage_is_the_ebs_driver_with_an_encrypted_gp3_default_class(stack
     assert releases(result)["tigera-operator"]["urn"] in driver["dependsOn"], "pods need the network first"
     values = driver["inputs"]["values"]
     assert values["node"]["hostNetwork"] is True and values["controller"]["region"] == s.region
+    # What outlives a destroy is found by the tag kubernetes.io/cluster/<cluster> (README "Tear down").
+    assert values["controller"]["k8sTagClusterId"] == s.cluster_name
     assert values["controller"]["nodeSelector"] == {"node-role.kubernetes.io/control-plane": ""}
     (storage_class,) = of_type(result, "kubernetes:storage.k8s.io/v1:StorageClass")
     assert storage_class["inputs"]["parameters"]["encrypted"] == "true"
@@ -256,7 +262,7 @@ def test_every_workload_has_resource_requests():
         for key in path:
             node = node[key]
         assert node["resources"]["requests"], path
-    ebs = storage.ebs_values("dev", "eu-west-1")
+    ebs = storage.ebs_values("dev", "eu-west-1", "k8s-dev")
     assert ebs["controller"]["resources"]["requests"] and ebs["node"]["resources"]["requests"]
     calico_values = calico.values(settings("dev"), "api", 6443)
     assert calico_values["resources"]["requests"]
@@ -333,3 +339,16 @@ def test_traefik_is_the_default_ingress_class_reachable_on_the_nodes(stack):
         assert (values["ports"]["web"]["nodePort"], values["ports"]["websecure"]["nodePort"]) == (30080, 30443)
         assert values["deployment"]["replicas"] == (2 if stack == "prod" else 1)
         assert result.document["outputs"]["ingressAddress"].endswith(".elb.eu-west-1.amazonaws.com")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "metal"])
+def test_every_release_waits_as_long_as_its_first_install_needs_and_is_atomic(stack):
+    installed = releases(shipped_plan(stack))
+    helm_default = 300
+    for chart, release in installed.items():
+        inputs = release["inputs"]
+        assert inputs["atomic"] is True and inputs["cleanupOnFail"] is True, chart
+        assert isinstance(inputs.get("timeout"), int) and inputs["timeout"] >= helm_default, chart
+    # The two whose first install is known to outlast Helm's default (images, volumes, database migrations).
+    assert installed["harbor"]["inputs"]["timeout"] >= 4 * helm_default
+    assert installed["kube-prometheus-stack"]["inputs"]["timeout"] >= 3 * helm_default

@@ -71,6 +71,19 @@ def test_reservations_follow_the_sizing_module():
     assert patch["evictionMinimumReclaim"]["imagefs.available"] == "1024Mi"
 
 
+# The signals the kubelet evicts on by default on Linux (pkg/kubelet/eviction defaults): set one, and the kubelet
+# drops the others, so each must be in our evictionHard.
+KUBELET_DEFAULT_SIGNALS = {"memory.available", "nodefs.available", "nodefs.inodesFree", "imagefs.available",
+                           "imagefs.inodesFree"}
+
+
+@pytest.mark.parametrize("tier", ["lab", "dev", "prod"])
+def test_hard_eviction_keeps_every_signal_the_kubelet_evicts_on_by_default(tier):
+    thresholds = node_config.kubelet_patch(tier, WORKER)["evictionHard"]
+    assert KUBELET_DEFAULT_SIGNALS <= set(thresholds), KUBELET_DEFAULT_SIGNALS - set(thresholds)
+    assert thresholds["nodefs.inodesFree"] == thresholds["imagefs.inodesFree"] == "5%"
+
+
 def test_node_registration_taints_labels_and_address():
     init = node_config.init_configuration(CP, "abcdef.0123456789abcdef")
     assert init["nodeRegistration"]["taints"] == [{"key": "node-role.kubernetes.io/control-plane",

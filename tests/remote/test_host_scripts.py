@@ -120,6 +120,15 @@ def test_prepare_host(tmp_path):
     assert "net.ipv4.ip_forward = 1" in (box.root / "etc/sysctl.d/99-k8s-platform.conf").read_text()
 
 
+def test_prepare_reads_the_package_lists_of_a_host_whose_lists_are_empty_before_installing_chrony(tmp_path):
+    box = Sandbox(tmp_path)
+    (box.state / "stale-lists").touch()  # a fresh bare-metal install: no package lists yet
+    result = box.run(render_for(box, EXAMPLES["prepare"]))
+    assert result.returncode == 0, result.stderr
+    calls = box.calls()
+    assert calls.index("apt-get update -q") < calls.index("apt-get install -y -q chrony")
+
+
 def test_prepare_refuses_other_operating_systems(tmp_path):
     box = Sandbox(tmp_path)
     (box.root / "etc/os-release").write_text("ID=rocky\n")

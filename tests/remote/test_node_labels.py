@@ -2,6 +2,9 @@
 nothing else on the Node touched; harmless on a host that is not a member yet."""
 
 import json
+import re
+
+import yaml
 
 from components.bootstrap import host_steps
 from components.host import Taint
@@ -58,4 +61,27 @@ def test_a_label_change_in_the_settings_reruns_the_pool_s_label_steps_and_the_pl
     assert sorted(steps) == ["k8s-dev-general-0-labels", "k8s-dev-general-1-labels"]
     assert all("labels and taints applied through the API" in r.consequence for r in steps.values())
     stdin = next(r for r in head["resources"] if r["name"] == "k8s-dev-general-0-labels")["inputs"]["stdin"]
-    assert "readonly LABELS=team=data" in stdin
+    assert "team=data" in applied_labels(stdin).split()
+
+
+def applied_labels(stdin: str) -> str:
+    """The labels a node-labels.sh step applies (its LABELS input: one key=value per line)."""
+    found = re.search(r"^readonly LABELS=('[^']*'|\S*)$", stdin, re.M)
+    assert found, stdin[:500]
+    return found[1].strip("'")
+
+
+def test_nodes_get_topology_labels_and_node_role_labels_go_through_the_api_only(tmp_path):
+    pools = [{"name": "general", "count": 2, "labels": {"node-role.kubernetes.io/worker": "", "team": "data"}}]
+    result = plan.build_plan("dev", write_stack(tmp_path, edited("dev", workerPools=pools)), check_policies=False)
+    by_name = {r["name"]: r for r in json.loads(plan.plan_json(result))["resources"]}
+    labels = by_name["k8s-dev-general-0-labels"]["inputs"]["stdin"]
+    applied = applied_labels(labels).split()
+    assert "node-role.kubernetes.io/worker=" in applied and "team=data" in applied
+    assert "topology.kubernetes.io/region=eu-west-1" in applied
+    assert any(label.startswith("topology.kubernetes.io/zone=eu-west-1") for label in applied)
+    join = yaml.safe_load_all(result.artifacts["hosts/k8s-dev-general-0/kubeadm-join.yaml"])
+    registration = next(d for d in join if d["kind"] == "JoinConfiguration")["nodeRegistration"]
+    kubelet_labels = next(a["value"] for a in registration["kubeletExtraArgs"] if a["name"] == "node-labels")
+    assert "node-role.kubernetes.io" not in kubelet_labels, "the kubelet refuses them: it would not start"
+    assert "topology.kubernetes.io/zone=eu-west-1" in kubelet_labels and "team=data" in kubelet_labels

@@ -123,8 +123,9 @@ def test_kubernetes_versions_are_ascii_without_leading_zeros(tmp_path, version):
 
 
 @pytest.mark.parametrize("key,why", [
-    ("node-role.kubernetes.io/worker", "kubelet refuses"),
     ("kubernetes.io/hostname", "kubelet refuses"),
+    ("topology.kubernetes.io/zone", "set from the zones"),
+    ("example.node-role.kubernetes.io/x", "node-role.kubernetes.io/ (applied through the API)"),
     ("example.k8s.io/x", "kubelet refuses"),
     ("example.com/" + "n" * 64, "1 to 63"),
     ("a" * 254 + "/name", "at most 253"),
@@ -140,6 +141,13 @@ def test_node_labels_in_the_kubelets_own_namespaces_are_accepted(tmp_path):
     document["config"][NS + "workerPools"][0]["labels"] = {"node.kubernetes.io/pool": "general",
                                                           "kubelet.kubernetes.io/x": "y", "example.com/role": "web"}
     assert read(tmp_path, yaml.safe_dump(document), "prod").worker_pools[0].labels
+
+
+def test_node_role_labels_are_accepted_and_left_to_the_api(tmp_path):
+    document = stack_document("prod")
+    document["config"][NS + "workerPools"][0]["labels"] = {"node-role.kubernetes.io/worker": ""}
+    assert dict(read(tmp_path, yaml.safe_dump(document), "prod").worker_pools[0].labels) == {
+        "node-role.kubernetes.io/worker": ""}
 
 
 def test_every_bad_or_repeated_taint_is_reported(tmp_path):
@@ -285,3 +293,15 @@ def test_the_offline_reader_and_the_settings_agree_on_the_shipped_stacks(tmp_pat
         config = raw_config(stack)
         assert through_yaml == load_settings(config, frozenset({PRIVATE_KEY}), stack), stack
         assert json.loads(config[NS + "network"]) == stack_document(stack)["config"][NS + "network"]
+
+
+def test_no_encapsulation_is_refused_across_aws_zones_and_accepted_in_one_zone_and_on_bare_metal(tmp_path):
+    found = refused(tmp_path, "prod", lambda c: c[NS + "network"].update(calicoEncapsulation="None"))
+    message = found["network.calicoEncapsulation"]
+    assert "3 zones" in message and "VXLANCrossSubnet" in message and "IPIP" in message
+    one_zone = stack_document("dev")
+    one_zone["config"][NS + "network"].update(calicoEncapsulation="None", zones=["eu-west-1a"])
+    assert read(tmp_path, yaml.safe_dump(one_zone), "dev").network.calico_encapsulation == "None"
+    metal = stack_document("metal")
+    metal["config"].setdefault(NS + "network", {})["calicoEncapsulation"] = "None"
+    assert read(tmp_path, yaml.safe_dump(metal), "metal").network.calico_encapsulation == "None"

@@ -27,6 +27,9 @@ def values(s: Settings, endpoint_host: str, endpoint_port: int) -> dict:
                 # BGP only carries routes for IP-in-IP or unencapsulated pools; VXLAN needs none (no port 179).
                 "bgp": "Enabled" if encapsulation.startswith("IPIP") or encapsulation == "None" else "Disabled",
                 "mtu": mtu(s),
+                # The address kubeadm registered the node with (its internal address): Calico's default, the first
+                # interface found, picks a wrong one on a multi-NIC bare-metal host (a storage or management LAN).
+                "nodeAddressAutodetectionV4": {"kubernetes": "NodeInternalIP"},
                 "ipPools": [{
                     "name": "default-ipv4-ippool",
                     "cidr": s.network.pod_cidr,

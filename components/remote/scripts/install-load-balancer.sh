@@ -49,7 +49,10 @@ start_or_reload() {
 
 install_package "$HAPROXY_PACKAGE" "$HAPROXY_VERSION_PREFIX"
 install_package "$KEEPALIVED_PACKAGE" "$KEEPALIVED_VERSION_PREFIX"
-command -v curl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl
+if ! command -v curl >/dev/null; then
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl
+fi
 
 haproxy_changed=false
 write_file "$ROOT/etc/haproxy/haproxy.cfg" 644 "$HAPROXY_CONFIG" haproxy -c -f && haproxy_changed=true

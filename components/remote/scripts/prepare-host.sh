@@ -32,7 +32,9 @@ Domains=$NODE_DOMAIN"; then
 fi
 
 # Time: TLS between nodes fails with clock skew, so chrony must run and be synchronised.
+# The package lists of a fresh or long-unused bare-metal host are empty or stale: they are read first.
 if [[ -z "$(package_version chrony)" ]]; then
+  apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q chrony
 fi
 if ! systemctl is-active --quiet chrony; then
