@@ -56,3 +56,11 @@ def test_the_policy_pack_uses_the_programs_sdk_and_policy_versions():
                     if line and not line.startswith(("#", "-r")))
     pack, program = pins("policies/requirements.txt"), {**pins("requirements.txt"), **pins("requirements-dev.txt")}
     assert pack == {"pulumi-policy": program["pulumi-policy"], "pulumi": program["pulumi"]}
+
+
+def test_what_the_tools_write_into_the_checkout_is_ignored_by_git():
+    import subprocess
+    # scripts/plan-diff's default output folder, the offline plan's, the local state backend's, the engine tools'.
+    paths = ["plan-diff/prod.md", "plan-out/prod.json", ".pulumi-state/stacks/x.json", ".engine-tools/bin/pulumi"]
+    done = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=ROOT, capture_output=True, text=True)
+    assert sorted(done.stdout.split()) == sorted(paths), done.stdout + done.stderr

@@ -226,9 +226,9 @@ def _summary(resource: dict[str, Any]) -> str:
                f"{'on' if i.get('enableCrossZoneLoadBalancing') else 'off'}"
     if t == "aws:lb/targetGroup:TargetGroup":
         hc = i.get("healthCheck", {})
+        health = " ".join(str(part) for part in (hc.get("protocol"), hc.get("path")) if part)  # TCP checks: no path
         return (f"{i.get('protocol')} {i.get('port')}, {i.get('targetType')} targets, client IP preservation "
-                f"{i.get('preserveClientIp')}, health {hc.get('protocol')} {hc.get('path')} every "
-                f"{hc.get('interval')}s")
+                f"{i.get('preserveClientIp')}, health {health} every {hc.get('interval')}s")
     if t == "aws:lb/targetGroupAttachment:TargetGroupAttachment":
         return f"target {i.get('targetId')}:{i.get('port')}"
     if t.startswith("aws:vpc/securityGroup"):
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None, transformations: tuple = ()) -> int:
         running = running_machines(json.loads(args.running_from.read_text())) if args.running_from else None
         result = build_plan(args.stack, args.config_file, policy_check.read_policy_config(args.policy_config),
                             transformations, running=running)
-    except PlanError as error:
+    except (PlanError, policy_check.PolicyConfigError) as error:
         print(f"plan of stack {args.stack!r} refused: {error}", file=sys.stderr)
         return EXIT_INVALID_SETTINGS
     for note in result.notes:

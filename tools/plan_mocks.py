@@ -240,6 +240,8 @@ def resource_options(request) -> dict[str, Any]:
         options["deleteBeforeReplace"] = True
     if request.protect:
         options["protect"] = True
+    if request.retainOnDelete:
+        options["retainOnDelete"] = True
     if request.additionalSecretOutputs:
         options["additionalSecretOutputs"] = sorted(request.additionalSecretOutputs)
     if request.provider and "pulumi:providers:" in request.provider and "::default" not in request.provider:

@@ -42,13 +42,34 @@ class Violation:
     urn: str = ""
 
 
+LEVELS = tuple(level.value for level in EnforcementLevel)
+
+
+class PolicyConfigError(ValueError):
+    """A policy config that names a policy the pack does not have, or a level that does not exist."""
+
+
 def read_policy_config(path: Path | None) -> dict[str, dict[str, Any]]:
-    """{policy: {"enforcementLevel": level?, **properties}} from a file in the CLI's format."""
+    """{policy: {"enforcementLevel": level?, **properties}} from a file in the CLI's format. A misspelled policy
+    name would silently configure nothing (the policy keeps its tier's level): it is refused, with the names the
+    pack has."""
     if path is None:
         return {}
     raw = json.loads(path.read_text())
-    return {name: ({"enforcementLevel": value} if isinstance(value, str) else dict(value))
-            for name, value in raw.items()}
+    if not isinstance(raw, dict):
+        raise PolicyConfigError(f"{path}: must be a JSON object of policy names")
+    known = sorted(policy.name for policy in policies())
+    config = {}
+    for name, value in raw.items():
+        if name != "all" and name not in known:  # "all": the CLI's name for every policy of the pack
+            raise PolicyConfigError(f"{path}: {name!r} is not a policy of the {PACK_NAME} pack; its policies are: "
+                                    f"{', '.join(known)}")
+        entry = {"enforcementLevel": value} if isinstance(value, str) else dict(value)
+        level = entry.get("enforcementLevel")
+        if level is not None and level not in LEVELS:
+            raise PolicyConfigError(f"{path}: {name}.enforcementLevel is {level!r}; accepted: {', '.join(LEVELS)}")
+        config[name] = entry
+    return config
 
 
 def _options(r: Registration) -> PolicyResourceOptions:
@@ -99,7 +120,7 @@ def check(registrations: list[Registration], tier: str, config: dict[str, dict[s
     names = {r.urn: r.name for r in resources}
     found: list[Violation] = []
     for policy in policies():
-        policy_config = dict(config.get(policy.name, {}))
+        policy_config = {**config.get("all", {}), **config.get(policy.name, {})}
         level = policy_config.pop("enforcementLevel", None) or levels[policy.name].value
         if level == EnforcementLevel.DISABLED.value:
             continue

@@ -49,9 +49,11 @@ class Installed:
 def install_addons(s: Settings, c: Cluster) -> Installed:
     name, a, done = s.cluster_name, s.addons, Installed()
     # A fixed cluster identifier keeps an unknown kubeconfig at preview from replacing the provider (and every
-    # add-on with it); deleting from an unreachable cluster lets `destroy` finish.
+    # add-on with it). deleteUnreachable is left unset: set, it would let a refresh from a machine that cannot
+    # reach the API drop live objects from the state; unset, the provider takes it from
+    # PULUMI_K8S_DELETE_UNREACHABLE, given only to the destroy of a cluster that is gone (README "Tear down").
     provider = k8s.Provider(f"{name}-kubernetes", kubeconfig=c.kubeconfig, cluster_identifier=name,
-                            delete_unreachable=True, opts=pulumi.ResourceOptions(depends_on=[c.api_ready]))
+                            opts=pulumi.ResourceOptions(depends_on=[c.api_ready]))
     pod_network: list = [c.api_ready]
     if a.calico:
         calico = Calico(f"{name}-calico", CalicoArgs(s, c.endpoint, provider, after=[c.api_ready]))

@@ -1,5 +1,9 @@
 """The S3 bucket etcd snapshots are copied to: private, encrypted, versioned, old versions expiring; the control
-planes may only put objects under the cluster's prefix."""
+planes may only put objects under the cluster's prefix.
+
+The snapshots outlive the cluster: `pulumi destroy` leaves the bucket and its settings in the account (a versioned
+bucket that holds objects cannot be deleted, and a cluster destroyed by mistake is restored from it), and in prod
+they are protected, so that destroy stops before them unless asked (README "Tear down")."""
 
 from __future__ import annotations
 
@@ -22,26 +26,29 @@ class BackupBucket(pulumi.ComponentResource):
     def __init__(self, name: str, s: Settings, writer_role: aws.iam.Role, prefix: str,
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("k8s-platform:aws:BackupBucket", name, None, opts)
+        # The bucket and what keeps it private, encrypted, versioned and expiring stay on destroy; the role's
+        # permission goes with the role.
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True, protect=s.tier == "prod")
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(name, bucket_prefix=f"{s.cluster_name}-etcd-",
-                               tags=resource_tags(s, name, "backup"), opts=child)
+                               tags=resource_tags(s, name, "backup"), opts=kept)
         aws.s3.BucketPublicAccessBlock(f"{name}-private", bucket=bucket.id, block_public_acls=True,
                                        block_public_policy=True, ignore_public_acls=True,
-                                       restrict_public_buckets=True, opts=child)
+                                       restrict_public_buckets=True, opts=kept)
         aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-encryption", bucket=bucket.id, rules=[
             aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                 apply_server_side_encryption_by_default=aws.s3.
                 BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"))], opts=child)
+                    sse_algorithm="AES256"))], opts=kept)
         aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id,
                                 versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                                    status="Enabled"), opts=child)
+                                    status="Enabled"), opts=kept)
         aws.s3.BucketLifecycleConfiguration(f"{name}-expiry", bucket=bucket.id, rules=[
             aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="expire-old-versions", status="Enabled",
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=f"{prefix}/"),
                 noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=NONCURRENT_DAYS))], opts=child)
+                    noncurrent_days=NONCURRENT_DAYS))], opts=kept)
         aws.iam.RolePolicy(f"{name}-put", role=writer_role.name, policy=bucket.arn.apply(lambda arn: json.dumps({
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": f"{arn}/{prefix}/*"}],

@@ -201,6 +201,25 @@ def test_the_backup_bucket_is_private_encrypted_versioned_and_writable_only_unde
     assert statement[0]["Resource"].endswith("/k8s-prod/*")
 
 
+BUCKET_KEPT = ("aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+               "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+               "aws:s3/bucketVersioning:BucketVersioning",
+               "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_destroy_keeps_the_snapshots_bucket_with_its_settings_and_prod_protects_it(stack):
+    result = shipped_plan(stack)
+    for kind in BUCKET_KEPT:
+        (kept,) = of_type(result, kind)
+        assert kept["options"].get("retainOnDelete") is True, kind
+        assert kept["options"].get("protect", False) is (stack == "prod"), kind
+    (permission,) = of_type(result, "aws:iam/rolePolicy:RolePolicy")
+    assert "retainOnDelete" not in permission["options"] and "protect" not in permission["options"]
+    protected = {r["type"] for r in result.document["resources"] if r["options"].get("protect")}
+    assert protected == (set(BUCKET_KEPT) if stack == "prod" else set()), "nothing else stops a destroy"
+
+
 def test_backup_settings_are_checked():
     problems = Problems()
     tuned = read_addons({"etcdBackup": {"schedule": "*/30 * * * *", "keep": 96}}, bare_metal=False,

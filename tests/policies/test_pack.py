@@ -127,6 +127,27 @@ def test_policy_config_sets_levels_like_the_cli(tmp_path):
         ("no-public-machines", "advisory", "k8s-prod-general-2")]
 
 
+@pytest.mark.parametrize("content,said", [
+    ({"no-public-machine": "advisory"}, "'no-public-machine' is not a policy of the k8s-platform pack; its policies "
+                                        "are: api-load-balancer-ha"),
+    ({"machine-size": {"enforcementLevel": "warn"}}, "machine-size.enforcementLevel is 'warn'; accepted: advisory"),
+])
+def test_a_policy_config_naming_no_policy_of_the_pack_or_no_level_is_refused(tmp_path, capsys, content, said):
+    config = tmp_path / "levels.json"
+    config.write_text(json.dumps(content))
+    assert plan.main(["--stack", "prod", "--policy-config", str(config)]) == plan.EXIT_INVALID_SETTINGS
+    assert said in capsys.readouterr().err
+
+
+def test_all_sets_every_policy_s_level_as_in_the_cli(tmp_path):
+    config = tmp_path / "levels.json"
+    config.write_text(json.dumps({"all": "advisory"}))
+    breaks = (transform(instance_named("k8s-prod-general-1"), set_key("instance_type", "m7i.large")),)
+    out = tmp_path / "plan.json"
+    assert plan.main(["--stack", "prod", "--json", str(out), "--policy-config", str(config)], breaks) == 0
+    assert {v["level"] for v in json.loads(out.read_text())["violations"]} == {"advisory"}
+
+
 def test_many_small_workers_plan_with_advice_only(tmp_path, capsys):
     pools = [{"name": "general", "count": 24, "instanceType": "c7i.2xlarge"}]
     path = write_stack(tmp_path, edited("dev", workerPools=pools))

@@ -120,3 +120,11 @@ def test_tree_lists_every_resource_once():
     assert f"Resources: {len(result.document['resources'])}" in tree
     listed = [line.split()[1] for line in tree.split("\n\nResources:")[0].splitlines()[1:]]
     assert sorted(listed) == sorted(r["name"] for r in result.document["resources"])
+
+
+def test_the_tree_names_each_target_group_s_health_check_without_empty_parts():
+    tree = render_tree(build_plan("prod", check_policies=False))
+    groups = [line for line in tree.splitlines() if " TargetGroup " in line]
+    assert groups and not [line for line in groups if "None" in line], groups
+    assert any("health HTTPS /readyz every 10s" in line for line in groups)
+    assert any(line.endswith("health TCP every 10s") for line in groups)

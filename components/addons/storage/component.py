@@ -35,7 +35,7 @@ class Storage(pulumi.ComponentResource):
             pass
         elif not s.bare_metal:
             driver = release(f"{name}-ebs-csi", "aws-ebs-csi-driver", "kube-system",
-                             storage.ebs_values(s.tier, s.region), child(*args.after))
+                             storage.ebs_values(s.tier, s.region, s.cluster_name), child(*args.after))
             self.class_name = storage.EBS_CLASS
             self.ready = [declare(f"{name}-class", storage.ebs_storage_class(s.tier), child(driver))]
         elif s.addons.storage_class:

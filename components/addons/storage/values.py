@@ -30,10 +30,13 @@ def reclaim_policy(tier: str) -> str:
     return "Retain" if tier == "prod" else "Delete"
 
 
-def ebs_values(tier: str, region: str) -> dict:
+def ebs_values(tier: str, region: str, cluster_name: str) -> dict:
     return {
         "controller": {
             "region": region,
+            # Every volume it makes is tagged kubernetes.io/cluster/<cluster>=owned: what outlives a destroy (the
+            # volumes of claims no one deleted, and in prod every released one) is found by that tag.
+            "k8sTagClusterId": cluster_name,
             "replicaCount": 2 if tier == "prod" else 1,
             **CONTROL_PLANE_SCHEDULING,
             "resources": {"requests": {"cpu": "10m", "memory": "40Mi"}},
