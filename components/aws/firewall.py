@@ -15,6 +15,11 @@ API_PORT = 6443
 # The ingress controller's fixed NodePorts (addons/ingress/values.py) behind the ingress load balancer's 80 and 443.
 INGRESS_PORTS = ((80, 30080), (443, 30443))
 ANYWHERE = "0.0.0.0/0"
+# What in-cluster Prometheus scrapes on the nodes' own addresses (the monitoring add-on's values; the node-exporter
+# chart's default port, on the host network). Pods reach another node's address from their node's (Calico's
+# natOutgoing), so these are admitted from the nodes group. tests/aws/test_firewall.py checks them against the
+# monitoring values and the charts' defaults.
+NODE_EXPORTER_PORT = 9100
 
 
 @dataclass(frozen=True)
@@ -61,12 +66,15 @@ def rules(settings: Settings) -> list[Rule]:
         peer=CONTROL_PLANE)
 
     tcp("kubelet", NODES, 10250, 10250, "kubelet API from control planes and in-cluster scrapers", peer=NODES)
-    tcp("kube-proxy-metrics", NODES, 10249, 10249, "kube-proxy metrics for in-cluster Prometheus", peer=NODES)
-    tcp("controller-manager-metrics", CONTROL_PLANE, 10257, 10257,
-        "kube-controller-manager metrics for in-cluster Prometheus", peer=NODES)
-    tcp("scheduler-metrics", CONTROL_PLANE, 10259, 10259, "kube-scheduler metrics for in-cluster Prometheus",
-        peer=NODES)
-    tcp("etcd-metrics", CONTROL_PLANE, 2381, 2381, "etcd metrics for in-cluster Prometheus", peer=NODES)
+    if settings.addons.monitoring:
+        tcp("node-exporter-metrics", NODES, NODE_EXPORTER_PORT, NODE_EXPORTER_PORT,
+            "node-exporter metrics for in-cluster Prometheus", peer=NODES)
+        tcp("kube-proxy-metrics", NODES, 10249, 10249, "kube-proxy metrics for in-cluster Prometheus", peer=NODES)
+        tcp("controller-manager-metrics", CONTROL_PLANE, 10257, 10257,
+            "kube-controller-manager metrics for in-cluster Prometheus", peer=NODES)
+        tcp("scheduler-metrics", CONTROL_PLANE, 10259, 10259, "kube-scheduler metrics for in-cluster Prometheus",
+            peer=NODES)
+        tcp("etcd-metrics", CONTROL_PLANE, 2381, 2381, "etcd metrics for in-cluster Prometheus", peer=NODES)
     tcp("calico-typha", NODES, 5473, 5473, "Calico Typha from Felix on every node", peer=NODES)
     encapsulation = settings.network.calico_encapsulation
     if encapsulation.startswith("VXLAN"):

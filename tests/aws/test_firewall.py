@@ -1,10 +1,16 @@
 """Which ports the security groups open, per setting."""
 
+import dataclasses
 import json
+from pathlib import Path
+
+import pytest
 
 from components.aws import firewall
 from components.settings import PROJECT, load_settings
 from tests.helpers import PRIVATE_KEY, raw_config
+from tests.bootstrap.test_bootstrap import unwrapped
+from tests.plan_fixtures import shipped_plan
 
 
 def settings_with(stack, **network):
@@ -71,3 +77,44 @@ def test_slugs_are_unique_per_group_and_direction():
     rules = firewall.rules(settings_with("prod", calicoEncapsulation="IPIPCrossSubnet"))
     keys = [(r.group, r.direction, r.slug) for r in rules]
     assert len(keys) == len(set(keys))
+
+
+CHART_PORTS = json.loads((Path(__file__).resolve().parents[1] / "data" / "chart-ports.json").read_text())
+
+
+def host_scrape_targets(stack) -> dict[tuple[str, int], str]:
+    """What in-cluster Prometheus scrapes on the nodes' own addresses, by (security group, port), from the
+    monitoring release's values and the charts' defaults (tests/data/chart-ports.json)."""
+    # The values carry Grafana's password: the whole input is a secret in the plan document.
+    (release,) = [r for r in shipped_plan(stack).registrations
+                  if r.type == "kubernetes:helm.sh/v3:Release" and unwrapped(r.inputs["name"]) == "kube-prometheus-stack"]
+    values = unwrapped(release.inputs["values"])
+    targets = {("nodes", 10250): "kubelet and cAdvisor"}
+    for key, group in (("kubeEtcd", "control-plane"), ("kubeControllerManager", "control-plane"),
+                       ("kubeScheduler", "control-plane"), ("kubeProxy", "nodes")):
+        if values.get(key, {}).get("enabled"):
+            targets[group, values[key]["service"]["targetPort"]] = key
+    exporter = CHART_PORTS["prometheus-node-exporter"]
+    assert exporter["hostNetwork"], "node-exporter serves on the nodes' addresses"
+    port = values.get("prometheus-node-exporter", {}).get("service", {}).get("targetPort", exporter["port"])
+    targets["nodes", port] = "node-exporter"
+    return targets
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_port_prometheus_scrapes_on_a_node_is_open_to_the_nodes(stack):
+    admitted = {(r.group, r.from_port) for r in firewall.rules(load_settings(raw_config(stack), {PRIVATE_KEY}, stack))
+                if r.direction == "ingress" and r.protocol == "tcp" and r.peer_group == "nodes"
+                and r.from_port == r.to_port}
+    targets = host_scrape_targets(stack)
+    assert len(targets) == 6
+    missing = {target: what for target, what in targets.items() if target not in admitted}
+    assert missing == {}, f"scrape targets the security groups drop: {missing}"
+
+
+def test_without_monitoring_no_metrics_port_is_open():
+    s = load_settings(raw_config("prod"), {PRIVATE_KEY}, "prod")
+    off = dataclasses.replace(s, addons=dataclasses.replace(s.addons, monitoring=False))
+    ports = {r.from_port for r in firewall.rules(off)}
+    assert not ports & {firewall.NODE_EXPORTER_PORT, 10249, 10257, 10259, 2381}
+    assert 10250 in ports, "the kubelet's API stays: the control planes need it"
