@@ -115,7 +115,9 @@ class Cluster:
 
     def request(self) -> str | None:
         """One request through the VIP from the client: the name of the apiserver that answered, or None."""
-        result = self.lab.run("client", "curl", "--silent", "--insecure", "--max-time", "1",
+        # 5 s: on a loaded 2-core machine a TLS handshake through haproxy to a Python stand-in can take over a
+        # second, which a 1 s limit reported as a failed request; a real client waits longer than that.
+        result = self.lab.run("client", "curl", "--silent", "--insecure", "--max-time", "5",
                               f"https://{VIP}:6443/name", check=False)
         return result.stdout if result.returncode == 0 else None
 
@@ -164,7 +166,10 @@ def test_vip_fails_over_and_backends_leave_rotation(cluster):
     assert left is not None, cluster.logs()
     MEASURED["unready backend leaves rotation (s)"] = round(time.monotonic() - unready_at, 2)
     after = served_by(cluster, 12)
-    assert None not in seen and None not in after, (seen, after, cluster.logs())
+    # haproxy cuts the sessions of a backend it marks down (on-marked-down shutdown-sessions: long watches move to a
+    # healthy apiserver at once): a request in flight to cp-2 at that instant fails, and the client retries. The
+    # client sends one request at a time, so at most one fails, and none once cp-2 is out.
+    assert seen.count(None) <= 1 and None not in after, (seen, after, cluster.logs())
     assert "cp-2" not in after and set(after) == {"cp-1", "cp-3"}
 
     # An apiserver stops: no request fails (haproxy redispatches a refused connection), it leaves rotation.
