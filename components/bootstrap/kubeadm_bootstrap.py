@@ -103,6 +103,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
 
         # The same on every host: rendered once.
         install_script = cluster.apply(host_steps.install)
+        etcd_restore_tool = host_steps.etcd_restore_tool()
         containerd_config = cluster.apply(node_config.containerd_config)
         installed: dict[str, remote.Command] = {}
         kubelet_patches = {h.name: pulumi.Output.all(cluster, facts[h.name]).apply(
@@ -113,7 +114,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             prepared = run(f"{host.name}-prepare", host, prepare_script, list(host.ready_after))
             installed[host.name] = run(f"{host.name}-install", host, install_script, [prepared])
             if host.role == CONTROL_PLANE:  # the restore program, there before it is needed
-                run(f"{host.name}-etcd-restore-tool", host, host_steps.etcd_restore_tool(), [prepared])
+                run(f"{host.name}-etcd-restore-tool", host, etcd_restore_tool, [prepared])
             self._artifact(host, "prepare.sh", prepare_script)
             self._artifact(host, "install.sh", install_script)
             self._artifact(host, "containerd-config.toml", containerd_config)

@@ -42,6 +42,8 @@ class LifecycleHosts:
 
     def __init__(self, control_planes: list[Host], reports: dict[str, pulumi.Output], key: pulumi.Input[str],
                  parent: pulumi.Resource):
+        if len({h.bastion is None for h in control_planes}) > 1:
+            raise ValueError("the control planes must all be reached through a bastion, or none of them")
         self.control_planes = control_planes
         self.by_name = {h.name: h for h in control_planes}
         self.key = key
@@ -51,12 +53,17 @@ class LifecycleHosts:
         self.answered = pulumi.Output.all(*answered).apply(lambda flags: _warned(dict(zip(names, flags))))
         self._records: dict[str, pulumi.Output] = {}
         self._hosts: dict[tuple[str, ...], Host] = {}
+        self._choices: dict[tuple[str, ...], pulumi.Output[str]] = {}
 
     def choice(self, node: str, itself: bool = False) -> pulumi.Output[str]:
         return self._choice(lifecycle_choice.candidates(node, list(self.by_name), itself))
 
     def _choice(self, preferred: tuple[str, ...]) -> pulumi.Output[str]:
-        return self.answered.apply(lambda answered: lifecycle_choice.first_answering(preferred, answered))
+        """One Output per list of candidates (every worker shares the same)."""
+        if preferred not in self._choices:
+            self._choices[preferred] = self.answered.apply(
+                lambda answered: lifecycle_choice.first_answering(preferred, answered))
+        return self._choices[preferred]
 
     def host_for(self, node: str, itself: bool = False) -> Host:
         """The control plane acting for `node`: its name and role are the first candidate's, its SSH endpoint (and
@@ -76,8 +83,6 @@ class LifecycleHosts:
                           user=choice.apply(lambda n: pick(self.by_name[n]).user),
                           port=choice.apply(lambda n: pick(self.by_name[n]).port),
                           host_key=choice.apply(lambda n: pick(self.by_name[n]).host_key))
-        if len({h.bastion is None for h in self.control_planes}) > 1:
-            raise ValueError("the control planes must all be reached through a bastion, or none of them")
         bastion = hop(lambda h: h.bastion) if default.bastion is not None else None
         return replace(default, ssh=hop(lambda h: h.ssh), bastion=bastion)
 

@@ -46,8 +46,9 @@ def test_certificates_read_with_nothing_due_change_nothing():
 def test_a_certificate_due_on_one_control_plane_changes_its_step_only(node, expected):
     reads = {(address, "certificates-check"): report({"apiserver": 300, "admin.conf": 300}) for address in CP.values()}
     reads[CP[node], "certificates-check"] = report({"apiserver": 300, "admin.conf": 45})
-    assert changed(reads) - {"k8s-metal-kubeconfig"} == expected - {"k8s-metal-kubeconfig"}
-    assert ("k8s-metal-kubeconfig" in changed(reads)), "admin.conf's date is learnt (see the test above)"
+    found = changed(reads)
+    assert found - {"k8s-metal-kubeconfig"} == expected - {"k8s-metal-kubeconfig"}
+    assert "k8s-metal-kubeconfig" in found, "admin.conf's date is learnt (see the test above)"
 
 
 def test_a_worker_whose_join_failed_long_ago_gets_fresh_credentials_and_nothing_else_changes():

@@ -24,8 +24,9 @@ certificate_lines() {
   done
 }
 
-# certificate_report LINES RENEWED: the lines as JSON (without externally managed certificates), {"certificates": {name: expires}, "authorities": {...},
-# "web": {...}, "renewed": RENEWED}; the program reads it (components/bootstrap/certificates.py).
+# certificate_report LINES RENEWED: the lines as JSON, {"certificates": {name: expires}, "authorities": {...},
+# "web": {...}, "renewed": RENEWED}, without externally managed certificates; the program reads it
+# (components/bootstrap/certificates.py).
 certificate_report() {
   local lines=$1 renewed=$2 kind name expires missing
   local -A parts=([certificate]="" [authority]="" [web]="")

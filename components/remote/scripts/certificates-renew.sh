@@ -18,8 +18,7 @@ mkdir -p "$state"
 pending="$state/certificates-restart-pending"
 # A manifest a run cut short left out goes back only when no restart is pending: a pending one puts it back itself.
 if [[ -f $pending ]]; then
-  exec 9>"$state/static-pods.lock"
-  flock -w 900 9 || fail "another program of ours holds $state/static-pods.lock for 15 minutes"
+  static_pods_lock
 else
   static_pods_exclusive
 fi

@@ -82,10 +82,9 @@ restore_tool() {
 no_tool="no etcdutl on this host or in the etcd image ${image:-(none)}, and no etcdctl of etcd 3.4: install etcdutl \
 (etcd 3.5 or later) and run this phase again"
 
-# restore_with SNAPSHOT INITIAL_CLUSTER: this member's data directory from the snapshot.
+# restore_with TOOL SNAPSHOT INITIAL_CLUSTER: this member's data directory from the snapshot, with TOOL.
 restore_with() {
-  local snapshot=$1 members=$2 tool
-  tool=$(restore_tool) || fail "$no_tool"
+  local tool=$1 snapshot=$2 members=$3
   local args=(snapshot restore "$snapshot" --data-dir "$data" --name "$name" --initial-cluster "$members"
     --initial-advertise-peer-urls "$peer_url")
   case $tool in
@@ -124,7 +123,7 @@ case $phase in
       log "member $name is already restored from this snapshot; run 'start' on every control plane"
       exit 0
     fi
-    restore_tool >/dev/null || fail "$no_tool" # before any data moves
+    tool=$(restore_tool) || fail "$no_tool" # before any data moves
     # The current data is moved aside (kept, never deleted); a restore cut short leaves a partial directory, which
     # goes aside too.
     if [[ -d $data ]]; then
@@ -132,7 +131,7 @@ case $phase in
       mv "$data" "$aside"
       log "previous data kept in $aside"
     fi
-    restore_with "$snapshot" "$members"
+    restore_with "$tool" "$snapshot" "$members"
     printf '%s\n' "$checksum" >"$marker"
     log "member $name restored from $snapshot; run 'restore' on every control plane, then 'start'"
     ;;

@@ -194,16 +194,24 @@ write_kubeadm_inputs() {
   write_file "$ROOT/etc/kubernetes/patches/$PATCH_FILE" 600 "$KUBELET_PATCH" || true
 }
 
-# static_pods_exclusive: waits (15 minutes at most) until no other program of ours restarts or rewrites this control
+# static_pods_lock: waits (15 minutes at most) until no other program of ours restarts or rewrites this control
 # plane's static pods (the certificate renewal and its daily timer, an upgrade), then holds them until this script
-# exits (file descriptor 9); puts back a manifest a renewal cut short left out of the kubelet's folder, so that what
-# follows sees (and an upgrade rewrites) every component. Called as a condition nowhere: `set -e` holds.
-static_pods_exclusive() {
-  local state="$ROOT/etc/kubernetes/k8s-platform" held
+# exits (file descriptor 9).
+static_pods_lock() {
+  local state="$ROOT/etc/kubernetes/k8s-platform"
   mkdir -p "$state"
   exec 9>"$state/static-pods.lock"
   flock -w 900 9 || fail "another program of ours holds $state/static-pods.lock (a certificate renewal?) for 15 minutes"
-  for held in "$state/held-manifests"/*.yaml; do
+}
+
+
+# static_pods_exclusive: static_pods_lock, then puts back a manifest a certificate renewal cut short left out of the
+# kubelet's folder, so that what follows sees (and an upgrade rewrites) every component. Called as a condition
+# nowhere: `set -e` holds.
+static_pods_exclusive() {
+  local held
+  static_pods_lock
+  for held in "$ROOT/etc/kubernetes/k8s-platform/held-manifests"/*.yaml; do
     [[ -f $held ]] || continue
     log "putting back $(basename "$held"), which a certificate renewal cut short left out"
     mv -f "$held" "$ROOT/etc/kubernetes/manifests/"
