@@ -106,7 +106,14 @@ CHARTS = {
     # The open-source Loki chart moved to the grafana-community repository (monolithic by default).
     "loki": Chart("loki", "https://grafana-community.github.io/helm-charts", "18.11.0"),
     "fluent-bit": Chart("fluent-bit", "https://fluent.github.io/helm-charts", "0.58.1"),
+    # kubernetes-sigs' own chart (3.13.1, June 2026: the newest release in its repository's index).
+    "metrics-server": Chart("metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.13.1"),
 }
+
+# Images a chart would otherwise pick by itself, pinned here so that a chart bump shows the image it moves to.
+# metrics-server 0.8.1 is the appVersion of chart 3.13.1; bump the two together.
+METRICS_SERVER_IMAGE_REPOSITORY = "registry.k8s.io/metrics-server/metrics-server"
+METRICS_SERVER_IMAGE_TAG = "v0.8.1"
 
 # Images the program deploys itself (not through a chart).
 LOCAL_PATH_PROVISIONER_IMAGE = "docker.io/rancher/local-path-provisioner:v0.0.37"

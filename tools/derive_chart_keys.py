@@ -10,7 +10,11 @@ Sources (read only when this script runs, never by the tests):
 Output per chart: "keys" (every path a value may set) and "open" (paths below which anything goes: maps that
 default to {} and lists, CRD fields that preserve unknown fields). Paths are dotted; list items are not entered.
 
-    python -m tools.derive_chart_keys --shared ../shared/chart-values --mirror traefik=DIR --mirror ebs=DIR
+    python -m tools.derive_chart_keys --shared ../shared/chart-values --mirror traefik=DIR --mirror ebs=DIR \
+        --mirror metrics-server=DIR
+
+A mirror is the git directory of a chart repository's clone (a bare clone will do). `--only CHART` (repeatable)
+derives just those charts; --shared is then needed only when one of them comes from the shared folder.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ SOURCES = {
     "traefik": f"mirror:traefik:v{versions.CHARTS['traefik'].version}:traefik/values.yaml",
     "aws-ebs-csi-driver": (f"mirror:ebs:helm-chart-aws-ebs-csi-driver-{versions.CHARTS['aws-ebs-csi-driver'].version}"
                            f":charts/aws-ebs-csi-driver/values.yaml"),
+    "metrics-server": (f"mirror:metrics-server:metrics-server-helm-chart-{versions.CHARTS['metrics-server'].version}"
+                       f":charts/metrics-server/values.yaml"),
 }
 
 
@@ -126,13 +132,20 @@ def derive_mirror(repo: Path, ref: str, path: str) -> tuple[set[str], set[str], 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--shared", type=Path, required=True, help="the shared chart-values folder")
+    parser.add_argument("--shared", type=Path, help="the shared chart-values folder")
     parser.add_argument("--mirror", action="append", default=[], help="NAME=GIT_DIR of a chart repository")
+    parser.add_argument("--only", action="append", choices=sorted(SOURCES), help="derive only this chart")
     args = parser.parse_args()
     mirrors = dict(item.split("=", 1) for item in args.mirror)
     OUT.mkdir(parents=True, exist_ok=True)
     for chart, source in SOURCES.items():
+        if args.only and chart not in args.only:
+            continue
         kind, _, rest = source.partition(":")
+        if kind == "shared" and args.shared is None:
+            parser.error(f"{chart} comes from the shared chart-values folder: give --shared")
+        if kind == "mirror" and rest.split(":", 1)[0] not in mirrors:
+            parser.error(f"{chart} comes from a clone of its repository: give --mirror {rest.split(':', 1)[0]}=DIR")
         if kind == "shared":
             keys, open_paths, version = derive_shared(args.shared / rest)
         else:

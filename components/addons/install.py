@@ -1,6 +1,7 @@
 """Installs the add-ons the settings ask for, in dependency order, and says what it installed.
 
     API ready -> Calico -> storage -> ingress, logging, monitoring, Harbor (each after what it needs)
+    API ready -> Calico -> metrics-server (the API server reaches its pods through the pod network)
     API ready -> web certificates (cluster CA) -> registry trust on every node, TLS Secrets
     API ready -> etcd backups (and their S3 bucket on AWS)
 """
@@ -19,6 +20,7 @@ from components.addons.etcd_backup.component import EtcdBackup, EtcdBackupArgs
 from components.addons.harbor.component import Harbor, HarborArgs
 from components.addons.ingress.component import Ingress, IngressArgs
 from components.addons.logging.component import Logging, LoggingArgs
+from components.addons.metrics_server.component import MetricsServer, MetricsServerArgs
 from components.addons.monitoring.component import Monitoring, MonitoringArgs
 from components.addons.storage.component import Storage, StorageArgs
 from components.addons.web_certificates.component import WebCertificates, WebCertificatesArgs
@@ -59,6 +61,9 @@ def install_addons(s: Settings, c: Cluster) -> Installed:
         calico = Calico(f"{name}-calico", CalicoArgs(s, c.endpoint, provider, after=[c.api_ready]))
         pod_network.append(calico.operator)
         done.versions["calico"] = versions.CHARTS["tigera-operator"].version
+    if a.metrics_server:
+        MetricsServer(f"{name}-metrics-server", MetricsServerArgs(s, provider, after=pod_network))
+        done.versions["metrics-server"] = versions.CHARTS["metrics-server"].version
     storage = Storage(f"{name}-storage", StorageArgs(s, provider, after=pod_network))
     done.versions["storageClass"] = storage.class_name
     persistent = pod_network + storage.ready

@@ -53,6 +53,7 @@ RELEASE_TIMEOUTS_S = {
     "kube-prometheus-stack": 1200,  # CRDs, the admission webhook's jobs, Prometheus' and Grafana's volumes
     "loki": 900,  # a StatefulSet with a volume, and its gateway
     "fluent-bit": 300,  # a DaemonSet without volumes
+    "metrics-server": 300,  # one small Deployment, ready once it has scraped the kubelets (about 20 s after start)
 }
 
 

@@ -65,6 +65,9 @@ def rules(settings: Settings) -> list[Rule]:
     tcp("etcd-peers", CONTROL_PLANE, 2379, 2380, "etcd client and peer traffic between control planes only",
         peer=CONTROL_PLANE)
 
+    # Also what lets the API server reach metrics-server's pods where Calico does not encapsulate (CrossSubnet
+    # within a subnet, None): they listen on 10250 too (addons/metrics_server/values.py), so no rule of their own,
+    # which AWS would refuse as a duplicate (tests/aws/test_firewall.py).
     tcp("kubelet", NODES, 10250, 10250, "kubelet API from control planes and in-cluster scrapers", peer=NODES)
     if settings.addons.monitoring:
         tcp("node-exporter-metrics", NODES, NODE_EXPORTER_PORT, NODE_EXPORTER_PORT,

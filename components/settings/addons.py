@@ -12,7 +12,8 @@ from components.settings.rules import DNS_LABEL
 from components.settings.web_tls import WebTls, read_web_tls
 
 PROXY_CACHE_UPSTREAMS = ("docker.io", "quay.io", "registry.k8s.io")
-ADDONS = ("domain", "tls", "calico", "storage", "ingress", "harbor", "monitoring", "logging", "etcdBackup")
+ADDONS = ("domain", "tls", "calico", "storage", "ingress", "harbor", "monitoring", "logging", "etcdBackup",
+          "metricsServer")
 # Labels of at most 63 characters; the last one (the top-level domain) is never all digits, so an IP is no domain.
 _DOMAIN = re.compile(r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
 CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
@@ -47,6 +48,8 @@ class AddonSettings:
     etcd_backup_schedule: str | None = None  # cron; default per tier (addons/etcd_backup/values.py)
     etcd_backup_keep: int | None = None  # snapshots kept on each control plane; default per tier
     etcd_backup_s3: bool = True  # AWS: copy each snapshot to an encrypted, versioned bucket
+    # The resource metrics API (`kubectl top`, HorizontalPodAutoscalers); needs only the pod network.
+    metrics_server: bool = True
     # The user's own certificate for the web hosts (web_tls.py); None: the cluster's generated CA signs them.
     tls: WebTls | None = None
 
@@ -135,6 +138,8 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: 
     if domain is None and not bare_metal and cluster_name:
         domain = f"{cluster_name}.internal"
     calico_on = calico.boolean("enabled", True)
+    metrics = Reader(r.raw("metricsServer", {}), "addons.metricsServer", problems, ["enabled"])
+    metrics_on = metrics.boolean("enabled", True)
     storage_on = storage.boolean("enabled", True)
     class_name = storage.string("className", None)
     if class_name is not None:
@@ -143,9 +148,9 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: 
                                                      "encrypted gp3 class is the default")
         elif not DNS_LABEL.fullmatch(class_name):
             problems.add("addons.storage.className", f"must be a StorageClass name (a DNS label), got {class_name!r}")
-    if None in (calico_on, storage_on, monitoring_on, logging_on, backup_on, s3, ingress_on, harbor_on,
+    if None in (calico_on, storage_on, monitoring_on, logging_on, backup_on, s3, ingress_on, harbor_on, metrics_on,
                 proxies) or not all(
-            x.ok for x in (r, calico, storage, monitoring, logging, backup, ingress, harbor)):
+            x.ok for x in (r, calico, storage, monitoring, logging, backup, ingress, harbor, metrics)):
         return None
     for key, on in (("monitoring", monitoring_on), ("logging", logging_on)):
         if on and not storage_on:
@@ -172,4 +177,4 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: 
                          monitoring_retention=retention, monitoring_storage_gib=monitoring_gib, logging=logging_on,
                          ingress=ingress_on, harbor=harbor_on, harbor_proxy_cache=tuple(proxies), domain=domain,
                          etcd_backup=backup_on, etcd_backup_schedule=schedule, etcd_backup_keep=keep,
-                         etcd_backup_s3=bool(s3) and not bare_metal)
+                         etcd_backup_s3=bool(s3) and not bare_metal, metrics_server=metrics_on)

@@ -7,7 +7,7 @@ from tests.chart_keys import chart, unknown_keys
 
 
 @pytest.mark.parametrize("name", ["tigera-operator", "aws-ebs-csi-driver", "traefik", "harbor",
-                                  "kube-prometheus-stack", "loki", "fluent-bit"])
+                                  "kube-prometheus-stack", "loki", "fluent-bit", "metrics-server"])
 def test_each_pinned_chart_has_derived_keys_of_its_version(name):
     version, keys, _ = chart(name)
     assert version.lstrip("v") == versions.CHARTS[name].version.lstrip("v")

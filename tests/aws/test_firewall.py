@@ -118,3 +118,21 @@ def test_without_monitoring_no_metrics_port_is_open():
     ports = {r.from_port for r in firewall.rules(off)}
     assert not ports & {firewall.NODE_EXPORTER_PORT, 10249, 10257, 10259, 2381}
     assert 10250 in ports, "the kubelet's API stays: the control planes need it"
+
+
+@pytest.mark.parametrize("stack, encapsulation", [("prod", "VXLAN"), ("prod", "VXLANCrossSubnet"), ("prod", "IPIP"),
+                                                   ("prod", "IPIPCrossSubnet"), ("lab", "None")])  # None: one zone
+def test_the_api_server_reaches_metrics_server_pods_under_every_encapsulation(stack, encapsulation):
+    """The API server proxies metrics.k8s.io to metrics-server's pod (its APIService). Between nodes of one subnet
+    the CrossSubnet modes, and None always, send that unencapsulated, from the control plane's own address to the
+    pod's port: the nodes must admit that port from the nodes (with VXLAN or IP-in-IP it travels encapsulated and
+    the rule is not what lets it through, but it is there all the same)."""
+    from components.addons.metrics_server import values as metrics_server
+    s = settings_with(stack, calicoEncapsulation=encapsulation)
+    port = metrics_server.values(s.tier, s.max_node_count)["containerPort"]
+    admitted = [r for r in firewall.rules(s) if r.group == "nodes" and r.direction == "ingress" and r.protocol == "tcp"
+                and r.peer_group == "nodes" and r.from_port <= port <= r.to_port]
+    assert admitted, f"metrics-server's port {port} is dropped between the nodes"
+    # metrics-server reaches the kubelets on 10250 at their internal addresses from its pod (natOutgoing: the
+    # node's address), the same rule.
+    assert any(r.from_port <= 10250 <= r.to_port for r in admitted)

@@ -19,7 +19,7 @@ from tests.engine.hosts import EngineHosts
 from tests.helpers import stack_document
 
 pytestmark = pytest.mark.usefixtures("engine_tools")
-ADDONS = ("calico", "storage", "monitoring", "logging", "etcdBackup", "ingress", "harbor")
+ADDONS = ("calico", "storage", "monitoring", "logging", "etcdBackup", "ingress", "harbor", "metricsServer")
 HOSTS = {"cp-1": "192.0.2.21", "cp-2": "192.0.2.22", "cp-3": "192.0.2.23", "worker-1": "192.0.2.31",
          "worker-2": "192.0.2.32"}
 

@@ -1,0 +1,1 @@
+"""metrics-server: the resource metrics API behind `kubectl top` and HorizontalPodAutoscalers."""
