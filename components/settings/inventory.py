@@ -13,7 +13,7 @@ from typing import Any
 
 from components import sizing
 from components.host import CONTROL_PLANE, LOAD_BALANCER, WORKER, Taint
-from components.settings.reader import Problems, Reader, join, shown
+from components.settings.reader import REQUIRED, Problems, Reader, join, shown
 from components.settings.rules import (MAX_DNS_LABEL, address, check_labels, is_dns_label, read_taints,
                                        special_address_problem, ssh_key_problem)
 from components.settings.scalars import check_ssh_user
@@ -93,7 +93,8 @@ def read_load_balancer(value: Any, problems: Problems) -> tuple[str | None, str 
     vip = address(r.string("vip"), "loadBalancer.vip", problems)
     mode = r.choice("mode", LOAD_BALANCER_MODES, "dedicated")
     default_port = DEFAULT_COLOCATED_PORT if mode == "colocated" else KUBE_API_PORT
-    port = r.integer("port", default_port, minimum=1, maximum=65535)
+    port = r.integer("port", default_port, minimum=1, maximum=65535,
+                     default_text=f"{KUBE_API_PORT}; {DEFAULT_COLOCATED_PORT} when mode is colocated")
     router_id = r.integer("virtualRouterId", 51, minimum=1, maximum=255)
     interface = r.string("interface", None)
     if interface is not None and not _INTERFACE.fullmatch(interface):
@@ -129,9 +130,11 @@ def ssh_address_problem(value: str) -> str:
 
 
 def _read_endpoint(r: Reader, path: str, address_key: str, user_key: str, port_key: str, default_user: str,
-                   default_address: str | None, problems: Problems) -> SshEndpoint | None:
-    ssh_address = r.string(address_key, default_address)
-    user = r.string(user_key, default_user)
+                   default_address: Any, problems: Problems) -> SshEndpoint | None:
+    """`default_address`: REQUIRED (a bastion), or the host's cluster address (None when that did not read)."""
+    ssh_address = r.string(address_key, default_address,
+                           default_text=None if default_address is REQUIRED else "the host's address")
+    user = r.string(user_key, default_user, default_text="the value of sshUser")
     port = r.integer(port_key, 22, minimum=1, maximum=65535)
     host_key = r.string("hostKey", None)
     if ssh_address is not None and ssh_address_problem(ssh_address):
@@ -154,7 +157,9 @@ def _read_bastion(value: Any, path: str, default_user: str, problems: Problems) 
     if b.ok and b.raw("address", None) is None:
         problems.add(join(path, "address"), "is required: the bastion's IPv4 address or DNS name")
         return None
-    bastion = _read_endpoint(b, path, "address", "user", "port", default_user, None, problems)
+    # Required, though checked above already: REQUIRED adds no second problem (a present address is read, and a
+    # bastion that is no mapping reports only that), and the catalogue lists the address as required.
+    bastion = _read_endpoint(b, path, "address", "user", "port", default_user, REQUIRED, problems)
     return bastion if b.ok else None
 
 

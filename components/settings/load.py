@@ -14,15 +14,17 @@ import json
 from typing import Any, Mapping
 
 from components import sizing
+from components.settings import catalog
 from components.settings.addons import read_addons
 from components.settings.cluster_rules import Sections, check_whole
 from components.settings.inventory import InventoryHost, read_inventory, read_load_balancer
 from components.settings.inventory_rules import check_inventory
 from components.settings.model import (AWS_ONLY, BARE_METAL_ONLY, INFRASTRUCTURES, KNOWN_KEYS, MAX_CLUSTER_NAME,
-                                       OBJECT_KEYS, PROJECT, SCALAR_DEFAULTS, Settings, SettingsError)
+                                       MIN_PODS_PER_NODE, OBJECT_KEYS, PROJECT, SCALAR_DEFAULTS, Settings,
+                                       SettingsError)
 from components.settings.network import read_access, read_network
 from components.settings.pools import inventory_pools, read_control_plane, read_worker_pools, read_workloads
-from components.settings.reader import Problems, did_you_mean, shown
+from components.settings.reader import REQUIRED, Problems, did_you_mean, shown
 from components.settings.rules import is_dns_label
 from components.settings.scalars import (AMI, IMAGE_REPOSITORY, check_kubernetes_version, check_region,
                                          check_ssh_public_key, check_ssh_user, read_scalar_int, read_tags)
@@ -34,10 +36,14 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
     problems = Problems()
     values = _decode(config, problems)
 
-    def scalar(key: str) -> str | None:
-        return values.get(key)
+    def scalar(key: str, kind: catalog.Kind, default: Any = REQUIRED) -> str | None:
+        """A top-level string setting, or its default when it is unset or empty; noted for the catalogue like the
+        readers' keys, so the catalogue lists what is read here with the default used here."""
+        catalog.note(key, kind, default)
+        value = values.get(key)
+        return value if default is REQUIRED else (value or default)
 
-    tier = scalar("tier")
+    tier = scalar("tier", catalog.one_of(sizing.TIERS))
     if tier is None:
         problems.add("tier", f"is required; one of {', '.join(sizing.TIERS)}")
     elif tier not in sizing.TIERS:
@@ -45,7 +51,7 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
                              f"{did_you_mean(tier, sizing.TIERS)}")
         tier = None
 
-    infrastructure = scalar("infrastructure") or SCALAR_DEFAULTS["infrastructure"]
+    infrastructure = scalar("infrastructure", catalog.one_of(INFRASTRUCTURES), SCALAR_DEFAULTS["infrastructure"])
     if infrastructure not in INFRASTRUCTURES:
         problems.add("infrastructure", f"must be one of {', '.join(INFRASTRUCTURES)}, got {shown(infrastructure)}"
                                        f"{did_you_mean(infrastructure, INFRASTRUCTURES)}")
@@ -62,7 +68,7 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
 
     region = check_region(config.get("aws:region"), not bare_metal, problems)
 
-    cluster_name = scalar("clusterName")
+    cluster_name = scalar("clusterName", catalog.TEXT)
     if cluster_name is None:
         problems.add("clusterName", f"is required: a DNS label of at most {MAX_CLUSTER_NAME} characters")
     elif not is_dns_label(cluster_name, MAX_CLUSTER_NAME):
@@ -70,32 +76,35 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
                                     f"got {shown(cluster_name)}")
         cluster_name = None
 
-    kubernetes_version = scalar("kubernetesVersion") or SCALAR_DEFAULTS["kubernetesVersion"]
+    kubernetes_version = scalar("kubernetesVersion", catalog.TEXT, SCALAR_DEFAULTS["kubernetesVersion"])
     check_kubernetes_version(kubernetes_version, problems)
 
-    max_pods = read_scalar_int(scalar("maxPodsPerNode"), "maxPodsPerNode", SCALAR_DEFAULTS["maxPodsPerNode"], 10,
-                               sizing.MAX_PODS_PER_NODE, problems)
+    # Not through scalar(): an empty value is refused here, not defaulted; read_scalar_int notes it itself.
+    max_pods = read_scalar_int(values.get("maxPodsPerNode"), "maxPodsPerNode", SCALAR_DEFAULTS["maxPodsPerNode"],
+                               MIN_PODS_PER_NODE, sizing.MAX_PODS_PER_NODE, problems)
 
-    ssh_user = scalar("sshUser") or SCALAR_DEFAULTS["sshUser"]
+    ssh_user = scalar("sshUser", catalog.TEXT, SCALAR_DEFAULTS["sshUser"])
     if not check_ssh_user(ssh_user, "sshUser", problems):
         ssh_user = SCALAR_DEFAULTS["sshUser"]  # hosts that name their own user are still checked
-    ssh_public_key = scalar("sshPublicKey") or None
+    ssh_public_key = scalar("sshPublicKey", catalog.TEXT,
+                            SCALAR_DEFAULTS["sshPublicKey"] if bare_metal else REQUIRED) or None
     if ssh_public_key is None and not bare_metal:
         problems.add("sshPublicKey", "is required: the OpenSSH public key installed on every machine")
     elif ssh_public_key is not None:
         check_ssh_public_key(ssh_public_key, problems)
     private_key = f"{PROJECT}:sshPrivateKey"
+    catalog.note("sshPrivateKey", catalog.SECRET_TEXT, REQUIRED)
     if private_key not in config:
         problems.add("sshPrivateKey", "is required: pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519")
     elif private_key not in secret_keys:
         problems.add("sshPrivateKey", "must be a secret setting; set it again with "
                                       "pulumi config set --secret sshPrivateKey < ~/.ssh/id_ed25519")
 
-    image_id = scalar("imageId") or SCALAR_DEFAULTS["imageId"] or None
+    image_id = scalar("imageId", catalog.TEXT, SCALAR_DEFAULTS["imageId"]) or None
     if image_id is not None and not AMI.fullmatch(image_id):
         problems.add("imageId", f"must be an AMI id such as ami-0123456789abcdef0, got {shown(image_id)}")
 
-    image_repository = scalar("imageRepository") or SCALAR_DEFAULTS["imageRepository"]
+    image_repository = scalar("imageRepository", catalog.TEXT, SCALAR_DEFAULTS["imageRepository"])
     if not (len(image_repository) <= 255 and IMAGE_REPOSITORY.fullmatch(image_repository)):
         problems.add("imageRepository", f"must be a registry host with an optional path, such as "
                                         f"registry.example.com/k8s, got {shown(image_repository)}")

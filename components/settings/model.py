@@ -47,6 +47,7 @@ SCALAR_DEFAULTS = {
     "imageRepository": versions.DEFAULT_IMAGE_REPOSITORY,
 }
 
+MIN_PODS_PER_NODE = 10  # the least maxPodsPerNode: one name for the check and the settings catalogue
 MAX_CLUSTER_NAME = 20  # "<cluster>-api" plus Pulumi's 8-character suffix must fit AWS's 32-character LB names.
 MAX_POOL_NAME = 20
 

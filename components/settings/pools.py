@@ -8,6 +8,7 @@ from typing import Any
 
 from components import sizing
 from components.host import CONTROL_PLANE, WORKER
+from components.settings import catalog
 from components.settings.inventory import InventoryHost
 from components.settings.model import MAX_POOL_NAME, RESERVED_POOL_NAMES, PoolSettings, Workload
 from components.settings.quantities import QuantityError, cpu_millicores, memory_mib
@@ -17,6 +18,9 @@ from components.sizing import NodeSize
 WORKLOAD_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 _POOL_SIZE_KEYS = ("vcpu", "memoryGiB", "diskGiB", "instanceType")
+# As quantities.py accepts them: a number or a string.
+CPU_QUANTITY = catalog.Kind("CPU quantity: cores (2, 0.5) or millicores (\"500m\")")
+MEMORY_QUANTITY = catalog.Kind("memory quantity: bytes or a number with Ki, Mi, Gi, Ti, k, M, G or T (\"512Mi\")")
 
 
 def _read_size(r: Reader, tier: str | None, role: str, path: str, problems: Problems) -> tuple[NodeSize, str, NodeSize] | None:
@@ -77,7 +81,7 @@ def read_worker_pools(value: Any, tier: str | None, problems: Problems) -> list[
         r = Reader(item, path, problems, ("name", "count", "maxCount", "labels", "taints") + _POOL_SIZE_KEYS)
         name = r.string("name")
         count = r.integer("count", minimum=1, maximum=sizing.MAX_NODES)
-        max_count = r.integer("maxCount", count, minimum=1, maximum=sizing.MAX_NODES)
+        max_count = r.integer("maxCount", count, minimum=1, maximum=sizing.MAX_NODES, default_text="the pool's count")
         labels = r.string_map("labels", {})
         taints = read_taints(r, path, problems)
         size = _read_size(r, tier, WORKER, path, problems)
@@ -108,8 +112,8 @@ def read_workloads(value: Any, problems: Problems) -> list[Workload]:
         r = Reader(item, path, problems, ["name", "replicas", "cpu", "memory"])
         name = r.string("name")
         replicas = r.integer("replicas", minimum=1, maximum=sizing.MAX_PODS_TOTAL)
-        cpu = _quantity(r, "cpu", cpu_millicores, path, problems)
-        memory = _quantity(r, "memory", memory_mib, path, problems)
+        cpu = _quantity(r, "cpu", cpu_millicores, CPU_QUANTITY, path, problems)
+        memory = _quantity(r, "memory", memory_mib, MEMORY_QUANTITY, path, problems)
         if name is not None and not (len(name) <= MAX_DNS_LABEL and WORKLOAD_NAME.fullmatch(name)):
             problems.add(join(path, "name"), f"must be a name of at most {MAX_DNS_LABEL} characters (a-z, 0-9, "
                                              f"'-'), as the workload's Deployment would be named, got {shown(name)}")
@@ -119,8 +123,8 @@ def read_workloads(value: Any, problems: Problems) -> list[Workload]:
     return result
 
 
-def _quantity(r: Reader, key: str, parse, path: str, problems: Problems) -> int | None:
-    raw = r.raw(key)
+def _quantity(r: Reader, key: str, parse, kind: catalog.Kind, path: str, problems: Problems) -> int | None:
+    raw = r.raw(key, kind=kind)
     if raw is None:
         return None
     try:

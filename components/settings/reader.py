@@ -10,7 +10,9 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-REQUIRED = object()
+from components.settings import catalog
+from components.settings.catalog import REQUIRED
+
 MAX_STRING = 2048  # no setting read here is longer (PEM texts are read by web_tls.py)
 
 
@@ -73,7 +75,12 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 class Reader:
-    """Reads one mapping at `path`, checking that every key it holds is known."""
+    """Reads one mapping at `path`, checking that every key it holds is known.
+
+    Each read reports itself to the settings catalogue (catalog.py; a no-op unless it is recording). `default_text`
+    says in words what a default is where another setting supplies it (the catalogue would otherwise show the one
+    value it happened to see); it changes nothing that is read.
+    """
 
     def __init__(self, value: Any, path: str, problems: Problems, known: Iterable[str]):
         self.path = path
@@ -81,6 +88,7 @@ class Reader:
         self.known = tuple(known)
         self.ok = isinstance(value, dict)
         self.data: dict[str, Any] = value if self.ok else {}
+        catalog.mapping(path, self.known, absent=value is None)
         if not self.ok:
             problems.add(path, "is required" if value is None else f"must be a mapping, got {_type_name(value)}")
             return
@@ -92,6 +100,9 @@ class Reader:
                     join(path, key),
                     f"unknown key{did_you_mean(key, self.known)} (known keys: {', '.join(self.known)})",
                 )
+
+    def _note(self, key: str, kind: catalog.Kind, default: Any, default_text: str | None) -> None:
+        catalog.note(join(self.path, key), kind, default, default_text)
 
     def _get(self, key: str, default: Any) -> tuple[bool, Any]:
         assert key in self.known, key
@@ -106,7 +117,9 @@ class Reader:
     def _refuse(self, key: str, expected: str, value: Any, hint: str = "") -> None:
         self.problems.add(join(self.path, key), f"must be {expected}, got {_type_name(value)}{hint}")
 
-    def integer(self, key: str, default: Any = REQUIRED, minimum: int | None = None, maximum: int | None = None):
+    def integer(self, key: str, default: Any = REQUIRED, minimum: int | None = None, maximum: int | None = None,
+                default_text: str | None = None):
+        self._note(key, catalog.whole(minimum, maximum), default, default_text)
         present, value = self._get(key, default)
         if not present:
             return value
@@ -124,7 +137,11 @@ class Reader:
             return None
         return value
 
-    def string(self, key: str, default: Any = REQUIRED):
+    def string(self, key: str, default: Any = REQUIRED, default_text: str | None = None):
+        self._note(key, catalog.TEXT, default, default_text)
+        return self._text(key, default)
+
+    def _text(self, key: str, default: Any):
         present, value = self._get(key, default)
         if not present:
             return value
@@ -140,6 +157,7 @@ class Reader:
         return value
 
     def boolean(self, key: str, default: Any = REQUIRED):
+        self._note(key, catalog.BOOLEAN, default, None)
         present, value = self._get(key, default)
         if not present:
             return value
@@ -150,7 +168,8 @@ class Reader:
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: Any = REQUIRED):
-        value = self.string(key, default)
+        self._note(key, catalog.one_of(choices), default, None)
+        value = self._text(key, default)
         if value is None or value in choices:
             return value
         self.problems.add(
@@ -158,10 +177,15 @@ class Reader:
         )
         return None
 
-    def raw(self, key: str, default: Any = REQUIRED):
+    def raw(self, key: str, default: Any = REQUIRED, kind: catalog.Kind | None = None):
+        """The value as it is. `kind`: what the caller reads it as, for the catalogue; without one this is a look
+        (is the key there?), or the value goes to a reader of its own (a nested mapping), which notes itself."""
+        if kind is not None:
+            self._note(key, kind, default, None)
         return self._get(key, default)[1]
 
     def string_list(self, key: str, default: Any = REQUIRED) -> list[str] | None:
+        self._note(key, catalog.STRINGS, default, None)
         present, value = self._get(key, default)
         if not present:
             return value
@@ -177,6 +201,7 @@ class Reader:
         return result if len(result) == len(value) else None
 
     def string_map(self, key: str, default: Any = REQUIRED) -> dict[str, str] | None:
+        self._note(key, catalog.STRING_MAP, default, None)
         present, value = self._get(key, default)
         if not present:
             return value
@@ -195,6 +220,7 @@ class Reader:
 
     def list_of(self, key: str, default: Any = REQUIRED) -> list[tuple[str, Any]] | None:
         """The items of a list with their key paths, for the caller to read one by one."""
+        self._note(key, catalog.LIST, default, None)
         present, value = self._get(key, default)
         if not present:
             return None if value is None else [(join(join(self.path, key), i), v) for i, v in enumerate(value)]

@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 from components import versions
-from components.settings.reader import Problems, Reader, shown
+from components.settings import catalog
+from components.settings.reader import REQUIRED, Problems, Reader, shown
 from components.settings.rules import ssh_key_problem
 
 REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
@@ -26,6 +27,7 @@ RESERVED_TAGS = ("Name", "cluster", "tier", "role", "pool")
 
 def check_region(region: str | None, required: bool, problems: Problems) -> str | None:
     """The region when it is valid; None (after saying why, where it is required) otherwise."""
+    catalog.note("aws:region", catalog.TEXT, REQUIRED if required else None)
     if not region:
         if required:
             problems.add("aws:region", "is required (pulumi config set aws:region eu-west-1)")
@@ -67,6 +69,7 @@ def check_ssh_public_key(key: str, problems: Problems) -> None:
 
 
 def read_scalar_int(raw: Any, key: str, default: int, low: int, high: int, problems: Problems) -> int | None:
+    catalog.note(key, catalog.whole(low, high), default)
     if raw is None:
         return default
     text = str(raw).strip()

@@ -23,9 +23,13 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
-from components.settings.reader import Problems
+from components.settings import catalog
+from components.settings.reader import REQUIRED, Problems
 
 KEYS = ("certificate", "key", "ca")
+OPTIONAL = ("ca",)  # left out for a publicly trusted certificate: the nodes' system store suffices
+_KINDS = {"certificate": catalog.Kind("PEM certificates"), "key": catalog.Kind("PEM private key, a secret"),
+          "ca": catalog.Kind("PEM certificates")}
 # What the offline plan (tools/stack_file.py) reads in place of an encrypted value it cannot decrypt: "[secret]",
 # or "[secret <digest>]". The Pulumi CLI always hands the program the decrypted key, so only the plan sees this;
 # there the key cannot be checked.
@@ -98,6 +102,9 @@ def read_web_tls(value, hosts: list[str], key_is_secret: bool, now: datetime.dat
                  problems: Problems) -> WebTls | None:
     """`hosts`: the web hosts the ingress serves; `key_is_secret`: whether `addons` was stored as a secret (it is
     when addons.tls.key was set with --secret); `now`: the time certificates must be valid at."""
+    catalog.mapping("addons.tls", KEYS, absent=value is None)
+    for name in KEYS:
+        catalog.note(f"addons.tls.{name}", _KINDS[name], None if name in OPTIONAL else REQUIRED)
     if not isinstance(value, dict):
         problems.add("addons.tls", f"must be a mapping with keys {', '.join(KEYS)}")
         return None
@@ -106,7 +113,7 @@ def read_web_tls(value, hosts: list[str], key_is_secret: bool, now: datetime.dat
     texts = {}
     for name in KEYS:
         raw = value.get(name)
-        if raw is None and name == "ca":
+        if raw is None and name in OPTIONAL:
             continue
         if not isinstance(raw, str) or not raw.strip():
             problems.add(f"addons.tls.{name}", "is required: PEM text" + (f"; {SET_KEY_HINT}" if name == "key" else ""))
