@@ -27,12 +27,15 @@ if [[ $* == *Status-Abbrev* ]]; then if [[ -e "$S/held/$p" ]]; then s=hi; else s
 echo "$s $(cat "$S/pkgs/$p")"''',
     "dpkg": '''[[ $1 == --print-architecture ]] && echo amd64; true''',
     # Static pods' containers as the kubelet runs them: one per manifest in the kubelet's folder, a new ID once a
-    # manifest that left comes back; state/stuck/<pod> keeps a pod's old container running whatever happens.
+    # manifest that left comes back or once its content changed; state/stuck/<pod> keeps a pod's old container
+    # running whatever happens.
     "crictl": r'''[[ $1 == ps ]] || exit 0; n=""; for a in "$@"; do case $a in ^*) n=${a#^}; n=${n%\$};; esac; done
 [[ $n =~ ^[a-z-]+$ ]] || exit 0; c="$S/containers"; mkdir -p "$c"; g=$(cat "$c/$n" 2>/dev/null || echo 0)
 if [[ -e "$S/stuck/$n" ]]; then echo "c-$n-$g"; exit 0; fi
-if [[ -f "$R/etc/kubernetes/manifests/$n.yaml" ]]; then
-  if [[ -e "$c/$n.gone" ]]; then g=$((g + 1)); echo "$g" >"$c/$n"; rm -f "$c/$n.gone"; fi; echo "c-$n-$g"
+f="$R/etc/kubernetes/manifests/$n.yaml"
+if [[ -f $f ]]; then h=$(cksum <"$f"); o=$(cat "$c/$n.sum" 2>/dev/null || echo "$h")
+  if [[ -e "$c/$n.gone" || $o != "$h" ]]; then g=$((g + 1)); echo "$g" >"$c/$n"; rm -f "$c/$n.gone"; fi
+  echo "$h" >"$c/$n.sum"; echo "c-$n-$g"
 else touch "$c/$n.gone"; fi''',
     # A package listed in state/replaces/<package> removes those packages when it is installed (Conflicts).
     # apt removes a held package only when it is named for removal (NAME-), as apt itself refuses.
@@ -78,6 +81,9 @@ while read -r v; do echo " $2 | $v | https://repo.example noble/stable amd64 Pac
 pods() { mkdir -p "$m"; for c in kube-apiserver kube-controller-manager kube-scheduler; do
     echo "    image: registry.k8s.io/$c:$1" >"$m/$c.yaml"; done; echo "    image: registry.k8s.io/etcd:3.6.5-0" >"$m/etcd.yaml"
   certs; }
+# The flags kube-apiserver gets from the apiServer extraArgs of a kubeadm config file.
+api_flags() { awk '/^apiServer:/ { a = 1; next } /^[^ ]/ { a = 0 }
+  a && $1 == "-" && $2 == "name:" { n = $3 } a && $1 == "value:" { gsub(/\\047/, "", $2); print "    - --" n "=" $2 }' "$1"; }
 # A control plane's certificates as init or join makes them: a year (its CAs ten, the cluster's own on a join).
 certs() { [[ -f "$S/certs" ]] && return 0; local y t; y=$(date -u -d "+365 days" +%Y-%m-%dT%H:%M:%SZ)
   t=$(date -u -d "+3650 days" +%Y-%m-%dT%H:%M:%SZ)
@@ -88,7 +94,7 @@ certs() { [[ -f "$S/certs" ]] && return 0; local y t; y=$(date -u -d "+365 days"
 case "$1 $2" in
   "init --config") echo admin >"$R/etc/kubernetes/admin.conf"
     v=$(awk '$1 == "kubernetesVersion:" { gsub(/"/, "", $2); print $2 }' "$3"); pods "v${v#v}"; echo "v${v#v}" >"$S/cluster-version"
-    echo "kubeadm join lb:6443 --token abcdef.0123456789abcdef";;
+    api_flags "$3" >>"$m/kube-apiserver.yaml"; echo "kubeadm join lb:6443 --token abcdef.0123456789abcdef";;
   "join --config") echo kubelet >"$R/etc/kubernetes/kubelet.conf"
     # The kubelet registers its Node (when the cluster has none of that name).
     n=$(awk '/^nodeRegistration:/ { f = 1 } f && $1 == "name:" { print $2; exit }' "$3")
@@ -101,7 +107,12 @@ case "$1 $2" in
   "token create") echo "abcdef.0123456789abcdef";;
   "certs certificate-key") k=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n')
     echo "$k" >>"$S/certificate-keys"; echo "$k";;
-  "init phase") cp "${@: -1}" "$S/upload-certs.yaml";;
+  # control-plane apiserver: the manifest again, with the apiServer extraArgs of the config as flags.
+  "init phase") case $3 in
+      control-plane) v=$(awk '$1 == "kubernetesVersion:" { print $2 }' "$6"); mkdir -p "$m"
+        { echo "    image: registry.k8s.io/kube-apiserver:$v"; api_flags "$6"; } >"$m/kube-apiserver.yaml";;
+      upload-config) cp "$6" "$S/uploaded-kubeadm-config.yaml";;
+      *) cp "${@: -1}" "$S/upload-certs.yaml";; esac;;
   # state/certs: the lines `certs check-expiration -o jsonpath=...` prints (certificates-lib.sh); a renewal gives
   # every kubeadm certificate a year from state/renewed-until.
   "certs check-expiration") cat "$S/certs";;

@@ -141,7 +141,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             outputs["result"] = (h * 4)[:length]
         elif args.typ == "random:index/randomBytes:RandomBytes":
             outputs["hex"] = (h * 4)[: 2 * int(args.inputs.get("length", 32))]
-            outputs["base64"] = h
+            outputs["base64"] = base64.b64encode(bytes.fromhex(outputs["hex"])).decode()
         elif args.typ == "command:remote:Command":
             outputs["stdout"] = fake_command_stdout(args.inputs.get("stdin"), h)
             outputs["stderr"] = ""

@@ -12,7 +12,7 @@ import json
 import yaml
 
 from components import versions
-from components.bootstrap import node_config
+from components.bootstrap import api_security, certificates, node_config
 from components.bootstrap.join_credentials import CREDENTIALS_RECORDS
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
 from components.host import CONTROL_PLANE
@@ -162,6 +162,38 @@ def leave_cluster(node: NodeFacts) -> str:
                                                      "DRAIN_TIMEOUT": DRAIN_TIMEOUT})
 
 
+# The encryption key's input name in the scripts that carry it (encryption-lib.sh); secret.
+def _key(encryption_key: str) -> dict[str, str]:
+    return {"ENCRYPTION_KEY": encryption_key, "ENCRYPTION_KEYS_FILE": api_security.ENCRYPTION_KEYS_FILE,
+            "ENCRYPTION_CONFIG_FILE": api_security.ENCRYPTION_CONFIG_FILE}
+
+
+def api_server_files(encryption_key: str) -> str:
+    """On a control plane before its init or join: the audit policy and the encryption key (api-server-files.sh)."""
+    return host_scripts.render(("encryption-lib.sh", "api-server-files.sh"), {
+        **_key(encryption_key), "AUDIT_POLICY": node_config.to_yaml(api_security.audit_policy()).rstrip("\n"),
+        "AUDIT_POLICY_FILE": api_security.AUDIT_POLICY_FILE, "AUDIT_LOG_DIR": api_security.AUDIT_LOG_DIR},
+        name="api-server-files")
+
+
+def api_server_config(c: ClusterFacts, node: NodeFacts, encryption_key: str) -> str:
+    """On each control plane in turn: the key writes, kube-apiserver runs with our flags (api-server-config.sh)."""
+    documents = node_config.api_server_documents(c, node)
+    return host_scripts.render(("certificates-lib.sh", "encryption-lib.sh", "api-server-config.sh"), {
+        **_key(encryption_key), "KUBEADM_CONFIG": node_config.to_yaml(documents).rstrip("\n"),
+        "MANIFEST_FLAGS": api_security.manifest_flags(), "RESTART_ATTEMPTS": certificates.RESTART_ATTEMPTS},
+        name="api-server-config")
+
+
+SECRETS_REWRITE_ATTEMPTS = 3
+
+
+def secrets_rewrite(encryption_key: str) -> str:
+    """Once every API server writes with the key: every Secret written again under it (secrets-rewrite.sh)."""
+    return host_scripts.render(("encryption-lib.sh", "secrets-rewrite.sh"), {
+        **_key(encryption_key), "ATTEMPTS": SECRETS_REWRITE_ATTEMPTS}, name="secrets-rewrite")
+
+
 ETCD_RESTORE_PATH = "/usr/local/sbin/k8s-platform-etcd-restore"
 
 
@@ -174,8 +206,9 @@ def etcd_restore_tool() -> str:
 
 def reset_node(node_name: str, endpoint: str) -> str:
     """On the node when it has left: kubeadm reset, unless the cluster still has its Node."""
-    return host_scripts.render(("timer-lib.sh", "reset-node.sh"), {"NODE_NAME": node_name, "ENDPOINT": endpoint},
-                               name="reset-node")
+    return host_scripts.render(("timer-lib.sh", "reset-node.sh"), {
+        "NODE_NAME": node_name, "ENDPOINT": endpoint,
+        "API_SERVER_FILES": "\n".join((api_security.ENCRYPTION_DIR, api_security.AUDIT_DIR))}, name="reset-node")
 
 
 def read_kubeconfig(admin_conf_expires: str = "unknown") -> str:

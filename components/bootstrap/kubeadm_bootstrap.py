@@ -25,7 +25,7 @@ import pulumi
 import pulumi_random as random
 from pulumi_command import remote
 
-from components.bootstrap import certificates, host_steps, join_credentials, node_config
+from components.bootstrap import api_security_steps, certificates, host_steps, join_credentials, node_config
 from components.bootstrap.certificate_renewal import CertificateRenewal, admin_expiry, expiry_output, read_certificates
 from components.bootstrap.lifecycle_hosts import LifecycleHosts
 from components.bootstrap.preflight import identity as preflight_report
@@ -103,6 +103,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
 
         # The same on every host: rendered once.
         install_script = cluster.apply(host_steps.install)
+        api = api_security_steps.ApiServerSecurity(name, self, runner)
+        api_files_reviewable = api_security_steps.reviewable_files()
         etcd_restore_tool = host_steps.etcd_restore_tool()
         containerd_config = cluster.apply(node_config.containerd_config)
         installed: dict[str, remote.Command] = {}
@@ -115,6 +117,10 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             installed[host.name] = run(f"{host.name}-install", host, install_script, [prepared])
             if host.role == CONTROL_PLANE:  # the restore program, there before it is needed
                 run(f"{host.name}-etcd-restore-tool", host, etcd_restore_tool, [prepared])
+                api.files_step(host, [installed[host.name]])
+                self._artifact(host, "api-server-files.sh", pulumi.Output.from_input(api_files_reviewable))
+                self._artifact(host, "api-server-config.sh", pulumi.Output.all(cluster, node).apply(
+                    lambda v: api_security_steps.reviewable_config(*v)))
             self._artifact(host, "prepare.sh", prepare_script)
             self._artifact(host, "install.sh", install_script)
             self._artifact(host, "containerd-config.toml", containerd_config)
@@ -128,7 +134,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         init_script = pulumi.Output.all(cluster, facts[first.name], token).apply(
             lambda v: host_steps.init(*v, join_from=second.name if second else ""))
         init = run(f"{first.name}-init", first, init_script,
-                   [installed[first.name], *args.endpoint.depends_on], secret=True)
+                   [installed[first.name], api.files[first.name], *args.endpoint.depends_on], secret=True)
         self._artifact(first, "kubeadm-init.sh", pulumi.Output.all(cluster, facts[first.name]).apply(
             lambda v: host_steps.init(v[0], v[1], PLACEHOLDER_TOKEN)))
         self._artifact(first, "kubeadm-init.yaml", pulumi.Output.all(cluster, facts[first.name]).apply(
@@ -153,7 +159,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             self._artifact(host, "kubeadm-join.yaml", pulumi.Output.all(cluster, facts[host.name]).apply(
                 lambda v: node_config.to_yaml(node_config.join_configuration(
                     v[0], v[1], *host_steps.parse_credentials(placeholder)))))
-            joined = run(f"{host.name}-join", host, join_script, [installed[host.name], credentials], secret=True)
+            joined = run(f"{host.name}-join", host, join_script,
+                         [installed[host.name], credentials, api.files.get(host.name)], secret=True)
             labelled.append((host, lifecycle, joined))
             # A node leaving the settings: Pulumi deletes in reverse dependency order, so the leave step (drain,
             # etcd member, Node; on the lifecycle control plane) runs first, then the reset of the host, then the join
@@ -192,6 +199,9 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self, cluster, kubelet_patches,
                           drain_from=lambda node: lifecycle_hosts.host_for(node, itself=True))
         _, control_planes_upgraded = upgrade.control_planes(name, other_control_planes, [self.api_ready])
+        # After the upgrades (which write the API servers' manifests from kubeadm-config too), one at a time.
+        api.config_steps(control_planes, cluster, facts, [self.api_ready, control_planes_upgraded],
+                         rewrite_on=lifecycle_hosts.host_for(first.name, itself=True))
         renewal = CertificateRenewal(s.certificates, args.ssh_private_key, self, now, certificate_reads)
         reports, renewed = renewal.steps(control_planes, [control_planes_upgraded])
         renew_program = pulumi.Output.from_input(certificates.renew_program(s.certificates))

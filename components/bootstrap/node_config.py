@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import yaml
 
 from components import sizing, versions
-from components.bootstrap import toml_writer
+from components.bootstrap import api_security, toml_writer
 from components.host import CONTROL_PLANE, Taint
 from components.settings import rules
 
@@ -103,7 +103,10 @@ def cluster_configuration(c: ClusterFacts) -> dict:
         "controlPlaneEndpoint": c.endpoint,
         "imageRepository": c.image_repository,
         "networking": {"podSubnet": c.pod_cidr, "serviceSubnet": c.service_cidr, "dnsDomain": "cluster.local"},
-        "apiServer": {"certSANs": list(c.cert_sans)},
+        # Audit log and Secrets encrypted at rest: the files are on every control plane before its init or join.
+        "apiServer": {"certSANs": list(c.cert_sans),
+                      "extraArgs": [{"name": k, "value": v} for k, v in sorted(api_security.api_server_args().items())],
+                      "extraVolumes": api_security.api_server_volumes()},
         # Bound to all addresses so in-cluster Prometheus can scrape them; the firewall admits the nodes only.
         "controllerManager": {"extraArgs": _args(bind_address="0.0.0.0",
                                                  node_cidr_mask_size=str(c.node_cidr_mask_size))},
@@ -200,6 +203,14 @@ def join_configuration(c: ClusterFacts, node: NodeFacts, token: str, ca_cert_has
 def init_documents(c: ClusterFacts, node: NodeFacts, token: str) -> list[dict]:
     return [init_configuration(node, token), cluster_configuration(c), kubelet_configuration(c),
             kube_proxy_configuration(c)]
+
+
+def api_server_documents(c: ClusterFacts, node: NodeFacts) -> list[dict]:
+    """What `kubeadm init phase control-plane apiserver` and `upload-config kubeadm` read on a control plane of a
+    running cluster (api-server-config.sh): its own address and name, and the cluster's configuration."""
+    local = {"apiVersion": KUBEADM_API, "kind": "InitConfiguration", "nodeRegistration": _node_registration(node),
+             "localAPIEndpoint": {"advertiseAddress": node.address, "bindPort": 6443}}
+    return [local, cluster_configuration(c)]
 
 
 def upload_certs_configuration() -> dict:

@@ -151,7 +151,8 @@ def test_no_secret_on_any_command_line_and_secrets_sent_as_secrets():
 
 def test_each_control_plane_joins_with_the_certificate_key_made_for_it():
     result = shipped_plan("prod")
-    assert not of_type(result, "random:index/randomBytes:RandomBytes"), "no certificate key for the stack's life"
+    generated = [r["name"] for r in of_type(result, "random:index/randomBytes:RandomBytes")]
+    assert generated == ["k8s-prod-encryption-key"], "no certificate key for the stack's life, only the encryption key"
     init_stdin = unwrapped(raw_inputs(result, "k8s-prod-cp-0-init")["stdin"])
     assert "certificateKey" not in init_stdin, "init makes and uploads no certificate key"
     init_line = r'^run_logged .* kubeadm init --config "\$state/kubeadm-init.yaml" --skip-token-print$'

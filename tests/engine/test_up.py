@@ -278,7 +278,9 @@ def secrets_on_hosts(hosts) -> dict[str, str]:
     keepalived = (hosts.hosts["cp-1"].sandbox.root / "etc/keepalived/keepalived.conf").read_text()
     vrrp = re.search(r"auth_pass (\S+)", keepalived)[1]
     certificate_keys = (hosts.hosts["cp-1"].sandbox.state / "certificate-keys").read_text().split()
+    encryption = (hosts.hosts["cp-1"].sandbox.root / "etc/kubernetes/encryption/keys").read_text().split()[1]
     return {"bootstrap token": token, "token secret": token.split(".")[1], "VRRP password": vrrp,
+            "encryption key": encryption,
             **{f"certificate key {i}": k for i, k in enumerate(certificate_keys)}}
 
 
@@ -288,7 +290,7 @@ def test_no_credential_appears_in_clear_in_state_logs_or_host_command_lines_and_
     result = engine.run("up", logVerbosity=5)
     assert result["ok"], result.get("error", "")[-4000:]
     found = secrets_on_hosts(hosts)
-    assert len(found) >= 4  # token, its secret, the VRRP password, a certificate key per control-plane join
+    assert len(found) >= 5  # token, its secret, the VRRP password, the encryption key, a certificate key per cp join
     exported = engine.export()
     places = {"stack export": json.dumps(exported), "engine output and log": result["output"] + result["stderr"],
               "events": json.dumps(result["events"]), "stack file": engine.stack_file.read_text(),

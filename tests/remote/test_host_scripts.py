@@ -30,6 +30,7 @@ WORKER = NodeFacts("k8s-prod-general-0", "10.20.128.20", "worker", NodeSize(8, 6
 TOKEN = "abcdef.0123456789abcdef"
 CERT_KEY = "c0ffee" * 10 + "abcd"
 EXPIRES = 4102444800  # 2100: not expired
+ENCRYPTION_KEY = "c2VjcmV0Ym94IGtleSBvZiAzMiBieXRlcywgdGVzdCE="  # 32 bytes
 CREDENTIALS = json.dumps({"token": TOKEN, "caCertHash": "sha256:0123abcd", "expires": EXPIRES})
 CONTROL_PLANE_CREDENTIALS = json.dumps({"token": TOKEN, "caCertHash": "sha256:0123abcd", "expires": EXPIRES,
                                         "certificateKey": CERT_KEY})
@@ -48,6 +49,9 @@ EXAMPLES = {
     "member-add": lambda: host_steps.member(WORKER.name, "add"),
     "member-remove": lambda: host_steps.member(WORKER.name, "remove"),
     "kubeconfig": host_steps.read_kubeconfig,
+    "api-server-files": lambda: host_steps.api_server_files(ENCRYPTION_KEY),
+    "api-server-config": lambda: host_steps.api_server_config(CLUSTER, CP0, ENCRYPTION_KEY),
+    "secrets-rewrite": lambda: host_steps.secrets_rewrite(ENCRYPTION_KEY),
     "wait-ready": lambda: host_steps.wait_ready(CLUSTER.endpoint),
     "preflight": lambda: preflight.script(
         Host("cp-1", "control-plane", "cp", "", "192.0.2.21", SshHop("192.0.2.21", "ubuntu"), NodeSize(4, 8, 100)),

@@ -1,7 +1,7 @@
 """The removal steps in the sandbox: the member marks, leave-cluster.sh on the first control plane (drain, etcd
 member, Node) and reset-node.sh on the host; nothing destructive against a node the settings keep."""
 
-from components.bootstrap import host_steps
+from components.bootstrap import api_security, host_steps
 from tests.remote.test_host_scripts import CLUSTER, CP0, CP1, EXAMPLES, WORKER
 from tests.sandbox import Sandbox, render_for
 
@@ -124,6 +124,12 @@ def install_daily_programs(box: Sandbox) -> list:
 def test_a_host_is_reset_only_once_the_cluster_has_no_node_of_its_name(tmp_path):
     box = joined_worker(tmp_path)
     daily = install_daily_programs(box)
+    keys = box.root / api_security.ENCRYPTION_KEYS_FILE.lstrip("/")  # as a control plane has them
+    policy = box.root / api_security.AUDIT_POLICY_FILE.lstrip("/")
+    for path in (keys, policy):
+        path.parent.mkdir(parents=True)
+        path.write_text("installed")
+    daily += [keys, policy]
     kept = box.run(render_for(box, EXAMPLES["reset-node"]))
     assert kept.returncode == 0 and "is still a Node of the cluster: a replaced step resets nothing" in kept.stderr
     assert box.mutating_calls() == [] and (box.root / "etc/kubernetes/kubelet.conf").exists()
@@ -135,7 +141,8 @@ def test_a_host_is_reset_only_once_the_cluster_has_no_node_of_its_name(tmp_path)
     assert left.returncode == 0, left.stderr
     assert "kubeadm reset -f" in box.calls() and "systemctl disable --now kubelet" in box.calls()
     assert not (box.root / "etc/kubernetes/kubelet.conf").exists()
-    # Its daily programs go too: the serving certificate's would restart the kubelet the reset disabled.
+    # Its daily programs go too (the serving certificate's would restart the kubelet the reset disabled), and the
+    # keys that open the cluster's Secrets.
     assert not [path for path in daily if path.exists()]
     assert "systemctl disable --now k8s-platform-kubelet-certificate.timer" in box.calls()
     assert (box.root / "etc/systemd/system/containerd.service").exists(), "nothing that is not ours"

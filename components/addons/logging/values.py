@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.bootstrap.api_security import AUDIT_LOG_FILE
+
 NAMESPACE = "logging"
 LOKI_RELEASE = "loki"
 LOKI_PORT = 3100
 LOKI_SERVICE = f"{LOKI_RELEASE}.{NAMESPACE}.svc.cluster.local"
 LOKI_URL = f"http://{LOKI_SERVICE}:{LOKI_PORT}"
 # System services whose journal matters to an operator of a kubeadm node.
+AUDIT_JOB = "kube-apiserver-audit"  # the Loki label of the audit events: {job="kube-apiserver-audit"}
 SYSTEM_UNITS = ("kubelet.service", "containerd.service", "haproxy.service", "keepalived.service",
                 "chrony.service")
 
@@ -75,6 +78,10 @@ def fluent_bit_values() -> dict:
         _section("INPUT", [("Name", "tail"), ("Path", "/var/log/containers/*.log"),
                            ("multiline.parser", "docker, cri"), ("Tag", "kube.*"), ("Mem_Buf_Limit", "5MB"),
                            ("Skip_Long_Lines", "On")]),
+        # The API servers' audit log (control planes only; the chart mounts the host's /var/log): one JSON event
+        # per line, shipped as it is; Loki's json parser reads it at query time. The rotated files are not read.
+        _section("INPUT", [("Name", "tail"), ("Path", AUDIT_LOG_FILE), ("Tag", "audit.*"),
+                           ("Mem_Buf_Limit", "10MB"), ("Buffer_Max_Size", "1MB"), ("Skip_Long_Lines", "On")]),
         *[_section("INPUT", [("Name", "systemd"), ("Tag", "host.*"), ("Systemd_Filter", f"_SYSTEMD_UNIT={unit}"),
                              ("Read_From_Tail", "On")]) for unit in SYSTEM_UNITS],
     ]
@@ -89,6 +96,8 @@ def fluent_bit_values() -> dict:
                                            "$kubernetes['container_name']")]),
         _section("OUTPUT", [("Name", "loki"), ("Match", "host.*"), *common,
                             ("Labels", "job=systemd, node=${NODE_NAME}"), ("Label_keys", "$_SYSTEMD_UNIT")]),
+        _section("OUTPUT", [("Name", "loki"), ("Match", "audit.*"), *common,
+                            ("Labels", f"job={AUDIT_JOB}, node=${{NODE_NAME}}")]),
     ]
     return {
         # Every node, control planes and tainted pools included: their logs matter most when something breaks.

@@ -1,14 +1,16 @@
-"""Stand-in for the `random` provider plugin (RandomPassword, RandomString), for the engine tests.
+"""Stand-in for the `random` provider plugin (RandomPassword, RandomString, RandomBytes), for the engine tests.
 
 The real plugin (github.com/pulumi/pulumi-random/provider/v4) is refused by the Go module proxy here at every
 version tried, so scripts/engine-tools installs this in its place, under the version the Python SDK asks for.
 It keeps the behaviour the program relies on, as the upstream Terraform provider defines it: Check fills the
 character-class defaults, every input change replaces the resource (all are ForceNew upstream), `result` is unknown
-in a preview and generated once at create. Secrecy of RandomPassword's result is the SDK's additionalSecretOutputs.
+in a preview and generated once at create (RandomBytes: `base64` and `hex` of `length` bytes instead of `result`).
+Secrecy of RandomPassword's result and RandomBytes' outputs is the SDK's additionalSecretOutputs.
 """
 
 from __future__ import annotations
 
+import base64
 import secrets
 import string
 
@@ -45,13 +47,15 @@ class RandomStandin(plugin_server.StandinProvider):
 
     def Check(self, request, context):
         news = decode(request.news)
+        if plugin_server.resource_type(request.urn).endswith("RandomBytes"):  # no character classes
+            return provider_pb2.CheckResponse(inputs=encode(news))
         return provider_pb2.CheckResponse(inputs=encode({**DEFAULTS, **news}))
 
     def Diff(self, request, context):
         olds = decode(request.old_inputs) if request.HasField("old_inputs") else decode(request.olds)
         news = decode(request.news)
         changed = sorted(key for key in set(olds) | set(news)
-                         if key not in ("result", "bcryptHash", "id") and olds.get(key) != news.get(key))
+                         if key not in ("result", "bcryptHash", "id", "base64", "hex") and olds.get(key) != news.get(key))
         if not changed:
             return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE)
         return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_SOME, diffs=changed,
@@ -60,6 +64,12 @@ class RandomStandin(plugin_server.StandinProvider):
     def Create(self, request, context):
         inputs = decode(request.properties)
         kind = plugin_server.resource_type(request.urn)
+        if kind.endswith("RandomBytes"):
+            data = secrets.token_bytes(int(inputs["length"]))
+            outputs = {"length": inputs["length"], **({"keepers": inputs["keepers"]} if "keepers" in inputs else {}),
+                       "base64": UNKNOWN if request.preview else base64.b64encode(data).decode(),
+                       "hex": UNKNOWN if request.preview else data.hex()}
+            return provider_pb2.CreateResponse(id="none", properties=encode(outputs))
         if request.preview:
             result = UNKNOWN
         else:

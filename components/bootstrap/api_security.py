@@ -1,0 +1,110 @@
+"""The API server's audit log and the encryption of Secrets at rest: the files on every control plane, the flags
+and mounts of kube-apiserver in the ClusterConfiguration, as Python data. Pure.
+
+Audit: our policy (audit_policy) logs who did what to which object, never a Secret's or a token's content; the API
+server writes JSON lines to AUDIT_LOG_FILE and rotates them itself (AUDIT_LOG_ROTATION); Fluent Bit ships them to
+Loki (addons/logging/values.py). Encryption: Secrets are written to etcd sealed with secretbox (XSalsa20-Poly1305,
+the strongest provider that needs no KMS) under a 32-byte key made as a Pulumi secret; `identity` comes last so
+that Secrets written before encryption was on stay readable until they are rewritten. The host keeps its keys in
+ENCRYPTION_KEYS_FILE (newest first is the one that writes) and makes the configuration from it
+(encryption-lib.sh), so a rotated key never makes older Secrets unreadable (README "Rotate the encryption key").
+"""
+
+from __future__ import annotations
+
+AUDIT_DIR = "/etc/kubernetes/audit"
+AUDIT_POLICY_FILE = f"{AUDIT_DIR}/policy.yaml"
+AUDIT_LOG_DIR = "/var/log/kubernetes/audit"
+AUDIT_LOG_FILE = f"{AUDIT_LOG_DIR}/audit.log"
+# Rotated by the API server: files of 100 MB, 10 kept, none older than 14 days: at most 1.1 GB on a control plane,
+# which Loki keeps for the tier's retention once Fluent Bit has read them.
+AUDIT_LOG_ROTATION = {"maxsize": 100, "maxbackup": 10, "maxage": 14}
+ENCRYPTION_DIR = "/etc/kubernetes/encryption"
+ENCRYPTION_CONFIG_FILE = f"{ENCRYPTION_DIR}/config.yaml"
+ENCRYPTION_KEYS_FILE = f"{ENCRYPTION_DIR}/keys"
+ENCRYPTION_KEY_BYTES = 32  # secretbox takes exactly 32 bytes
+ENCRYPTED_RESOURCES = ("secrets",)
+
+_READS = ["get", "list", "watch"]
+
+
+def audit_policy() -> dict:
+    """First matching rule wins. Health probes, the kubelets' and controllers' constant reads and events are left
+    out (they are most of the volume and say nothing about who changed what); Secrets, ConfigMaps and token requests
+    at Metadata only (their bodies carry credentials); other writes with their request body; other reads at
+    Metadata."""
+    return {
+        "apiVersion": "audit.k8s.io/v1",
+        "kind": "Policy",
+        # RequestReceived repeats what ResponseComplete says a moment later.
+        "omitStages": ["RequestReceived"],
+        "rules": [
+            {"level": "None", "nonResourceURLs": ["/healthz*", "/livez*", "/readyz*", "/version", "/metrics"]},
+            {"level": "None", "users": ["system:kube-proxy"], "verbs": ["watch"],
+             "resources": [{"group": "", "resources": ["endpoints", "services", "services/status"]},
+                           {"group": "discovery.k8s.io", "resources": ["endpointslices"]}]},
+            {"level": "None", "userGroups": ["system:nodes"], "verbs": ["get"],
+             "resources": [{"group": "", "resources": ["nodes", "nodes/status"]}]},
+            {"level": "None", "users": ["system:kube-controller-manager", "system:kube-scheduler"],
+             "verbs": ["get", "update"], "namespaces": ["kube-system"],
+             "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
+            {"level": "None", "resources": [{"group": "", "resources": ["events"]},
+                                            {"group": "events.k8s.io", "resources": ["events"]}]},
+            {"level": "Metadata", "resources": [
+                {"group": "", "resources": ["secrets", "configmaps", "serviceaccounts/token"]},
+                {"group": "authentication.k8s.io", "resources": ["tokenreviews"]},
+                {"group": "certificates.k8s.io", "resources": ["certificatesigningrequests"]}]},
+            {"level": "Metadata", "verbs": _READS},
+            {"level": "Request"},
+        ],
+    }
+
+
+def api_server_args() -> dict[str, str]:
+    """kube-apiserver flags (name without dashes -> value) for the audit log and the encryption at rest."""
+    return {
+        "audit-policy-file": AUDIT_POLICY_FILE,
+        "audit-log-path": AUDIT_LOG_FILE,
+        "audit-log-format": "json",
+        **{f"audit-log-{name}": str(value) for name, value in AUDIT_LOG_ROTATION.items()},
+        "encryption-provider-config": ENCRYPTION_CONFIG_FILE,
+    }
+
+
+def api_server_volumes() -> list[dict]:
+    """The host folders kube-apiserver reads its policy and keys from and writes its audit log to (kubeadm
+    HostPathMount). The policy and keys are read-only in the container."""
+    return [
+        {"name": "k8s-platform-audit-policy", "hostPath": AUDIT_DIR, "mountPath": AUDIT_DIR, "readOnly": True,
+         "pathType": "DirectoryOrCreate"},
+        {"name": "k8s-platform-audit-log", "hostPath": AUDIT_LOG_DIR, "mountPath": AUDIT_LOG_DIR, "readOnly": False,
+         "pathType": "DirectoryOrCreate"},
+        {"name": "k8s-platform-encryption", "hostPath": ENCRYPTION_DIR, "mountPath": ENCRYPTION_DIR,
+         "readOnly": True, "pathType": "DirectoryOrCreate"},
+    ]
+
+
+def manifest_flags() -> str:
+    """The flags a control plane's kube-apiserver manifest must carry, one `--name=value` per line, in the order
+    the file scripts check them (api-server-config.sh)."""
+    return "\n".join(f"--{name}={value}" for name, value in sorted(api_server_args().items()))
+
+
+def encryption_config(keys: list[tuple[str, str]]) -> dict:
+    """The EncryptionConfiguration for `keys` ((name, base64 secret), the writing key first), as encryption-lib.sh
+    writes it on the host: the tests hold the two to each other."""
+    return {
+        "apiVersion": "apiserver.config.k8s.io/v1",
+        "kind": "EncryptionConfiguration",
+        "resources": [{
+            "resources": list(ENCRYPTED_RESOURCES),
+            "providers": [{"secretbox": {"keys": [{"name": name, "secret": secret} for name, secret in keys]}},
+                          {"identity": {}}],
+        }],
+    }
+
+
+def file_inputs() -> dict[str, str]:
+    """Where the file scripts put the policy, the keys and the configuration (the same paths the flags name)."""
+    return {"AUDIT_POLICY_FILE": AUDIT_POLICY_FILE, "AUDIT_LOG_DIR": AUDIT_LOG_DIR,
+            "ENCRYPTION_CONFIG_FILE": ENCRYPTION_CONFIG_FILE, "ENCRYPTION_KEYS_FILE": ENCRYPTION_KEYS_FILE}

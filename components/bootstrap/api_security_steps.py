@@ -1,0 +1,58 @@
+"""The control planes' audit and encryption steps (api_security.py), declared for the bootstrap component.
+
+    <cp>-api-server-files   on each control plane before its init or join (and when the policy or key changes)
+    <cp>-api-server-config  one control plane after another, once every one has the files and the upgrades ran
+    <cluster>-secrets-rewrite  once, after the last: every Secret sealed under the current key
+The key is a Pulumi secret made once for the stack's life; `pulumi up --replace` of it rotates it through the
+same three steps (README "Rotate the encryption key"). Every step carries the key, so each is secret.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pulumi
+import pulumi_random as random
+from pulumi_command import remote
+
+from components.bootstrap import api_security, host_steps
+from components.host import Host
+from components.remote.runner import HostRunner
+
+# What the reviewable copies of the scripts carry where the hosts get the key.
+PLACEHOLDER_ENCRYPTION_KEY = base64.b64encode(bytes(api_security.ENCRYPTION_KEY_BYTES)).decode()
+
+
+class ApiServerSecurity:
+    def __init__(self, name: str, parent: pulumi.Resource, runner: HostRunner):
+        self.name = name
+        self.runner = runner
+        generated = random.RandomBytes(f"{name}-encryption-key", length=api_security.ENCRYPTION_KEY_BYTES,
+                                       opts=pulumi.ResourceOptions(parent=parent))
+        self.key = pulumi.Output.secret(generated.base64)
+        self.files: dict[str, remote.Command] = {}
+
+    def files_step(self, host: Host, after: list) -> remote.Command:
+        """The audit policy and the key on `host`, before anything makes it a member."""
+        self.files[host.name] = self.runner.run(f"{host.name}-api-server-files", host,
+                                                self.key.apply(host_steps.api_server_files), after, secret=True)
+        return self.files[host.name]
+
+    def config_steps(self, control_planes: list[Host], cluster: pulumi.Output, facts: dict[str, pulumi.Output],
+                     after: list, rewrite_on: Host) -> remote.Command:
+        """One control plane at a time (each may restart its API server), then the rewrite of the Secrets."""
+        previous = [*after, *self.files.values()]
+        for host in control_planes:
+            script = pulumi.Output.all(cluster, facts[host.name], self.key).apply(
+                lambda v: host_steps.api_server_config(*v))
+            previous = [self.runner.run(f"{host.name}-api-server-config", host, script, previous, secret=True)]
+        return self.runner.run(f"{self.name}-secrets-rewrite", rewrite_on,
+                               self.key.apply(host_steps.secrets_rewrite), previous, secret=True)
+
+
+def reviewable_files() -> str:
+    return host_steps.api_server_files(PLACEHOLDER_ENCRYPTION_KEY)
+
+
+def reviewable_config(cluster, node) -> str:
+    return host_steps.api_server_config(cluster, node, PLACEHOLDER_ENCRYPTION_KEY)
