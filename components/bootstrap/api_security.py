@@ -45,8 +45,8 @@ def audit_policy() -> dict:
                            {"group": "discovery.k8s.io", "resources": ["endpointslices"]}]},
             {"level": "None", "userGroups": ["system:nodes"], "verbs": ["get"],
              "resources": [{"group": "", "resources": ["nodes", "nodes/status"]}]},
-            {"level": "None", "users": ["system:kube-controller-manager", "system:kube-scheduler"],
-             "verbs": ["get", "update"], "namespaces": ["kube-system"],
+            # Lease renewals: every kubelet's about every 10 s, every API server's and leader's too.
+            {"level": "None", "verbs": ["get", "update", "patch"],
              "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
             {"level": "None", "resources": [{"group": "", "resources": ["events"]},
                                             {"group": "events.k8s.io", "resources": ["events"]}]},
@@ -90,21 +90,22 @@ def manifest_flags() -> str:
     return "\n".join(f"--{name}={value}" for name, value in sorted(api_server_args().items()))
 
 
-def encryption_config(keys: list[tuple[str, str]]) -> dict:
+def encryption_flag() -> str:
+    """The flag that turns encryption on: a manifest without it belongs to an API server that writes in the clear."""
+    return f"--encryption-provider-config={ENCRYPTION_CONFIG_FILE}"
+
+
+def encryption_config(keys: list[tuple[str, str]], identity_writes: bool = False) -> dict:
     """The EncryptionConfiguration for `keys` ((name, base64 secret), the writing key first), as encryption-lib.sh
-    writes it on the host: the tests hold the two to each other."""
+    writes it on the host: the tests hold the two to each other. `identity_writes`: identity comes first, as on a
+    control plane whose API server ran without encryption until this update (it reads sealed Secrets before any
+    API server writes them)."""
+    secretbox = {"secretbox": {"keys": [{"name": name, "secret": secret} for name, secret in keys]}}
     return {
         "apiVersion": "apiserver.config.k8s.io/v1",
         "kind": "EncryptionConfiguration",
         "resources": [{
             "resources": list(ENCRYPTED_RESOURCES),
-            "providers": [{"secretbox": {"keys": [{"name": name, "secret": secret} for name, secret in keys]}},
-                          {"identity": {}}],
+            "providers": [{"identity": {}}, secretbox] if identity_writes else [secretbox, {"identity": {}}],
         }],
     }
-
-
-def file_inputs() -> dict[str, str]:
-    """Where the file scripts put the policy, the keys and the configuration (the same paths the flags name)."""
-    return {"AUDIT_POLICY_FILE": AUDIT_POLICY_FILE, "AUDIT_LOG_DIR": AUDIT_LOG_DIR,
-            "ENCRYPTION_CONFIG_FILE": ENCRYPTION_CONFIG_FILE, "ENCRYPTION_KEYS_FILE": ENCRYPTION_KEYS_FILE}

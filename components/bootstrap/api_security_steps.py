@@ -1,15 +1,17 @@
 """The control planes' audit and encryption steps (api_security.py), declared for the bootstrap component.
 
-    <cp>-api-server-files   on each control plane before its init or join (and when the policy or key changes)
-    <cp>-api-server-config  one control plane after another, once every one has the files and the upgrades ran
-    <cluster>-secrets-rewrite  once, after the last: every Secret sealed under the current key
-The key is a Pulumi secret made once for the stack's life; `pulumi up --replace` of it rotates it through the
-same three steps (README "Rotate the encryption key"). Every step carries the key, so each is secret.
+    <cp>-api-server-files       on each control plane before its init or join (and when the policy or key changes)
+    <cp>-api-server-config      one control plane after another, once every one has the files and the upgrades
+                                ran: flags, policy, the key as one that reads (API server restarted when changed)
+    <cp>-api-server-encryption  one after another, once every API server reads the key: the key writes
+    <cluster>-secrets-rewrite   once, after the last: every Secret sealed under the current key
+Two passes, as upstream's rotation wants: no API server writes with a key (or, when encryption is new, seals at
+all) before every API server can read what it writes. The key is a Pulumi secret made once for the stack's life;
+`pulumi up --replace` of it rotates it through the same steps (README "Rotate the encryption key"). Every step
+carries the key, so each is secret.
 """
 
 from __future__ import annotations
-
-import base64
 
 import pulumi
 import pulumi_random as random
@@ -19,8 +21,9 @@ from components.bootstrap import api_security, host_steps
 from components.host import Host
 from components.remote.runner import HostRunner
 
-# What the reviewable copies of the scripts carry where the hosts get the key.
-PLACEHOLDER_ENCRYPTION_KEY = base64.b64encode(bytes(api_security.ENCRYPTION_KEY_BYTES)).decode()
+# What the reviewable copies of the scripts carry where the hosts get the key: not a key (not 32 bytes in base64),
+# so a reviewable copy run by hand stops before it writes anything.
+PLACEHOLDER_ENCRYPTION_KEY = "the-stack-s-encryption-key-goes-here"
 
 
 class ApiServerSecurity:
@@ -40,12 +43,16 @@ class ApiServerSecurity:
 
     def config_steps(self, control_planes: list[Host], cluster: pulumi.Output, facts: dict[str, pulumi.Output],
                      after: list, rewrite_on: Host) -> remote.Command:
-        """One control plane at a time (each may restart its API server), then the rewrite of the Secrets."""
+        """One control plane at a time (each may restart its API server): every one reads the key, then every one
+        writes with it; then the rewrite of the Secrets."""
         previous = [*after, *self.files.values()]
         for host in control_planes:
             script = pulumi.Output.all(cluster, facts[host.name], self.key).apply(
                 lambda v: host_steps.api_server_config(*v))
             previous = [self.runner.run(f"{host.name}-api-server-config", host, script, previous, secret=True)]
+        writes = self.key.apply(host_steps.api_server_encryption)
+        for host in control_planes:
+            previous = [self.runner.run(f"{host.name}-api-server-encryption", host, writes, previous, secret=True)]
         return self.runner.run(f"{self.name}-secrets-rewrite", rewrite_on,
                                self.key.apply(host_steps.secrets_rewrite), previous, secret=True)
 
@@ -56,3 +63,7 @@ def reviewable_files() -> str:
 
 def reviewable_config(cluster, node) -> str:
     return host_steps.api_server_config(cluster, node, PLACEHOLDER_ENCRYPTION_KEY)
+
+
+def reviewable_encryption() -> str:
+    return host_steps.api_server_encryption(PLACEHOLDER_ENCRYPTION_KEY)

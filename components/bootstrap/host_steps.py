@@ -7,6 +7,7 @@ with placeholders to show reviewers what will run.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 
 import yaml
@@ -168,21 +169,40 @@ def _key(encryption_key: str) -> dict[str, str]:
             "ENCRYPTION_CONFIG_FILE": api_security.ENCRYPTION_CONFIG_FILE}
 
 
+def _api_server(encryption_key: str) -> dict[str, object]:
+    """The inputs every API server step shares (encryption-lib.sh, api-server-lib.sh)."""
+    return {**_key(encryption_key), "AUDIT_POLICY_FILE": api_security.AUDIT_POLICY_FILE,
+            "RESTART_ATTEMPTS": certificates.RESTART_ATTEMPTS, "ENCRYPTION_FLAG": api_security.encryption_flag()}
+
+
+def _audit_policy() -> str:
+    return node_config.to_yaml(api_security.audit_policy()).rstrip("\n")
+
+
 def api_server_files(encryption_key: str) -> str:
     """On a control plane before its init or join: the audit policy and the encryption key (api-server-files.sh)."""
-    return host_scripts.render(("encryption-lib.sh", "api-server-files.sh"), {
-        **_key(encryption_key), "AUDIT_POLICY": node_config.to_yaml(api_security.audit_policy()).rstrip("\n"),
-        "AUDIT_POLICY_FILE": api_security.AUDIT_POLICY_FILE, "AUDIT_LOG_DIR": api_security.AUDIT_LOG_DIR},
+    return host_scripts.render(("encryption-lib.sh", "api-server-lib.sh", "api-server-files.sh"), {
+        **_api_server(encryption_key), "AUDIT_POLICY": _audit_policy(), "AUDIT_LOG_DIR": api_security.AUDIT_LOG_DIR},
         name="api-server-files")
 
 
 def api_server_config(c: ClusterFacts, node: NodeFacts, encryption_key: str) -> str:
-    """On each control plane in turn: the key writes, kube-apiserver runs with our flags (api-server-config.sh)."""
+    """On each control plane in turn: kube-apiserver runs with our flags and policy and reads Secrets sealed under
+    the key (api-server-config.sh)."""
     documents = node_config.api_server_documents(c, node)
-    return host_scripts.render(("certificates-lib.sh", "encryption-lib.sh", "api-server-config.sh"), {
-        **_key(encryption_key), "KUBEADM_CONFIG": node_config.to_yaml(documents).rstrip("\n"),
-        "MANIFEST_FLAGS": api_security.manifest_flags(), "RESTART_ATTEMPTS": certificates.RESTART_ATTEMPTS},
+    # sha256sum of the file the files step writes (write_file ends it with a newline).
+    policy_digest = hashlib.sha256((_audit_policy() + "\n").encode()).hexdigest()
+    return host_scripts.render(("certificates-lib.sh", "encryption-lib.sh", "api-server-lib.sh",
+                                "api-server-config.sh"), {
+        **_api_server(encryption_key), "KUBEADM_CONFIG": node_config.to_yaml(documents).rstrip("\n"),
+        "MANIFEST_FLAGS": api_security.manifest_flags(), "AUDIT_POLICY_SHA256": policy_digest},
         name="api-server-config")
+
+
+def api_server_encryption(encryption_key: str) -> str:
+    """On each control plane in turn, once every one reads the key: the key writes (api-server-encryption.sh)."""
+    return host_scripts.render(("certificates-lib.sh", "encryption-lib.sh", "api-server-lib.sh",
+                                "api-server-encryption.sh"), _api_server(encryption_key), name="api-server-encryption")
 
 
 SECRETS_REWRITE_ATTEMPTS = 3
@@ -208,7 +228,8 @@ def reset_node(node_name: str, endpoint: str) -> str:
     """On the node when it has left: kubeadm reset, unless the cluster still has its Node."""
     return host_scripts.render(("timer-lib.sh", "reset-node.sh"), {
         "NODE_NAME": node_name, "ENDPOINT": endpoint,
-        "API_SERVER_FILES": "\n".join((api_security.ENCRYPTION_DIR, api_security.AUDIT_DIR))}, name="reset-node")
+        "API_SERVER_FILES": "\n".join((api_security.ENCRYPTION_DIR, api_security.AUDIT_DIR,
+                                      api_security.AUDIT_LOG_DIR))}, name="reset-node")
 
 
 def read_kubeconfig(admin_conf_expires: str = "unknown") -> str:

@@ -105,6 +105,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         install_script = cluster.apply(host_steps.install)
         api = api_security_steps.ApiServerSecurity(name, self, runner)
         api_files_reviewable = api_security_steps.reviewable_files()
+        api_encryption_reviewable = pulumi.Output.from_input(api_security_steps.reviewable_encryption())
         etcd_restore_tool = host_steps.etcd_restore_tool()
         containerd_config = cluster.apply(node_config.containerd_config)
         installed: dict[str, remote.Command] = {}
@@ -121,6 +122,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 self._artifact(host, "api-server-files.sh", pulumi.Output.from_input(api_files_reviewable))
                 self._artifact(host, "api-server-config.sh", pulumi.Output.all(cluster, node).apply(
                     lambda v: api_security_steps.reviewable_config(*v)))
+                self._artifact(host, "api-server-encryption.sh", api_encryption_reviewable)
             self._artifact(host, "prepare.sh", prepare_script)
             self._artifact(host, "install.sh", install_script)
             self._artifact(host, "containerd-config.toml", containerd_config)

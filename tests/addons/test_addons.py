@@ -86,7 +86,8 @@ def test_mtu_follows_the_encapsulation_and_the_host_network():
 # --- storage -------------------------------------------------------------------------------------------------
 
 KINDS_WE_DECLARE = ("kubernetes:core/v1:", "kubernetes:apps/v1:", "kubernetes:batch/v1:",
-                    "kubernetes:rbac.authorization.k8s.io/v1:", "kubernetes:storage.k8s.io/v1:")
+                    "kubernetes:networking.k8s.io/v1:", "kubernetes:rbac.authorization.k8s.io/v1:",
+                    "kubernetes:storage.k8s.io/v1:")
 
 
 def _revealed(value):

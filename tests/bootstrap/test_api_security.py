@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import base64
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
 
 from components import versions
-from components.bootstrap import api_security, host_steps, node_config
+from components.bootstrap import api_security, api_security_steps, host_steps, node_config
 from tests.engine.harness import TOOLS, ensure_engine_tools
 from tests.remote.test_host_scripts import CLUSTER, CP0, ENCRYPTION_KEY
 from tests.sandbox import Sandbox, render_for
@@ -22,6 +23,7 @@ OTHER_KEY = base64.b64encode(b"the key a rotation makes, 32 b.!").decode()
 
 @pytest.fixture(scope="module")
 def apiserver_check():
+    """engine/apiserver-check, built with the engine tools: the tests that use it are marked `engine`."""
     ensure_engine_tools()
     go_mod = (TOOLS.parent / "engine" / "apiserver-check" / "go.mod").read_text()
     minor = versions.kubernetes_minor(versions.DEFAULT_KUBERNETES_VERSION)
@@ -49,6 +51,7 @@ def keys_in(sandbox: Sandbox) -> list[str]:
     return [k["secret"] for k in providers[0]["secretbox"]["keys"]]
 
 
+@pytest.mark.engine
 def test_the_api_server_accepts_our_audit_policy_and_flags(tmp_path, apiserver_check):
     sandbox = Sandbox(tmp_path)
     done = files_on(sandbox, ENCRYPTION_KEY)
@@ -88,6 +91,9 @@ def test_secrets_and_tokens_are_logged_without_their_content():
         assert level_of(group, resource, "create") == "Metadata", resource
     assert level_of("apps", "deployments", "patch") == "Request"
     assert level_of("apps", "deployments", "get") == "Metadata"
+    # Lease renewals (every kubelet about every 10 s, the API servers, every leader) are not logged; a new lease is.
+    assert level_of("coordination.k8s.io", "leases", "update") == "None"
+    assert level_of("coordination.k8s.io", "leases", "create") == "Request"
 
 
 def test_every_file_the_flags_name_is_mounted_into_the_api_server():
@@ -102,38 +108,96 @@ def test_every_file_the_flags_name_is_mounted_into_the_api_server():
     assert cluster["apiServer"]["extraVolumes"] == volumes
 
 
-def test_a_rotated_key_reads_what_the_old_one_sealed_and_then_writes(tmp_path, apiserver_check):
+def starts(sandbox: Sandbox) -> int:
+    """How many times the sandbox's kube-apiserver container started again (its crictl stub counts them)."""
+    path = sandbox.state / "containers" / "kube-apiserver"
+    return int(path.read_text()) if path.exists() else 0
+
+
+def running_control_plane(sandbox: Sandbox, flags: bool = True) -> Path:
+    """The sandbox as a control plane whose API server runs, with our flags or as one made before them."""
+    manifest = sandbox.root / "etc/kubernetes/manifests/kube-apiserver.yaml"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text("    image: registry.k8s.io/kube-apiserver:v1.35.4\n" +
+                        "".join(f"    - {flag}\n" for flag in (api_server_flags() if flags else [])))
+    (sandbox.root / "etc/kubernetes/admin.conf").write_text("admin\n")
+    return manifest
+
+
+def readers_pass(sandbox: Sandbox, key: str) -> subprocess.CompletedProcess:
+    done = sandbox.run(render_for(sandbox, host_steps.api_server_config, CLUSTER, CP0, key))
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def writers_pass(sandbox: Sandbox, key: str) -> subprocess.CompletedProcess:
+    done = sandbox.run(render_for(sandbox, host_steps.api_server_encryption, key))
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def sealed_under(sealed: subprocess.CompletedProcess) -> str:
+    """The key name a `-seal` run of apiserver-check sealed under."""
+    return base64.b64decode(sealed.stdout.split("sealed: ")[1].strip()).split(b":")[4].decode()
+
+
+@pytest.mark.engine
+def test_a_rotated_key_reads_on_every_api_server_before_any_writes_with_it(tmp_path, apiserver_check):
     sandbox = Sandbox(tmp_path)
     config = str(sandbox.root / api_security.ENCRYPTION_CONFIG_FILE.lstrip("/"))
     assert files_on(sandbox, ENCRYPTION_KEY).returncode == 0
     assert keys_in(sandbox) == [ENCRYPTION_KEY]
     sealed = check(apiserver_check, "-encryption-config", config, "-seal", "db-password")
     stored = sealed.stdout.split("sealed: ")[1].strip()
-    old_name = yaml.safe_load(open(config))["resources"][0]["providers"][0]["secretbox"]["keys"][0]["name"]
-    assert base64.b64decode(stored).startswith(f"k8s:enc:secretbox:v1:{old_name}:".encode())
+    old_name = sealed_under(sealed)
+    running_control_plane(sandbox)
 
-    # The new key first reads (every control plane gets it before any writes with it) ...
-    done = files_on(sandbox, OTHER_KEY)
-    assert done.returncode == 0, done.stderr
+    # The new key reads: every control plane's API server restarted with it second (the readers' pass) ...
+    assert files_on(sandbox, OTHER_KEY).returncode == 0
     assert keys_in(sandbox) == [ENCRYPTION_KEY, OTHER_KEY]
-    # ... then writes; the old one stays, so what it sealed stays readable until the rewrite.
-    manifest = sandbox.root / "etc/kubernetes/manifests/kube-apiserver.yaml"
-    manifest.parent.mkdir(parents=True)
-    manifest.write_text("    image: registry.k8s.io/kube-apiserver:v1.35.4\n" +
-                        "".join(f"    - {flag}\n" for flag in api_server_flags()))
-    (sandbox.root / "etc/kubernetes/admin.conf").write_text("admin\n")
-    done = sandbox.run(render_for(sandbox, host_steps.api_server_config, CLUSTER, CP0, OTHER_KEY))
-    assert done.returncode == 0, done.stderr
-    assert keys_in(sandbox) == [OTHER_KEY, ENCRYPTION_KEY]
-    assert any(c.startswith("crictl ps") for c in sandbox.calls()), "the API server restarted for the new key"
+    before = starts(sandbox)
+    readers_pass(sandbox, OTHER_KEY)
+    assert keys_in(sandbox) == [ENCRYPTION_KEY, OTHER_KEY] and starts(sandbox) == before + 1
+    assert sealed_under(check(apiserver_check, "-encryption-config", config, "-seal", "x")) == old_name
+    readers_pass(sandbox, OTHER_KEY)
+    assert starts(sandbox) == before + 1, "nothing changed: no restart"
+    # ... then writes (the writers' pass, once every API server reads it); what the old one sealed stays readable.
+    writers_pass(sandbox, OTHER_KEY)
+    assert keys_in(sandbox) == [OTHER_KEY, ENCRYPTION_KEY] and starts(sandbox) == before + 2
     opened = check(apiserver_check, "-encryption-config", config, "-open", stored)
     assert opened.returncode == 0 and "opened: db-password (stale: true)" in opened.stdout, opened.stdout
-    resealed = check(apiserver_check, "-encryption-config", config, "-seal", "db-password").stdout
-    assert base64.b64decode(resealed.split("sealed: ")[1]).startswith(b"k8s:enc:secretbox:v1:key-")
-    assert f":{old_name}:".encode() not in base64.b64decode(resealed.split("sealed: ")[1])[:40]
-    # A files step run again (a re-run, a new policy) keeps the key that writes: no demotion.
+    assert sealed_under(check(apiserver_check, "-encryption-config", config, "-seal", "x")) not in ("", old_name)
+    writers_pass(sandbox, OTHER_KEY)
+    # A files step or a readers' pass run again (a re-run, a new policy) keeps the key that writes: no demotion.
     assert files_on(sandbox, OTHER_KEY).returncode == 0
-    assert keys_in(sandbox) == [OTHER_KEY, ENCRYPTION_KEY]
+    readers_pass(sandbox, OTHER_KEY)
+    assert keys_in(sandbox) == [OTHER_KEY, ENCRYPTION_KEY] and starts(sandbox) == before + 2
+
+
+def test_an_edited_audit_policy_restarts_the_api_server_once(tmp_path, monkeypatch):
+    sandbox = Sandbox(tmp_path)
+    assert files_on(sandbox, ENCRYPTION_KEY).returncode == 0  # before the init: the policy it starts with
+    running_control_plane(sandbox)
+    before = starts(sandbox)
+    readers_pass(sandbox, ENCRYPTION_KEY)
+    assert starts(sandbox) == before, "the API server already runs with this policy"
+    policy = api_security.audit_policy()
+    monkeypatch.setattr(api_security, "audit_policy", lambda: {**policy, "rules": [{"level": "Metadata"}]})
+    stale = sandbox.run(render_for(sandbox, host_steps.api_server_config, CLUSTER, CP0, ENCRYPTION_KEY))
+    assert stale.returncode != 0 and "not this run's audit policy" in stale.stderr, "files first"
+    assert files_on(sandbox, ENCRYPTION_KEY).returncode == 0
+    assert starts(sandbox) == before, "the files step restarts nothing"
+    done = readers_pass(sandbox, ENCRYPTION_KEY)
+    assert "changed since kube-apiserver started" in done.stderr and starts(sandbox) == before + 1
+    readers_pass(sandbox, ENCRYPTION_KEY)
+    assert starts(sandbox) == before + 1
+
+
+def test_the_reviewable_copy_carries_no_usable_key_and_writes_nothing(tmp_path):
+    sandbox = Sandbox(tmp_path)
+    done = sandbox.run(render_for(sandbox, host_steps.api_server_files, api_security_steps.PLACEHOLDER_ENCRYPTION_KEY))
+    assert done.returncode != 0 and "not 32 bytes" in done.stderr
+    assert not (sandbox.root / api_security.ENCRYPTION_CONFIG_FILE.lstrip("/")).exists()
 
 
 def test_the_host_writes_the_configuration_the_program_describes(tmp_path):
@@ -149,30 +213,42 @@ def test_the_host_writes_the_configuration_the_program_describes(tmp_path):
     before = sandbox.snapshot()
     again = files_on(sandbox, ENCRYPTION_KEY)
     assert again.returncode == 0 and sandbox.snapshot() == before, "a second run changes nothing"
-    assert ENCRYPTION_KEY not in again.stderr + again.stdout, "the key is never logged"
+    first_run_said = "\n".join(p.read_text(errors="replace") for p in sandbox.state.rglob("*.log"))
+    assert ENCRYPTION_KEY not in again.stderr + again.stdout + first_run_said, "the key is never logged"
 
 
-def test_a_cluster_made_before_gets_the_flags_through_kubeadm_and_kubeadm_config(tmp_path):
+def test_a_cluster_made_before_gets_the_flags_through_kubeadm_and_seals_only_once_every_api_server_reads(tmp_path):
     sandbox = Sandbox(tmp_path)
-    manifests = sandbox.root / "etc/kubernetes/manifests"
-    manifests.mkdir(parents=True)
-    (manifests / "kube-apiserver.yaml").write_text("    image: registry.k8s.io/kube-apiserver:v1.35.4\n")
-    (sandbox.root / "etc/kubernetes/admin.conf").write_text("admin\n")
+    manifest = running_control_plane(sandbox, flags=False)
     script = render_for(sandbox, host_steps.api_server_config, CLUSTER, CP0, ENCRYPTION_KEY)
     refused = sandbox.run(script)
     assert refused.returncode != 0 and "api-server-files step has not run here" in refused.stderr
+    refused = sandbox.run(render_for(sandbox, host_steps.api_server_encryption, ENCRYPTION_KEY))
+    assert refused.returncode != 0 and "api-server-config step has not run here" in refused.stderr
+    config = sandbox.root / api_security.ENCRYPTION_CONFIG_FILE.lstrip("/")
     assert files_on(sandbox, ENCRYPTION_KEY).returncode == 0
-    done = sandbox.run(script)
-    assert done.returncode == 0, done.stderr
+    name = yaml.safe_load(config.read_text())["resources"][0]["providers"][1]["secretbox"]["keys"][0]["name"]
+    # Readers' pass: the flags through kubeadm, identity still writing (the others may not read sealed ones yet).
+    done = readers_pass(sandbox, ENCRYPTION_KEY)
     assert "kubeadm writes its manifest again" in done.stderr
-    manifest = (manifests / "kube-apiserver.yaml").read_text()
-    assert all(f"- {flag}" in manifest for flag in api_server_flags())
+    assert all(f"- {flag}" in manifest.read_text() for flag in api_server_flags())
+    assert yaml.safe_load(config.read_text()) == api_security.encryption_config([(name, ENCRYPTION_KEY)],
+                                                                                identity_writes=True)
     uploaded = yaml.safe_load_all((sandbox.state / "uploaded-kubeadm-config.yaml").read_text())
     cluster = next(d for d in uploaded if d["kind"] == "ClusterConfiguration")
     assert cluster["apiServer"]["extraArgs"] == node_config.cluster_configuration(CLUSTER)["apiServer"]["extraArgs"]
     sandbox.reset_calls()
-    assert sandbox.run(script).returncode == 0
+    readers_pass(sandbox, ENCRYPTION_KEY)
     assert not any("control-plane apiserver" in c for c in sandbox.calls()), "flags in place: no second rewrite"
+    # Writers' pass: secretbox seals, the API server restarted with it; once.
+    before = starts(sandbox)
+    writers_pass(sandbox, ENCRYPTION_KEY)
+    assert yaml.safe_load(config.read_text()) == api_security.encryption_config([(name, ENCRYPTION_KEY)])
+    assert starts(sandbox) == before + 1
+    writers_pass(sandbox, ENCRYPTION_KEY)
+    readers_pass(sandbox, ENCRYPTION_KEY)
+    assert starts(sandbox) == before + 1
+    assert yaml.safe_load(config.read_text()) == api_security.encryption_config([(name, ENCRYPTION_KEY)])
 
 
 def _sections(text: str) -> list[dict[str, str]]:
@@ -194,6 +270,9 @@ def test_fluent_bit_ships_the_audit_log_to_loki_under_its_own_job():
     outputs = _sections(values["config"]["outputs"])
     [output] = [s for s in outputs if s["Match"] == tail["Tag"]]  # one output, of its own
     assert tail["Name"] == "tail" and output["Name"] == "loki"
+    # Its place in the file survives a restart of Fluent Bit, kept under the mounted /var/log, once per file.
+    assert tail["DB"].startswith("/var/log/") and tail["DB"] == logging.AUDIT_TAIL_DB
+    assert [s.get("DB") for s in _sections(values["config"]["inputs"])].count(tail["DB"]) == 1
     assert f"job={logging.AUDIT_JOB}" in output["Labels"]
     assert not any(s["Match"] == "*" for s in outputs)
     # The chart mounts the host's /var/log (its default daemonSetVolumes, which these values leave alone), and the

@@ -24,7 +24,8 @@ def test_files_come_before_init_and_join_and_the_api_servers_change_one_at_a_tim
     assert urn_of(result, "k8s-prod-api-ready") in first_config
     # The last control plane's upgrade step: kubeadm writes no manifest while these change them.
     assert urn_of(result, "k8s-prod-cp-2-upgrade-ready") in first_config
-    steps = [f"{cp}-api-server-config" for cp in CONTROL_PLANES]
+    # Every API server reads the key (config) before any writes with it (encryption), one at a time throughout.
+    steps = [f"{cp}-api-server-{kind}" for kind in ("config", "encryption") for cp in CONTROL_PLANES]
     for before, after in zip(steps, steps[1:]):  # (the rest of dependsOn: the machines their connections name)
         assert [d for d in cmds[after]["dependsOn"] if "Kubeadm$command" in d] == [urn_of(result, before)]
     rewrite = [d for d in cmds["k8s-prod-secrets-rewrite"]["dependsOn"] if "Kubeadm$command" in d]
@@ -38,7 +39,7 @@ def test_the_key_is_a_secret_in_every_step_and_never_in_the_plan():
     [key] = of_type(result, "random:index/randomBytes:RandomBytes")
     assert key["name"] == "k8s-prod-encryption-key" and raw_inputs(result, key["name"])["length"] == 32
     # The mocks' key (tools/plan_mocks.py): 32 bytes in base64, the same in every host step, inside a secret.
-    steps = [f"{cp}-api-server-{kind}" for cp in CONTROL_PLANES for kind in ("files", "config")]
+    steps = [f"{cp}-api-server-{kind}" for cp in CONTROL_PLANES for kind in ("files", "config", "encryption")]
     carried = set()
     for step in [*steps, "k8s-prod-secrets-rewrite"]:
         stdin = raw_inputs(result, step)["stdin"]
@@ -50,3 +51,4 @@ def test_the_key_is_a_secret_in_every_step_and_never_in_the_plan():
     assert key_value not in plan_text
     reviewable = result.artifacts["hosts/k8s-prod-cp-1/api-server-files.sh"]
     assert "readonly ENCRYPTION_KEY=" in reviewable and "audit.k8s.io/v1" in reviewable
+    assert "hosts/k8s-prod-cp-1/api-server-encryption.sh" in result.artifacts

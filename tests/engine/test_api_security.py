@@ -1,7 +1,8 @@
 """Real `pulumi up` and the API servers' audit log and encryption at rest: every control plane runs with the flags
 (the first from its init; the others, whose stub joins write no flags, through the path a cluster made before them
 takes: the manifest written again by kubeadm), and a rotated key (`pulumi up --replace` of it) reaches every
-control plane as a key that reads before any API server writes with it, then the Secrets are rewritten."""
+control plane as a key that reads, each API server restarted with it, before any API server writes with it (a
+second restart each), then the Secrets are rewritten."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ def last_window(host, step: str) -> tuple[float, float]:
     return starts[-1], ends[-1]
 
 
+def starts(host) -> int:
+    """How many times the host's kube-apiserver container started again (the crictl stub counts them)."""
+    path = host.sandbox.state / "containers" / "kube-apiserver"
+    return int(path.read_text()) if path.exists() else 0
+
+
 def test_every_api_server_gets_the_flags_and_a_rotated_key_reads_before_it_writes(cluster):
     hosts = cluster[0]
     engine = engine_for(cluster)
@@ -41,6 +48,9 @@ def test_every_api_server_gets_the_flags_and_a_rotated_key_reads_before_it_write
     [old] = {tuple(key_names(hosts.hosts[name])) for name in CONTROL_PLANES}
     assert len(old) == 1
 
+    assert all(hosts.hosts[name].step_names().count("api-server-encryption") == 1 for name in CONTROL_PLANES)
+    started = {name: starts(hosts.hosts[name]) for name in CONTROL_PLANES}
+
     urn = next(r["urn"] for r in engine.export()["resources"] if r["urn"].endswith("::k8s-engine-encryption-key"))
     rotated = engine.run("up", replace=[urn])
     assert rotated["ok"], rotated.get("error", "")[-4000:]
@@ -48,10 +58,14 @@ def test_every_api_server_gets_the_flags_and_a_rotated_key_reads_before_it_write
     [new] = {k[0] for k in keys.values()}
     assert all(k == [new, old[0]] for k in keys.values()), keys
     files = [last_window(hosts.hosts[name], "api-server-files") for name in CONTROL_PLANES]
-    configs = [last_window(hosts.hosts[name], "api-server-config") for name in CONTROL_PLANES]
-    assert max(end for _, end in files) <= configs[0][0], "every control plane reads the key before any writes"
-    assert all(a[1] <= b[0] for a, b in zip(configs, configs[1:])), f"one API server at a time: {configs}"
+    readers = [last_window(hosts.hosts[name], "api-server-config") for name in CONTROL_PLANES]
+    writers = [last_window(hosts.hosts[name], "api-server-encryption") for name in CONTROL_PLANES]
+    assert max(end for _, end in files) <= readers[0][0]
+    passes = readers + writers  # every API server reads the key before any writes with it, one at a time
+    assert all(a[1] <= b[0] for a, b in zip(passes, passes[1:])), f"one API server at a time: {passes}"
+    assert {name: starts(hosts.hosts[name]) - started[name] for name in CONTROL_PLANES} == dict.fromkeys(
+        CONTROL_PLANES, 2), "each API server restarted once to read the key and once to write with it"
     rewrite = last_window(hosts.hosts["cp-1"], "secrets-rewrite")
-    assert configs[-1][1] <= rewrite[0]
+    assert passes[-1][1] <= rewrite[0]
     quiet = up(engine)
     assert set(quiet["changeSummary"]) == {"same"}, quiet["changeSummary"]

@@ -51,6 +51,7 @@ EXAMPLES = {
     "kubeconfig": host_steps.read_kubeconfig,
     "api-server-files": lambda: host_steps.api_server_files(ENCRYPTION_KEY),
     "api-server-config": lambda: host_steps.api_server_config(CLUSTER, CP0, ENCRYPTION_KEY),
+    "api-server-encryption": lambda: host_steps.api_server_encryption(ENCRYPTION_KEY),
     "secrets-rewrite": lambda: host_steps.secrets_rewrite(ENCRYPTION_KEY),
     "wait-ready": lambda: host_steps.wait_ready(CLUSTER.endpoint),
     "preflight": lambda: preflight.script(

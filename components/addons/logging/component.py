@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 
 from components.addons.kube import declare, on_cluster, release
 from components.addons.logging import values as logging
-from components.addons.manifests import namespace
+from components.addons.manifests import ingress_only_from, namespace
 from components.settings import Settings
 
 
@@ -34,8 +34,11 @@ class Logging(pulumi.ComponentResource):
         # Fluent Bit reads the nodes' /var/log through host paths.
         ns = declare(f"{name}-namespace", namespace(logging.NAMESPACE, pod_security="privileged"),
                      child(*args.after))
+        # Before Loki holds anything: the logs and the audit events are readable only where READERS says.
+        readers = declare(f"{name}-readers-only",
+                          ingress_only_from("readers-only", logging.NAMESPACE, logging.READERS), child(ns))
         loki = release(f"{name}-loki", "loki", logging.NAMESPACE,
-                       logging.loki_values(args.settings.tier, args.storage_class), child(ns),
+                       logging.loki_values(args.settings.tier, args.storage_class), child(ns, readers),
                        release_name=logging.LOKI_RELEASE)
         release(f"{name}-fluent-bit", "fluent-bit", logging.NAMESPACE, logging.fluent_bit_values(), child(loki))
         self.loki_url = logging.LOKI_URL

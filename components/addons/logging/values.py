@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.addons.monitoring.values import NAMESPACE as MONITORING_NAMESPACE
 from components.bootstrap.api_security import AUDIT_LOG_FILE
 
 NAMESPACE = "logging"
@@ -17,6 +18,12 @@ LOKI_PORT = 3100
 LOKI_SERVICE = f"{LOKI_RELEASE}.{NAMESPACE}.svc.cluster.local"
 LOKI_URL = f"http://{LOKI_SERVICE}:{LOKI_PORT}"
 # System services whose journal matters to an operator of a kubeadm node.
+# On the host's /var/log, which the chart mounts writable.
+AUDIT_TAIL_DB = "/var/log/k8s-platform-fluent-bit-audit.db"
+# Who may connect to Loki (and Fluent Bit's metrics): Loki holds every pod's logs and the API servers' audit
+# events, with no authentication of its own (auth_enabled false), so only its own namespace (Fluent Bit) and the
+# monitoring one (Grafana, Prometheus) reach it; any other pod is refused (NetworkPolicy, enforced by Calico).
+READERS = (NAMESPACE, MONITORING_NAMESPACE)
 AUDIT_JOB = "kube-apiserver-audit"  # the Loki label of the audit events: {job="kube-apiserver-audit"}
 SYSTEM_UNITS = ("kubelet.service", "containerd.service", "haproxy.service", "keepalived.service",
                 "chrony.service")
@@ -80,7 +87,9 @@ def fluent_bit_values() -> dict:
                            ("Skip_Long_Lines", "On")]),
         # The API servers' audit log (control planes only; the chart mounts the host's /var/log): one JSON event
         # per line, shipped as it is; Loki's json parser reads it at query time. The rotated files are not read.
-        _section("INPUT", [("Name", "tail"), ("Path", AUDIT_LOG_FILE), ("Tag", "audit.*"),
+        # Where it got to is kept on the host (DB), so a restarted Fluent Bit goes on from there instead of
+        # skipping to the end; an event over Buffer_Max_Size is skipped (with a warning in Fluent Bit's log).
+        _section("INPUT", [("Name", "tail"), ("Path", AUDIT_LOG_FILE), ("Tag", "audit.*"), ("DB", AUDIT_TAIL_DB),
                            ("Mem_Buf_Limit", "10MB"), ("Buffer_Max_Size", "1MB"), ("Skip_Long_Lines", "On")]),
         *[_section("INPUT", [("Name", "systemd"), ("Tag", "host.*"), ("Systemd_Filter", f"_SYSTEMD_UNIT={unit}"),
                              ("Read_From_Tail", "On")]) for unit in SYSTEM_UNITS],

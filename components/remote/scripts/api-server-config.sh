@@ -1,42 +1,45 @@
 #!/usr/bin/env bash
-# On each control plane in turn, once every control plane has the files (api-server-files.sh): makes this run's
-# encryption key the one that writes, and sees that kube-apiserver runs with the audit and encryption flags.
+# On each control plane in turn, once every control plane has the files (api-server-files.sh): kube-apiserver runs
+# with the audit and encryption flags, the audit policy on disk and every key this host holds, the newest only as
+# a key that reads. The pass that makes the newest key (or, when encryption is new, secretbox) write is
+# api-server-encryption.sh, after this one ran on every control plane: no API server meets a Secret it cannot open.
 # An API server whose manifest lacks one of MANIFEST_FLAGS (a cluster made before they existed) gets its manifest
 # written again by kubeadm from KUBEADM_CONFIG (this node's InitConfiguration and the cluster's
-# ClusterConfiguration); one whose configuration changed is restarted the upstream way (restart_static_pod). Then
-# it waits for the API server, and stores the ClusterConfiguration in kube-system/kubeadm-config, where upgrades
-# and joins of new control planes read it. A run cut short after a change restarts the API server on the next run.
-# Inputs (generated header): ROOT, KUBEADM_CONFIG, MANIFEST_FLAGS, RESTART_ATTEMPTS.
+# ClusterConfiguration), identity still writing; one whose configuration or policy changed is restarted the
+# upstream way (restart_static_pod). Then it waits for the API server, and stores the ClusterConfiguration in
+# kube-system/kubeadm-config, where upgrades and joins of new control planes read it. A run cut short after a
+# change restarts the API server on the next run (api-server-lib.sh records what it started with). AUDIT_POLICY_SHA256 is the policy this run expects (an edited
+# policy makes the step run again).
+# Inputs (generated header): KUBEADM_CONFIG, MANIFEST_FLAGS, ENCRYPTION_FLAG, AUDIT_POLICY_SHA256.
 # shellcheck disable=SC2154
 set -euo pipefail
 umask 077
 
-state="$ROOT/etc/kubernetes/k8s-platform"
-manifest="$ROOT/etc/kubernetes/manifests/kube-apiserver.yaml"
 admin="$ROOT/etc/kubernetes/admin.conf"
-pending="$state/api-server-restart-pending"
 [[ -f $admin ]] || fail "no /etc/kubernetes/admin.conf: this host is not a control plane"
 encryption_check_key
 static_pods_exclusive
 name=$(encryption_key_name)
 grep -q "^$name " "$ROOT$ENCRYPTION_KEYS_FILE" 2>/dev/null ||
   fail "key $name is not in $ENCRYPTION_KEYS_FILE: its api-server-files step has not run here; run pulumi up again"
-if encryption_write first; then
-  touch "$pending"
-  log "key $name now seals the Secrets this API server writes"
+[[ "$(api_server_policy_digest)" == "$AUDIT_POLICY_SHA256" ]] ||
+  fail "$AUDIT_POLICY_FILE is not this run's audit policy: its api-server-files step has not run here; run pulumi up again"
+mkdir -p "$api_server_state"
+if ! api_server_has_flag "$ENCRYPTION_FLAG"; then
+  touch "$(dirname "$ROOT$ENCRYPTION_KEYS_FILE")/identity-writes"
 fi
+encryption_write second || true
 
 missing=()
 while read -r flag; do
-  [[ -z $flag ]] || awk -v flag="$flag" '{ sub(/^[ \t]*- /, "") } $0 == flag { found = 1 } END { exit !found }' \
-    "$manifest" || missing+=("$flag")
+  [[ -z $flag ]] || api_server_has_flag "$flag" || missing+=("$flag")
 done <<<"$MANIFEST_FLAGS"
-config="$state/api-server-kubeadm.yaml"
+config="$api_server_state/api-server-kubeadm.yaml"
 write_file "$config" 600 "$KUBEADM_CONFIG" || true
 if ((${#missing[@]})); then
   log "kube-apiserver runs without ${missing[*]}: kubeadm writes its manifest again"
   before=$(running_container kube-apiserver)
-  run_logged "$state/api-server-config.log" "kubeadm init phase control-plane apiserver" \
+  run_logged "$api_server_state/api-server-config.log" "kubeadm init phase control-plane apiserver" \
     kubeadm init phase control-plane apiserver --config "$config"
   for ((attempt = 1; attempt <= RESTART_ATTEMPTS; attempt++)); do
     now=$(running_container kube-apiserver)
@@ -44,16 +47,11 @@ if ((${#missing[@]})); then
     ((attempt < RESTART_ATTEMPTS)) || fail "kube-apiserver did not start again within $((RESTART_ATTEMPTS * 2)) s"
     sleep 2
   done
-  rm -f "$pending"
-elif [[ -f $pending ]]; then
-  restart_static_pod kube-apiserver "$RESTART_ATTEMPTS"
-  rm -f "$pending"
+  api_server_record_files
+else
+  api_server_restart_if_changed
 fi
-for ((attempt = 1; attempt <= RESTART_ATTEMPTS; attempt++)); do
-  curl --insecure --silent --fail --max-time 5 https://127.0.0.1:6443/readyz >/dev/null && break
-  ((attempt < RESTART_ATTEMPTS)) || fail "the API server is not ready: see crictl logs"
-  sleep 2
-done
-run_logged "$state/api-server-config.log" "kubeadm init phase upload-config kubeadm" \
+api_server_wait_ready
+run_logged "$api_server_state/api-server-config.log" "kubeadm init phase upload-config kubeadm" \
   kubeadm init phase upload-config kubeadm --config "$config" --kubeconfig "$admin"
-log "kube-apiserver runs with the audit log and encryption at rest (key $name)"
+log "kube-apiserver runs with the audit log and reads Secrets sealed under key $name"

@@ -45,27 +45,40 @@ encryption_keys_with_current() {
   printf '%s' "$rest"
 }
 
+# encryption_identity_writes: whether identity (no encryption) writes on this host: a control plane whose API server
+# ran without encryption until now reads sealed Secrets first and writes sealed ones only in the writing pass
+# (api-server-encryption.sh), so that no API server meets a Secret it cannot open while the others are behind.
+encryption_identity_writes() {
+  [[ -f $(dirname "$ROOT$ENCRYPTION_KEYS_FILE")/identity-writes ]]
+}
+
 # encryption_config KEYS: the EncryptionConfiguration for KEYS ("NAME SECRET" lines, the writing key first):
-# secretbox, then identity for what was stored before encryption was on (api_security.encryption_config).
+# secretbox, then identity for what was stored before encryption was on (api_security.encryption_config); identity
+# first while it still writes (encryption_identity_writes).
 encryption_config() {
-  local name secret
+  local name secret identity_first=false
+  ! encryption_identity_writes || identity_first=true
   printf '%s\n' "apiVersion: apiserver.config.k8s.io/v1" "kind: EncryptionConfiguration" "resources:" \
-    "- resources:" "  - secrets" "  providers:" "  - secretbox:" "      keys:"
+    "- resources:" "  - secrets" "  providers:"
+  [[ $identity_first == false ]] || printf '%s\n' "  - identity: {}"
+  printf '%s\n' "  - secretbox:" "      keys:"
   while read -r name secret; do
     [[ -n $name ]] || continue
     printf '      - name: %s\n        secret: %s\n' "$name" "$secret"
   done <<<"$1"
-  printf '%s\n' "  - identity: {}"
+  [[ $identity_first == true ]] || printf '%s\n' "  - identity: {}"
 }
 
-# encryption_write PLACE: the keys file and the configuration with ENCRYPTION_KEY at PLACE (see above); returns 0
-# when the configuration changed. Called as a condition: every step checks its own result.
+# encryption_write PLACE: the keys file and the configuration with ENCRYPTION_KEY at PLACE (see above); PLACE
+# "first" also ends identity's writing. Returns 0 when the configuration changed (the API server reads it when it
+# starts: api-server-lib.sh restarts it). Called as a condition: every step checks its own result.
 encryption_write() {
   local keys dir
   umask 077
   keys=$(encryption_keys_with_current "$1") || fail "cannot read ${ENCRYPTION_KEYS_FILE}"
   dir=$(dirname "$ROOT$ENCRYPTION_KEYS_FILE")
   { mkdir -p "$dir" && chmod 700 "$dir"; } || fail "cannot create the folder of $ENCRYPTION_KEYS_FILE"
+  [[ $1 != first ]] || rm -f "$dir/identity-writes" || fail "cannot remove $dir/identity-writes"
   write_file "$ROOT$ENCRYPTION_KEYS_FILE" 600 "$keys" >/dev/null 2>&1 || true
   write_file "$ROOT$ENCRYPTION_CONFIG_FILE" 600 "$(encryption_config "$keys")"
 }
