@@ -60,6 +60,14 @@ class Lab:
         self.exec(ns, "ip", "link", "set", "eth0", "up")
         self.addresses[host] = address
 
+    def add_isolated(self, host: str) -> None:
+        """A namespace with loopback only: what runs there reaches no address but its own 127.0.0.0/8 (a connection
+        elsewhere fails at once, "Network is unreachable"; nothing leaves the namespace)."""
+        ns = self.ns(host)
+        _run("ip", "netns", "add", ns)
+        self.namespaces.append(ns)
+        self.exec(ns, "ip", "link", "set", "lo", "up")
+
     def exec(self, ns: str, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         return _run("ip", "netns", "exec", ns, *command, check=check)
 

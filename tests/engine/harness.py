@@ -49,9 +49,9 @@ def engine_env(state: Path) -> dict[str, str]:
 
 
 class EngineStack:
-    def __init__(self, directory: Path, stack: str, document: dict, secrets: dict[str, str],
-                 namespace: str | None = None):
-        """`namespace`: the network namespace the engine runs in (tests/engine/hosts.py), to reach test hosts."""
+    def __init__(self, directory: Path, stack: str, document: dict, secrets: dict[str, str], *, namespace: str):
+        """`namespace`: the network namespace the engine runs in: the test hosts' (tests/engine/hosts.py), or one
+        with loopback only (the `no_network` fixture). Never this machine's own network."""
         self.directory, self.stack, self.secrets, self.namespace = directory, stack, secrets, namespace
         self.work = directory / "work"
         self.state = directory / "state"
@@ -94,7 +94,7 @@ class EngineStack:
         request_path = self.directory / f"request-{self.runs}.json"
         result_path = self.directory / f"result-{self.runs}.json"
         request_path.write_text(json.dumps(request))
-        inside = ["ip", "netns", "exec", self.namespace] if self.namespace else []
+        inside = ["ip", "netns", "exec", self.namespace]
         done = subprocess.run([*inside, sys.executable, "-m", "tests.engine.drive", str(request_path), str(result_path)],
                               cwd=ROOT, capture_output=True, text=True, timeout=OPERATION_TIMEOUT_S,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})

@@ -49,9 +49,10 @@ def offline_plan(stack_file, stack: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("stack,document", [("metal", stack_document("metal")), ("lab", lab_metal_document())],
                          ids=["metal-example", "lab-tier"])
-def test_a_real_preview_plans_exactly_the_offline_plan_and_shows_no_secret(stack, document, tmp_path):
+def test_a_real_preview_plans_exactly_the_offline_plan_and_shows_no_secret(stack, document, tmp_path, no_network):
     key = fresh_key(tmp_path)
-    engine = EngineStack(tmp_path / "engine", stack, document, {"sshPrivateKey": key})
+    engine = EngineStack(tmp_path / "engine", stack, document, {"sshPrivateKey": key},
+                         namespace=no_network)
     result = engine.preview()
     assert result["ok"], result.get("error")
     planned = created(result)
@@ -70,9 +71,10 @@ def test_a_real_preview_plans_exactly_the_offline_plan_and_shows_no_secret(stack
     assert body[:40] not in said
 
 
-def test_preview_json_and_the_engine_log_at_high_verbosity_show_no_secret(tmp_path):
+def test_preview_json_and_the_engine_log_at_high_verbosity_show_no_secret(tmp_path, no_network):
     key = fresh_key(tmp_path)
-    engine = EngineStack(tmp_path / "engine", "lab", lab_metal_document(), {"sshPrivateKey": key})
+    engine = EngineStack(tmp_path / "engine", "lab", lab_metal_document(), {"sshPrivateKey": key},
+                         namespace=no_network)
     result = engine.preview(logVerbosity=9, json=True)
     assert result["ok"], result.get("error")
     assert "RegisterResource" in result["stderr"]  # the verbose log is really there
@@ -83,8 +85,9 @@ def test_preview_json_and_the_engine_log_at_high_verbosity_show_no_secret(tmp_pa
         assert line not in said
 
 
-def test_every_policy_runs_in_the_real_preview_and_passes(tmp_path):
-    engine = EngineStack(tmp_path / "engine", "metal", stack_document("metal"), {"sshPrivateKey": fresh_key(tmp_path)})
+def test_every_policy_runs_in_the_real_preview_and_passes(tmp_path, no_network):
+    engine = EngineStack(tmp_path / "engine", "metal", stack_document("metal"), {"sshPrivateKey": fresh_key(tmp_path)},
+                         namespace=no_network)
     result = engine.preview(policy_tier="prod")
     assert result["ok"], result.get("error")
     assert "Policy Packs run" in result["output"] and "k8s-platform" in result["output"]
@@ -94,8 +97,9 @@ def test_every_policy_runs_in_the_real_preview_and_passes(tmp_path):
 
 
 @pytest.mark.parametrize("policy", sorted(METAL_BREAKS))
-def test_a_broken_stack_policy_fails_the_real_preview_by_name(policy, tmp_path):
-    engine = EngineStack(tmp_path / "engine", "metal", stack_document("metal"), {"sshPrivateKey": fresh_key(tmp_path)})
+def test_a_broken_stack_policy_fails_the_real_preview_by_name(policy, tmp_path, no_network):
+    engine = EngineStack(tmp_path / "engine", "metal", stack_document("metal"), {"sshPrivateKey": fresh_key(tmp_path)},
+                         namespace=no_network)
     result = engine.preview(policy_tier="prod", breaks=[policy])
     assert not result["ok"]
     mandatory = {e["policy"] for e in result["events"] if e["kind"] == "policy_event" and e["level"] == "mandatory"}

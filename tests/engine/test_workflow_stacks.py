@@ -37,11 +37,12 @@ def test_every_pulumi_command_runs_after_its_stack_got_its_key(name):
         assert "SSH_PRIVATE_KEY" not in prepared[-1]["run"]  # on stdin, never on a command line
 
 
-def test_the_committed_metal_stack_previews_the_way_the_workflow_runs_it(tmp_path):
+def test_the_committed_metal_stack_previews_the_way_the_workflow_runs_it(tmp_path, no_network):
     key_file = tmp_path / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key_file)], check=True)
     key = key_file.read_text()
-    engine = EngineStack(tmp_path / "engine", "metal", stack_document("metal"), {"sshPrivateKey": key})
+    engine = EngineStack(tmp_path / "engine", "metal", stack_document("metal"), {"sshPrivateKey": key},
+                         namespace=no_network)
     stack_file = yaml.safe_load(engine.stack_file.read_text())
     assert stack_file["encryptionsalt"].startswith("v1:")
     assert "secure" in stack_file["config"]["k8s-platform:sshPrivateKey"]
@@ -57,8 +58,9 @@ def test_the_committed_metal_stack_previews_the_way_the_workflow_runs_it(tmp_pat
     assert engine.preview()["ok"]
 
 
-def test_without_the_key_the_real_preview_stops_naming_it(tmp_path):
-    engine = EngineStack(tmp_path / "engine", "metal", stack_document("metal"), {})
+def test_without_the_key_the_real_preview_stops_naming_it(tmp_path, no_network):
+    engine = EngineStack(tmp_path / "engine", "metal", stack_document("metal"), {},
+                         namespace=no_network)
     result = engine.preview()
     assert not result["ok"]
     assert "sshPrivateKey" in result["error"]
