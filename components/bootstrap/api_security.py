@@ -26,6 +26,11 @@ ENCRYPTION_KEY_BYTES = 32  # secretbox takes exactly 32 bytes
 ENCRYPTED_RESOURCES = ("secrets",)
 
 _READS = ["get", "list", "watch"]
+_LEASE_RENEWALS = ["get", "update", "patch"]
+# Fluent Bit's place in the audit log, on the host's /var/log (the chart mounts it writable; it is there on every
+# node, so Fluent Bit starts on workers too), with SQLite's journal files; a node's reset removes them.
+AUDIT_TAIL_DB = "/var/log/k8s-platform-fluent-bit-audit.db"
+AUDIT_TAIL_DB_FILES = (AUDIT_TAIL_DB, f"{AUDIT_TAIL_DB}-wal", f"{AUDIT_TAIL_DB}-shm")
 
 
 def audit_policy() -> dict:
@@ -45,9 +50,12 @@ def audit_policy() -> dict:
                            {"group": "discovery.k8s.io", "resources": ["endpointslices"]}]},
             {"level": "None", "userGroups": ["system:nodes"], "verbs": ["get"],
              "resources": [{"group": "", "resources": ["nodes", "nodes/status"]}]},
-            # Lease renewals: every kubelet's about every 10 s, every API server's and leader's too.
-            {"level": "None", "verbs": ["get", "update", "patch"],
-             "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
+            # Lease renewals by the cluster's own identities: every kubelet's about every 10 s, the API servers', the
+            # control plane's and every controller's leader election. A person's change to a lease is logged.
+            {"level": "None", "users": ["system:apiserver", "system:kube-controller-manager", "system:kube-scheduler"],
+             "verbs": _LEASE_RENEWALS, "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
+            {"level": "None", "userGroups": ["system:nodes", "system:serviceaccounts"],
+             "verbs": _LEASE_RENEWALS, "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
             {"level": "None", "resources": [{"group": "", "resources": ["events"]},
                                             {"group": "events.k8s.io", "resources": ["events"]}]},
             {"level": "Metadata", "resources": [

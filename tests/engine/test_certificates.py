@@ -38,6 +38,10 @@ def test_a_certificate_near_expiry_renews_on_its_control_plane_only_and_the_kube
         assert f"OnCalendar={certificates.timer_calendar(CONTROL_PLANES.index(name))}" in unit.read_text()
     before = steps_per_host(hosts)
     reads = {name: hosts.hosts[name].reads() for name in CONTROL_PLANES}
+    pods = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
+    starts = hosts.hosts["cp-1"].sandbox.state / "containers"
+    # (the API server started once more already: its writers' pass on a new control plane, api-server-encryption)
+    started = {pod: int((starts / pod).read_text()) if (starts / pod).exists() else 0 for pod in pods}
     soon = expiring(hosts.hosts["cp-1"].sandbox, "admin.conf", 20)
 
     preview = engine.preview()
@@ -55,9 +59,8 @@ def test_a_certificate_near_expiry_renews_on_its_control_plane_only_and_the_kube
     for name in ("cp-2", "cp-3"):
         assert ran[name] == before[name], name
         assert not [c for c in hosts.hosts[name].sandbox.calls() if c.startswith("kubeadm certs renew")]
-    restarted = {pod: (first.state / "containers" / pod).read_text().strip() for pod in
-                 ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")}
-    assert set(restarted.values()) == {"1"}, restarted
+    restarted = {pod: int((starts / pod).read_text()) - started[pod] for pod in pods}
+    assert restarted == dict.fromkeys(pods, 1), "the renewal restarted each static pod once"
     dates = result["outputs"]["certificates"]
     assert dates["cp-1"]["certificates"]["admin.conf"] > soon, "the output has the renewed date"
     assert set(dates) == set(CONTROL_PLANES) and all(d["earliest"] for d in dates.values())

@@ -126,10 +126,12 @@ def test_a_host_is_reset_only_once_the_cluster_has_no_node_of_its_name(tmp_path)
     daily = install_daily_programs(box)
     keys = box.root / api_security.ENCRYPTION_KEYS_FILE.lstrip("/")  # as a control plane has them
     policy = box.root / api_security.AUDIT_POLICY_FILE.lstrip("/")
-    for path in (keys, policy):
-        path.parent.mkdir(parents=True)
+    audit_log = box.root / api_security.AUDIT_LOG_FILE.lstrip("/")  # request bodies
+    tail_db = box.root / api_security.AUDIT_TAIL_DB.lstrip("/")  # Fluent Bit's place in the log that goes
+    for path in (keys, policy, audit_log, tail_db):
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("installed")
-    daily += [keys, policy]
+    daily += [keys, policy, audit_log, tail_db]
     kept = box.run(render_for(box, EXAMPLES["reset-node"]))
     assert kept.returncode == 0 and "is still a Node of the cluster: a replaced step resets nothing" in kept.stderr
     assert box.mutating_calls() == [] and (box.root / "etc/kubernetes/kubelet.conf").exists()
@@ -141,8 +143,8 @@ def test_a_host_is_reset_only_once_the_cluster_has_no_node_of_its_name(tmp_path)
     assert left.returncode == 0, left.stderr
     assert "kubeadm reset -f" in box.calls() and "systemctl disable --now kubelet" in box.calls()
     assert not (box.root / "etc/kubernetes/kubelet.conf").exists()
-    # Its daily programs go too (the serving certificate's would restart the kubelet the reset disabled), and the
-    # keys that open the cluster's Secrets.
+    # Its daily programs go too (the serving certificate's would restart the kubelet the reset disabled), the
+    # keys that open the cluster's Secrets and the audit log.
     assert not [path for path in daily if path.exists()]
     assert "systemctl disable --now k8s-platform-kubelet-certificate.timer" in box.calls()
     assert (box.root / "etc/systemd/system/containerd.service").exists(), "nothing that is not ours"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.addons.monitoring.values import NAMESPACE as MONITORING_NAMESPACE
-from components.bootstrap.api_security import AUDIT_LOG_FILE
+from components.bootstrap.api_security import AUDIT_LOG_FILE, AUDIT_TAIL_DB
 
 NAMESPACE = "logging"
 LOKI_RELEASE = "loki"
@@ -18,8 +18,6 @@ LOKI_PORT = 3100
 LOKI_SERVICE = f"{LOKI_RELEASE}.{NAMESPACE}.svc.cluster.local"
 LOKI_URL = f"http://{LOKI_SERVICE}:{LOKI_PORT}"
 # System services whose journal matters to an operator of a kubeadm node.
-# On the host's /var/log, which the chart mounts writable.
-AUDIT_TAIL_DB = "/var/log/k8s-platform-fluent-bit-audit.db"
 # Who may connect to Loki (and Fluent Bit's metrics): Loki holds every pod's logs and the API servers' audit
 # events, with no authentication of its own (auth_enabled false), so only its own namespace (Fluent Bit) and the
 # monitoring one (Grafana, Prometheus) reach it; any other pod is refused (NetworkPolicy, enforced by Calico).

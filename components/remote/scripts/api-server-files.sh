@@ -4,7 +4,7 @@
 # api_security.py). The key goes in as a key that reads (second) when this host already writes under another one:
 # every control plane must be able to read Secrets sealed under a new key before any of them writes with it
 # (api-server-config.sh restarts each API server with it, api-server-encryption.sh then makes it the one that
-# writes). A host without keys gets it as its only key; one whose API server runs without encryption keeps
+# writes). A host without keys gets it as its only key; it, and one whose API server runs without encryption, keep
 # identity writing until then. Nothing is restarted here.
 # Inputs (generated header): ROOT, AUDIT_POLICY, AUDIT_POLICY_FILE, AUDIT_LOG_DIR, ENCRYPTION_FLAG.
 # shellcheck disable=SC2154
@@ -12,11 +12,20 @@ set -euo pipefail
 umask 077
 
 encryption_check_key
+# No renewal or upgrade restarts the API server meanwhile (a manifest it held out is back: "no manifest" below
+# means no API server).
+static_pods_exclusive
 mkdir -p "$(dirname "$ROOT$AUDIT_POLICY_FILE")" "$ROOT$AUDIT_LOG_DIR"
 chmod 700 "$ROOT$AUDIT_LOG_DIR"
 write_file "$ROOT$AUDIT_POLICY_FILE" 600 "$AUDIT_POLICY" || true
-if [[ -f $api_server_manifest ]] && ! api_server_has_flag "$ENCRYPTION_FLAG"; then
-  mkdir -p "$(dirname "$ROOT$ENCRYPTION_KEYS_FILE")" && touch "$(dirname "$ROOT$ENCRYPTION_KEYS_FILE")/identity-writes"
+keys_dir=$(dirname "$ROOT$ENCRYPTION_KEYS_FILE")
+mkdir -p "$keys_dir"
+if [[ ! -f $api_server_manifest && ! -s $ROOT$ENCRYPTION_KEYS_FILE ]]; then
+  # A control plane new to the cluster (or the first of a new one) reads sealed Secrets from its start but seals
+  # only in its own api-server-encryption step: the others may not read this key yet (a rotation under way).
+  touch "$keys_dir/identity-writes"
+elif [[ -f $api_server_manifest ]] && ! api_server_has_flag "$ENCRYPTION_FLAG"; then
+  touch "$keys_dir/identity-writes"
 fi
 if encryption_write second; then
   log "the encryption configuration now holds key $(encryption_key_name)"

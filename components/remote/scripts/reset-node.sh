@@ -3,9 +3,9 @@
 # removed machine does not register again at its next boot (and our daily timers go with it), but only when the cluster no longer has its Node
 # (leave-cluster.sh deleted it). A Node that is still there means the join step was replaced, or `--replace` was
 # used, on a node the settings keep: nothing is reset. When the API cannot be asked, nothing is reset either.
-# A control plane's encryption keys and audit policy go as well: no key that opens the cluster's Secrets stays on
-# a machine that left it.
-# Inputs (generated header): ROOT, NODE_NAME, ENDPOINT, API_SERVER_FILES (folders: one per line).
+# A control plane's encryption keys, audit policy and audit log (with Fluent Bit's place in it) go as well: no key
+# that opens the cluster's Secrets, and no request body, stays on a machine that left it.
+# Inputs (generated header): ROOT, NODE_NAME, ENDPOINT, API_SERVER_FILES (paths: one per line).
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -29,8 +29,8 @@ mkdir -p "$state"
 run_logged "$state/reset.log" "kubeadm reset" kubeadm reset -f
 systemctl disable --now kubelet
 remove_timed_programs
-while read -r folder; do
-  [[ -z $folder || ! -e $ROOT$folder ]] || { rm -rf "${ROOT:?}$folder" && log "removed $folder"; }
+while read -r path; do
+  [[ -z $path || ! -e $ROOT$path ]] || { rm -rf "${ROOT:?}$path" && log "removed $path"; }
 done <<<"$API_SERVER_FILES"
 rm -f "$state/join.done"
 log "host reset: $NODE_NAME left the cluster"
