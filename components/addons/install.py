@@ -61,9 +61,6 @@ def install_addons(s: Settings, c: Cluster) -> Installed:
         calico = Calico(f"{name}-calico", CalicoArgs(s, c.endpoint, provider, after=[c.api_ready]))
         pod_network.append(calico.operator)
         done.versions["calico"] = versions.CHARTS["tigera-operator"].version
-    if a.metrics_server:
-        MetricsServer(f"{name}-metrics-server", MetricsServerArgs(s, provider, after=pod_network))
-        done.versions["metrics-server"] = versions.CHARTS["metrics-server"].version
     storage = Storage(f"{name}-storage", StorageArgs(s, provider, after=pod_network))
     done.versions["storageClass"] = storage.class_name
     persistent = pod_network + storage.ready
@@ -89,6 +86,10 @@ def install_addons(s: Settings, c: Cluster) -> Installed:
         done.versions["kube-prometheus-stack"] = versions.CHARTS["kube-prometheus-stack"].version
         done.outputs["grafanaAdminPassword"] = monitoring.grafana_admin_password
         done.outputs["grafanaUrl"] = f"https://{grafana_host}" if grafana_host else None
+    if a.metrics_server:  # after the monitoring release, whose CRDs its ServiceMonitor needs
+        MetricsServer(f"{name}-metrics-server", MetricsServerArgs(
+            s, provider, after=pod_network + ([monitoring.release] if a.monitoring else []), scraped=a.monitoring))
+        done.versions["metrics-server"] = versions.CHARTS["metrics-server"].version
     if harbor_host:
         harbor = Harbor(f"{name}-harbor", HarborArgs(s, provider, harbor_host, storage.class_name, ingress.class_name,
                                                      certificates, after=persistent + [ingress.release]))

@@ -94,6 +94,22 @@ def test_the_release_is_pinned_after_the_pod_network_with_known_keys(stack):
     assert result.document["outputs"]["addons"]["metrics-server"] == chart.version
 
 
+def test_with_monitoring_prometheus_scrapes_it_after_its_crds_and_without_no_service_monitor_is_asked(tmp_path):
+    with_monitoring = releases(shipped_plan("prod"))
+    release = with_monitoring["metrics-server"]
+    assert settings("prod").addons.monitoring
+    values = release["inputs"]["values"]
+    # The chart declares the ServiceMonitor only with both on, and then serves /metrics without authorization.
+    assert values["metrics"] == {"enabled": True} and values["serviceMonitor"] == {"enabled": True}
+    assert with_monitoring["kube-prometheus-stack"]["urn"] in release["dependsOn"], "its CRDs first"
+    plain = build_plan("custom", write_stack(tmp_path, edited("dev", addons={"monitoring": {"enabled": False}})),
+                       check_policies=False)
+    found = releases(plain)
+    assert "kube-prometheus-stack" not in found
+    values = found["metrics-server"]["inputs"]["values"]
+    assert values["metrics"] == {"enabled": False} and values["serviceMonitor"] == {"enabled": False}
+
+
 def test_chart_keys_refuse_a_misspelled_metrics_server_key():
     assert unknown_keys("metrics-server", {"podDisruptionBudget": {"minAvailable": 1}}) == []
     assert unknown_keys("metrics-server", {"podDisruptionBuget": {"minAvailable": 1}}) == ["podDisruptionBuget"]

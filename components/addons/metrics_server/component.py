@@ -16,7 +16,8 @@ from components.settings import Settings
 class MetricsServerArgs:
     settings: Settings
     provider: k8s.Provider
-    after: list  # pod networking: the API server reaches its pods through Calico
+    after: list  # pod networking (the API server reaches its pods through Calico); with monitoring, its CRDs
+    scraped: bool = False  # monitoring is on: a ServiceMonitor for metrics-server's own metrics
 
 
 class MetricsServer(pulumi.ComponentResource):
@@ -27,6 +28,6 @@ class MetricsServer(pulumi.ComponentResource):
         s = args.settings
         # kube-system is kubeadm's, so there is no namespace to declare; the chart makes the APIService.
         self.release = release(f"{name}-release", "metrics-server", metrics_server.NAMESPACE,
-                               metrics_server.values(s.tier, s.max_node_count),
+                               metrics_server.values(s.tier, s.max_node_count, args.scraped),
                                on_cluster(self, args.provider, *args.after), release_name=metrics_server.RELEASE)
         self.register_outputs({"apiService": "v1beta1.metrics.k8s.io"})

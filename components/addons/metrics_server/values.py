@@ -49,15 +49,19 @@ def requests(nodes: int) -> dict:
     return {"cpu": f"{BASE_CPU_M + extra}m", "memory": f"{BASE_MEMORY_MIB + 2 * extra}Mi"}
 
 
-def values(tier: str, nodes: int) -> dict:
+def values(tier: str, nodes: int, scraped: bool = False) -> dict:
     """`nodes`: the most nodes the cluster may grow to (its pools' maxCount): metrics-server's memory grows with
-    them."""
+    them. `scraped`: monitoring is on; the chart then serves metrics-server's own /metrics (its
+    `--authorization-always-allow-paths=/metrics`) and declares a ServiceMonitor, which Prometheus selects in every
+    namespace (monitoring/values.py): a failing scrape of the kubelets shows there, not only in `kubectl top`."""
     out = {
         "image": {"repository": versions.METRICS_SERVER_IMAGE_REPOSITORY, "tag": versions.METRICS_SERVER_IMAGE_TAG},
         "containerPort": CONTAINER_PORT,
         "defaultArgs": list(ARGS),
         "resources": {"requests": requests(nodes)},
         "replicas": 1,
+        "metrics": {"enabled": scraped},
+        "serviceMonitor": {"enabled": scraped},
     }
     if tier != "prod":
         return out
