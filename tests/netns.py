@@ -22,6 +22,14 @@ def available() -> str | None:
     return "network namespaces need root" if os.geteuid() != 0 else None
 
 
+def require() -> None:
+    """Fails under CI (where namespaces must work), skips elsewhere, when network namespaces are not available."""
+    import pytest
+    reason = available()
+    if reason:
+        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
+
+
 def require_tools() -> None:
     missing = [tool for tool in ("ip", "haproxy", "keepalived", "curl", "openssl") if shutil.which(tool) is None]
     assert not missing, f"not installed: {', '.join(missing)} (scripts/test installs them)"

@@ -240,6 +240,11 @@ class Sandbox:
     def calls(self) -> list[str]:
         return [line for line in self.log.read_text().splitlines() if line]
 
+    def container_starts(self, pod: str) -> int:
+        """How many times the static pod's container started again (the crictl stub counts them)."""
+        path = self.state / "containers" / pod
+        return int(path.read_text()) if path.exists() else 0
+
     def reset_calls(self) -> None:
         self.log.write_text("")
 

@@ -100,7 +100,7 @@ def manifest_flags() -> str:
 
 def encryption_flag() -> str:
     """The flag that turns encryption on: a manifest without it belongs to an API server that writes in the clear."""
-    return f"--encryption-provider-config={ENCRYPTION_CONFIG_FILE}"
+    return f"--encryption-provider-config={api_server_args()['encryption-provider-config']}"
 
 
 def encryption_config(keys: list[tuple[str, str]], identity_writes: bool = False) -> dict:

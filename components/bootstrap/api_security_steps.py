@@ -33,12 +33,13 @@ class ApiServerSecurity:
         generated = random.RandomBytes(f"{name}-encryption-key", length=api_security.ENCRYPTION_KEY_BYTES,
                                        opts=pulumi.ResourceOptions(parent=parent))
         self.key = pulumi.Output.secret(generated.base64)
+        self.files_script = self.key.apply(host_steps.api_server_files)  # the same on every control plane
         self.files: dict[str, remote.Command] = {}
 
     def files_step(self, host: Host, after: list) -> remote.Command:
         """The audit policy and the key on `host`, before anything makes it a member."""
-        self.files[host.name] = self.runner.run(f"{host.name}-api-server-files", host,
-                                                self.key.apply(host_steps.api_server_files), after, secret=True)
+        self.files[host.name] = self.runner.run(f"{host.name}-api-server-files", host, self.files_script, after,
+                                                secret=True)
         return self.files[host.name]
 
     def config_steps(self, control_planes: list[Host], cluster: pulumi.Output, facts: dict[str, pulumi.Output],

@@ -229,7 +229,8 @@ def reset_node(node_name: str, endpoint: str) -> str:
     return host_scripts.render(("timer-lib.sh", "reset-node.sh"), {
         "NODE_NAME": node_name, "ENDPOINT": endpoint,
         "API_SERVER_FILES": "\n".join((api_security.ENCRYPTION_DIR, api_security.AUDIT_DIR,
-                                      api_security.AUDIT_LOG_DIR, *api_security.AUDIT_TAIL_DB_FILES))}, name="reset-node")
+                                      api_security.AUDIT_LOG_DIR, *api_security.AUDIT_TAIL_DB_FILES)),
+    }, name="reset-node")
 
 
 def read_kubeconfig(admin_conf_expires: str = "unknown") -> str:

@@ -114,12 +114,6 @@ def test_every_file_the_flags_name_is_mounted_into_the_api_server():
     assert cluster["apiServer"]["extraVolumes"] == volumes
 
 
-def starts(sandbox: Sandbox) -> int:
-    """How many times the sandbox's kube-apiserver container started again (its crictl stub counts them)."""
-    path = sandbox.state / "containers" / "kube-apiserver"
-    return int(path.read_text()) if path.exists() else 0
-
-
 def running_control_plane(sandbox: Sandbox, flags: bool = True) -> Path:
     """The sandbox as a control plane whose API server runs, with our flags or as one made before them."""
     manifest = sandbox.root / "etc/kubernetes/manifests/kube-apiserver.yaml"
@@ -162,15 +156,15 @@ def test_a_rotated_key_reads_on_every_api_server_before_any_writes_with_it(tmp_p
     # The new key reads: every control plane's API server restarted with it second (the readers' pass) ...
     assert files_on(sandbox, OTHER_KEY).returncode == 0
     assert keys_in(sandbox) == [ENCRYPTION_KEY, OTHER_KEY]
-    before = starts(sandbox)
+    before = sandbox.container_starts("kube-apiserver")
     readers_pass(sandbox, OTHER_KEY)
-    assert keys_in(sandbox) == [ENCRYPTION_KEY, OTHER_KEY] and starts(sandbox) == before + 1
+    assert keys_in(sandbox) == [ENCRYPTION_KEY, OTHER_KEY] and sandbox.container_starts("kube-apiserver") == before + 1
     assert sealed_under(check(apiserver_check, "-encryption-config", config, "-seal", "x")) == old_name
     readers_pass(sandbox, OTHER_KEY)
-    assert starts(sandbox) == before + 1, "nothing changed: no restart"
+    assert sandbox.container_starts("kube-apiserver") == before + 1, "nothing changed: no restart"
     # ... then writes (the writers' pass, once every API server reads it); what the old one sealed stays readable.
     writers_pass(sandbox, OTHER_KEY)
-    assert keys_in(sandbox) == [OTHER_KEY, ENCRYPTION_KEY] and starts(sandbox) == before + 2
+    assert keys_in(sandbox) == [OTHER_KEY, ENCRYPTION_KEY] and sandbox.container_starts("kube-apiserver") == before + 2
     opened = check(apiserver_check, "-encryption-config", config, "-open", stored)
     assert opened.returncode == 0 and "opened: db-password (stale: true)" in opened.stdout, opened.stdout
     assert sealed_under(check(apiserver_check, "-encryption-config", config, "-seal", "x")) not in ("", old_name)
@@ -178,26 +172,26 @@ def test_a_rotated_key_reads_on_every_api_server_before_any_writes_with_it(tmp_p
     # A files step or a readers' pass run again (a re-run, a new policy) keeps the key that writes: no demotion.
     assert files_on(sandbox, OTHER_KEY).returncode == 0
     readers_pass(sandbox, OTHER_KEY)
-    assert keys_in(sandbox) == [OTHER_KEY, ENCRYPTION_KEY] and starts(sandbox) == before + 2
+    assert keys_in(sandbox) == [OTHER_KEY, ENCRYPTION_KEY] and sandbox.container_starts("kube-apiserver") == before + 2
 
 
 def test_an_edited_audit_policy_restarts_the_api_server_once(tmp_path, monkeypatch):
     sandbox = Sandbox(tmp_path)
     assert files_on(sandbox, ENCRYPTION_KEY).returncode == 0  # before the init: the policy it starts with
     running_control_plane(sandbox)
-    before = starts(sandbox)
+    before = sandbox.container_starts("kube-apiserver")
     readers_pass(sandbox, ENCRYPTION_KEY)
-    assert starts(sandbox) == before, "the API server already runs with this policy"
+    assert sandbox.container_starts("kube-apiserver") == before, "the API server already runs with this policy"
     policy = api_security.audit_policy()
     monkeypatch.setattr(api_security, "audit_policy", lambda: {**policy, "rules": [{"level": "Metadata"}]})
     stale = sandbox.run(render_for(sandbox, host_steps.api_server_config, CLUSTER, CP0, ENCRYPTION_KEY))
     assert stale.returncode != 0 and "not this run's audit policy" in stale.stderr, "files first"
     assert files_on(sandbox, ENCRYPTION_KEY).returncode == 0
-    assert starts(sandbox) == before, "the files step restarts nothing"
+    assert sandbox.container_starts("kube-apiserver") == before, "the files step restarts nothing"
     done = readers_pass(sandbox, ENCRYPTION_KEY)
-    assert "changed since kube-apiserver started" in done.stderr and starts(sandbox) == before + 1
+    assert "changed since kube-apiserver started" in done.stderr and sandbox.container_starts("kube-apiserver") == before + 1
     readers_pass(sandbox, ENCRYPTION_KEY)
-    assert starts(sandbox) == before + 1
+    assert sandbox.container_starts("kube-apiserver") == before + 1
 
 
 def test_the_reviewable_copy_carries_no_usable_key_and_writes_nothing(tmp_path):
@@ -252,13 +246,13 @@ def test_a_cluster_made_before_gets_the_flags_through_kubeadm_and_seals_only_onc
     readers_pass(sandbox, ENCRYPTION_KEY)
     assert not any("control-plane apiserver" in c for c in sandbox.calls()), "flags in place: no second rewrite"
     # Writers' pass: secretbox seals, the API server restarted with it; once.
-    before = starts(sandbox)
+    before = sandbox.container_starts("kube-apiserver")
     writers_pass(sandbox, ENCRYPTION_KEY)
     assert yaml.safe_load(config.read_text()) == api_security.encryption_config([(name, ENCRYPTION_KEY)])
-    assert starts(sandbox) == before + 1
+    assert sandbox.container_starts("kube-apiserver") == before + 1
     writers_pass(sandbox, ENCRYPTION_KEY)
     readers_pass(sandbox, ENCRYPTION_KEY)
-    assert starts(sandbox) == before + 1
+    assert sandbox.container_starts("kube-apiserver") == before + 1
     assert yaml.safe_load(config.read_text()) == api_security.encryption_config([(name, ENCRYPTION_KEY)])
 
 

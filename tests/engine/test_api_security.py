@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from components.bootstrap import api_security
-from tests.engine.test_up import cluster, engine_for, up, window  # noqa: F401
+from tests.engine.test_up import cluster, engine_for, up  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("engine_tools")
 CONTROL_PLANES = ("cp-1", "cp-2", "cp-3")
@@ -24,12 +24,6 @@ def last_window(host, step: str) -> tuple[float, float]:
     starts = [t for t, event, name, _ in host.steps() if name == step and event == "start"]
     ends = [t for t, event, name, _ in host.steps() if name == step and event == "end"]
     return starts[-1], ends[-1]
-
-
-def starts(host) -> int:
-    """How many times the host's kube-apiserver container started again (the crictl stub counts them)."""
-    path = host.sandbox.state / "containers" / "kube-apiserver"
-    return int(path.read_text()) if path.exists() else 0
 
 
 def test_every_api_server_gets_the_flags_and_a_rotated_key_reads_before_it_writes(cluster):
@@ -49,7 +43,7 @@ def test_every_api_server_gets_the_flags_and_a_rotated_key_reads_before_it_write
     assert len(old) == 1
 
     assert all(hosts.hosts[name].step_names().count("api-server-encryption") == 1 for name in CONTROL_PLANES)
-    started = {name: starts(hosts.hosts[name]) for name in CONTROL_PLANES}
+    started = {name: hosts.hosts[name].sandbox.container_starts("kube-apiserver") for name in CONTROL_PLANES}
 
     urn = next(r["urn"] for r in engine.export()["resources"] if r["urn"].endswith("::k8s-engine-encryption-key"))
     rotated = engine.run("up", replace=[urn])
@@ -63,7 +57,7 @@ def test_every_api_server_gets_the_flags_and_a_rotated_key_reads_before_it_write
     assert max(end for _, end in files) <= readers[0][0]
     passes = readers + writers  # every API server reads the key before any writes with it, one at a time
     assert all(a[1] <= b[0] for a, b in zip(passes, passes[1:])), f"one API server at a time: {passes}"
-    assert {name: starts(hosts.hosts[name]) - started[name] for name in CONTROL_PLANES} == dict.fromkeys(
+    assert {name: hosts.hosts[name].sandbox.container_starts("kube-apiserver") - started[name] for name in CONTROL_PLANES} == dict.fromkeys(
         CONTROL_PLANES, 2), "each API server restarted once to read the key and once to write with it"
     rewrite = last_window(hosts.hosts["cp-1"], "secrets-rewrite")
     assert passes[-1][1] <= rewrite[0]

@@ -39,9 +39,9 @@ def test_a_certificate_near_expiry_renews_on_its_control_plane_only_and_the_kube
     before = steps_per_host(hosts)
     reads = {name: hosts.hosts[name].reads() for name in CONTROL_PLANES}
     pods = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
-    starts = hosts.hosts["cp-1"].sandbox.state / "containers"
+    first = hosts.hosts["cp-1"].sandbox
     # (the API server started once more already: its writers' pass on a new control plane, api-server-encryption)
-    started = {pod: int((starts / pod).read_text()) if (starts / pod).exists() else 0 for pod in pods}
+    started = {pod: first.container_starts(pod) for pod in pods}
     soon = expiring(hosts.hosts["cp-1"].sandbox, "admin.conf", 20)
 
     preview = engine.preview()
@@ -54,12 +54,11 @@ def test_a_certificate_near_expiry_renews_on_its_control_plane_only_and_the_kube
     assert updated(result) == {"cp-1-certificates", "k8s-engine-kubeconfig"}
     ran = steps_per_host(hosts)
     assert ran["cp-1"][len(before["cp-1"]):] == ["certificates", "read-admin-kubeconfig"], ran["cp-1"]
-    first = hosts.hosts["cp-1"].sandbox
     assert [c for c in first.calls() if c.startswith("kubeadm certs renew")] == ["kubeadm certs renew all"]
     for name in ("cp-2", "cp-3"):
         assert ran[name] == before[name], name
         assert not [c for c in hosts.hosts[name].sandbox.calls() if c.startswith("kubeadm certs renew")]
-    restarted = {pod: int((starts / pod).read_text()) - started[pod] for pod in pods}
+    restarted = {pod: first.container_starts(pod) - started[pod] for pod in pods}
     assert restarted == dict.fromkeys(pods, 1), "the renewal restarted each static pod once"
     dates = result["outputs"]["certificates"]
     assert dates["cp-1"]["certificates"]["admin.conf"] > soon, "the output has the renewed date"

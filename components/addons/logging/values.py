@@ -17,12 +17,12 @@ LOKI_RELEASE = "loki"
 LOKI_PORT = 3100
 LOKI_SERVICE = f"{LOKI_RELEASE}.{NAMESPACE}.svc.cluster.local"
 LOKI_URL = f"http://{LOKI_SERVICE}:{LOKI_PORT}"
-# System services whose journal matters to an operator of a kubeadm node.
 # Who may connect to Loki (and Fluent Bit's metrics): Loki holds every pod's logs and the API servers' audit
 # events, with no authentication of its own (auth_enabled false), so only its own namespace (Fluent Bit) and the
 # monitoring one (Grafana, Prometheus) reach it; any other pod is refused (NetworkPolicy, enforced by Calico).
 READERS = (NAMESPACE, MONITORING_NAMESPACE)
 AUDIT_JOB = "kube-apiserver-audit"  # the Loki label of the audit events: {job="kube-apiserver-audit"}
+# System services whose journal matters to an operator of a kubeadm node.
 SYSTEM_UNITS = ("kubelet.service", "containerd.service", "haproxy.service", "keepalived.service",
                 "chrony.service")
 

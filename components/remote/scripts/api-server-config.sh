@@ -8,8 +8,8 @@
 # ClusterConfiguration), identity still writing; one whose configuration or policy changed is restarted the
 # upstream way (restart_static_pod). Then it waits for the API server, and stores the ClusterConfiguration in
 # kube-system/kubeadm-config, where upgrades and joins of new control planes read it. A run cut short after a
-# change restarts the API server on the next run (api-server-lib.sh records what it started with). AUDIT_POLICY_SHA256 is the policy this run expects (an edited
-# policy makes the step run again).
+# change restarts the API server on the next run (api-server-lib.sh records what it started with).
+# AUDIT_POLICY_SHA256 is the policy this run expects (an edited policy makes the step run again).
 # Inputs (generated header): KUBEADM_CONFIG, MANIFEST_FLAGS, ENCRYPTION_FLAG, AUDIT_POLICY_SHA256.
 # shellcheck disable=SC2154
 set -euo pipefail
@@ -23,11 +23,9 @@ name=$(encryption_key_name)
 grep -q "^$name " "$ROOT$ENCRYPTION_KEYS_FILE" 2>/dev/null ||
   fail "key $name is not in $ENCRYPTION_KEYS_FILE: its api-server-files step has not run here; run pulumi up again"
 [[ "$(api_server_policy_digest)" == "$AUDIT_POLICY_SHA256" ]] ||
-  fail "$AUDIT_POLICY_FILE is not this run's audit policy: its api-server-files step has not run here; run pulumi up again"
-mkdir -p "$api_server_state"
-if ! api_server_has_flag "$ENCRYPTION_FLAG"; then
-  touch "$(dirname "$ROOT$ENCRYPTION_KEYS_FILE")/identity-writes"
-fi
+  fail "$AUDIT_POLICY_FILE is not this run's audit policy: its api-server-files step has not run here;" \
+    "run pulumi up again"
+api_server_has_flag "$ENCRYPTION_FLAG" || encryption_keep_identity_writing
 encryption_write second || true
 
 missing=()

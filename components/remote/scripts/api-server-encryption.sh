@@ -14,7 +14,6 @@ static_pods_exclusive
 name=$(encryption_key_name)
 grep -q "^$name " "$ROOT$ENCRYPTION_KEYS_FILE" 2>/dev/null && api_server_has_flag "$ENCRYPTION_FLAG" ||
   fail "the API server does not read key $name yet: its api-server-config step has not run here; run pulumi up again"
-mkdir -p "$api_server_state"
 if encryption_write first; then
   log "key $name now seals the Secrets this API server writes"
 fi

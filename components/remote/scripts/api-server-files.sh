@@ -18,14 +18,11 @@ static_pods_exclusive
 mkdir -p "$(dirname "$ROOT$AUDIT_POLICY_FILE")" "$ROOT$AUDIT_LOG_DIR"
 chmod 700 "$ROOT$AUDIT_LOG_DIR"
 write_file "$ROOT$AUDIT_POLICY_FILE" 600 "$AUDIT_POLICY" || true
-keys_dir=$(dirname "$ROOT$ENCRYPTION_KEYS_FILE")
-mkdir -p "$keys_dir"
-if [[ ! -f $api_server_manifest && ! -s $ROOT$ENCRYPTION_KEYS_FILE ]]; then
-  # A control plane new to the cluster (or the first of a new one) reads sealed Secrets from its start but seals
-  # only in its own api-server-encryption step: the others may not read this key yet (a rotation under way).
-  touch "$keys_dir/identity-writes"
-elif [[ -f $api_server_manifest ]] && ! api_server_has_flag "$ENCRYPTION_FLAG"; then
-  touch "$keys_dir/identity-writes"
+# Identity keeps writing on an API server that runs without encryption, and on a control plane new to the cluster
+# (or the first of a new one: no keys yet): it reads sealed Secrets from its start but seals only in its own
+# api-server-encryption step, as the others may not read this key yet (a rotation under way).
+if ! api_server_has_flag "$ENCRYPTION_FLAG" && [[ -f $api_server_manifest || ! -s $ROOT$ENCRYPTION_KEYS_FILE ]]; then
+  encryption_keep_identity_writing
 fi
 if encryption_write second; then
   log "the encryption configuration now holds key $(encryption_key_name)"

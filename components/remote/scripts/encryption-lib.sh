@@ -48,8 +48,15 @@ encryption_keys_with_current() {
 # encryption_identity_writes: whether identity (no encryption) writes on this host: a control plane whose API server
 # ran without encryption until now reads sealed Secrets first and writes sealed ones only in the writing pass
 # (api-server-encryption.sh), so that no API server meets a Secret it cannot open while the others are behind.
+encryption_identity_marker="$(dirname "$ROOT$ENCRYPTION_KEYS_FILE")/identity-writes"
 encryption_identity_writes() {
-  [[ -f $(dirname "$ROOT$ENCRYPTION_KEYS_FILE")/identity-writes ]]
+  [[ -f $encryption_identity_marker ]]
+}
+
+# encryption_keep_identity_writing: identity writes on this host until its writing pass (encryption_write first).
+encryption_keep_identity_writing() {
+  mkdir -p "$(dirname "$encryption_identity_marker")" && touch "$encryption_identity_marker" ||
+    fail "cannot write ${encryption_identity_marker#"$ROOT"}"
 }
 
 # encryption_config KEYS: the EncryptionConfiguration for KEYS ("NAME SECRET" lines, the writing key first):
@@ -78,7 +85,7 @@ encryption_write() {
   keys=$(encryption_keys_with_current "$1") || fail "cannot read ${ENCRYPTION_KEYS_FILE}"
   dir=$(dirname "$ROOT$ENCRYPTION_KEYS_FILE")
   { mkdir -p "$dir" && chmod 700 "$dir"; } || fail "cannot create the folder of $ENCRYPTION_KEYS_FILE"
-  [[ $1 != first ]] || rm -f "$dir/identity-writes" || fail "cannot remove $dir/identity-writes"
+  [[ $1 != first ]] || rm -f "$encryption_identity_marker" || fail "cannot remove ${encryption_identity_marker#"$ROOT"}"
   write_file "$ROOT$ENCRYPTION_KEYS_FILE" 600 "$keys" >/dev/null 2>&1 || true
   write_file "$ROOT$ENCRYPTION_CONFIG_FILE" 600 "$(encryption_config "$keys")"
 }
