@@ -1,11 +1,13 @@
 """A throwaway network of Linux network namespaces for tests: hosts on one bridge, processes run inside them.
 
-Every namespace name carries this process's id, addresses come from 192.0.2.0/24 (documentation range), and
-`close()` kills every process started here and deletes every namespace, whatever happened before.
+Every namespace name carries this process's id, addresses come from the documentation ranges 198.51.100.0/24 and
+203.0.113.0/24 only (192.0.2.0/24 is the uplink of the machines this project's CI runs on: refused), and `close()`
+kills every process started here and deletes every namespace, whatever happened before.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import signal
@@ -14,6 +16,15 @@ import time
 from pathlib import Path
 
 SUBNET_PREFIX = 24
+# The only networks a test may put an address in; never 192.0.2.0/24 (the CI machines' own uplink).
+TEST_NETWORKS = (ipaddress.IPv4Network("198.51.100.0/24"), ipaddress.IPv4Network("203.0.113.0/24"))
+
+
+def check_test_address(address: str) -> None:
+    """Refuses an address outside the test networks (a mistake there could reach a real network)."""
+    ip = ipaddress.IPv4Address(address)
+    assert any(ip in network for network in TEST_NETWORKS), \
+        f"{address} is outside the test networks {', '.join(map(str, TEST_NETWORKS))}"
 
 
 def available() -> str | None:
@@ -57,6 +68,7 @@ class Lab:
 
     def add_host(self, host: str, address: str) -> None:
         """A namespace with loopback and eth0 (address/24) plugged into the bridge."""
+        check_test_address(address)
         ns, port = self.ns(host), f"p{len(self.namespaces)}"
         _run("ip", "netns", "add", ns)
         self.namespaces.append(ns)

@@ -82,11 +82,11 @@ def address(value: str | None, path: str, problems: Problems) -> ipaddress.IPv4A
     try:
         ip = ipaddress.IPv4Address(value)
     except ValueError:
-        problems.add(path, f"must be an IPv4 address such as 192.0.2.10, got {shown(value)}")
+        problems.add(path, f"must be an IPv4 address such as 203.0.113.10, got {shown(value)}")
         return None
     why = special_address_problem(ip)
     if why:
-        problems.add(path, f"{ip} is {why}; a host needs a unicast address such as 192.0.2.10")
+        problems.add(path, f"{ip} is {why}; a host needs a unicast address such as 203.0.113.10")
         return None
     return ip
 

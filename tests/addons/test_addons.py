@@ -77,7 +77,7 @@ def test_mtu_follows_the_encapsulation_and_the_host_network():
     s = settings("metal")
     for encapsulation, expected in (("IPIP", 1480), ("None", 1500), ("VXLANCrossSubnet", 1450)):
         changed = dataclasses.replace(s, network=dataclasses.replace(s.network, calico_encapsulation=encapsulation))
-        values = calico.values(changed, "192.0.2.10", 6443)
+        values = calico.values(changed, "203.0.113.10", 6443)
         assert values["installation"]["calicoNetwork"]["mtu"] == expected
         assert values["installation"]["calicoNetwork"]["bgp"] == ("Disabled" if "VXLAN" in encapsulation
                                                                   else "Enabled")

@@ -11,7 +11,7 @@ from components.remote import host_scripts
 from tests.addons.test_etcd_backup import stub
 
 SCRIPT = host_scripts.SCRIPTS_DIR / "etcd-restore.sh"
-MEMBERS = "cp-1=https://192.0.2.21:2380,cp-2=https://192.0.2.22:2380,cp-3=https://192.0.2.23:2380"
+MEMBERS = "cp-1=https://203.0.113.21:2380,cp-2=https://203.0.113.22:2380,cp-3=https://203.0.113.23:2380"
 ETCD_MANIFEST = """apiVersion: v1
 kind: Pod
 spec:
@@ -19,7 +19,7 @@ spec:
   - command:
     - etcd
     - --name=cp-1
-    - --initial-advertise-peer-urls=https://192.0.2.21:2380
+    - --initial-advertise-peer-urls=https://203.0.113.21:2380
     image: registry.k8s.io/etcd:3.6.5-0
 """
 
@@ -71,7 +71,7 @@ def test_the_phases_stop_the_api_server_first_restore_with_every_member_then_sta
     (restore,) = [c for c in box.calls("ctr") if "snapshot restore" in c]
     assert "registry.k8s.io/etcd:3.6.5-0" in restore
     assert "etcdutl snapshot restore /snapshot/snap.db --data-dir /var/lib/etcd --name cp-1" in restore
-    assert f"--initial-cluster {MEMBERS} --initial-advertise-peer-urls https://192.0.2.21:2380" in restore
+    assert f"--initial-cluster {MEMBERS} --initial-advertise-peer-urls https://203.0.113.21:2380" in restore
     assert not (box.manifests / "etcd.yaml").exists(), "restore starts nothing: every member is restored first"
     (aside,) = (box.root / "var/lib").glob("etcd.before-restore-*")
     assert (aside / "member/wal").read_text() == "current data", "the old data is kept"

@@ -2,7 +2,7 @@
 
 Config checks run `haproxy -c` and `keepalived -t` (inside a network namespace that has the interface). The
 failover test builds two load-balancer hosts, three stand-in apiservers and a client in network namespaces on one
-bridge (192.0.2.0/24 only), and measures how long the VIP takes to move and a backend to leave rotation.
+bridge (203.0.113.0/24 only), and measures how long the VIP takes to move and a backend to leave rotation.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from tests import netns
 
 pytestmark = pytest.mark.skipif(netns.available() is not None, reason=str(netns.available()))
 
-VIP = "192.0.2.10"
-LBS = {"lb-1": "192.0.2.11", "lb-2": "192.0.2.12"}
-CPS = {"cp-1": "192.0.2.21", "cp-2": "192.0.2.22", "cp-3": "192.0.2.23"}
-CLIENT = "192.0.2.50"
+VIP = "203.0.113.10"
+LBS = {"lb-1": "203.0.113.11", "lb-2": "203.0.113.12"}
+CPS = {"cp-1": "203.0.113.21", "cp-2": "203.0.113.22", "cp-3": "203.0.113.23"}
+CLIENT = "203.0.113.50"
 AUTH = "Vr7pQ2xz"
 STANDIN = Path(__file__).resolve().parents[1] / "standin_apiserver.py"
 MEASURED: dict[str, float] = {}

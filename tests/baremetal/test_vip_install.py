@@ -6,11 +6,11 @@ import stat
 from components.baremetal import haproxy_config, keepalived_config, vip_configs
 from tests.sandbox import Sandbox, installed, render_for
 
-BACKENDS = [haproxy_config.Backend("cp-1", "192.0.2.21"), haproxy_config.Backend("cp-2", "192.0.2.22"),
-            haproxy_config.Backend("cp-3", "192.0.2.23")]
-PEERS = [keepalived_config.Peer("lb-1", "192.0.2.11", "eth0"), keepalived_config.Peer("lb-2", "192.0.2.12", "eth0")]
+BACKENDS = [haproxy_config.Backend("cp-1", "203.0.113.21"), haproxy_config.Backend("cp-2", "203.0.113.22"),
+            haproxy_config.Backend("cp-3", "203.0.113.23")]
+PEERS = [keepalived_config.Peer("lb-1", "203.0.113.11", "eth0"), keepalived_config.Peer("lb-2", "203.0.113.12", "eth0")]
 HAPROXY = haproxy_config.render(6443, BACKENDS, node_count=6)
-KEEPALIVED = keepalived_config.render(PEERS[0], PEERS, "192.0.2.10", 24, 51, "Vr7pQ2xz")
+KEEPALIVED = keepalived_config.render(PEERS[0], PEERS, "203.0.113.10", 24, 51, "Vr7pQ2xz")
 
 
 def script(box: Sandbox, haproxy: str = HAPROXY, keepalived: str = KEEPALIVED) -> str:
@@ -42,7 +42,7 @@ def test_a_changed_config_is_checked_then_reloaded_without_a_restart(tmp_path):
     box = Sandbox(tmp_path)
     assert box.run(script(box)).returncode == 0
     box.reset_calls()
-    wider = haproxy_config.render(6443, BACKENDS + [haproxy_config.Backend("cp-4", "192.0.2.24")], node_count=8)
+    wider = haproxy_config.render(6443, BACKENDS + [haproxy_config.Backend("cp-4", "203.0.113.24")], node_count=8)
     assert box.run(script(box, haproxy=wider)).returncode == 0
     assert box.mutating_calls() == ["systemctl reload haproxy"]
     assert "cp-4" in (box.root / "etc/haproxy/haproxy.cfg").read_text()

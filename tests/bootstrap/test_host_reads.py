@@ -13,7 +13,7 @@ from tests.plan_fixtures import shipped_plan
 from tools.plan import build_plan
 
 NOW = datetime.datetime.now(datetime.timezone.utc)
-CP = {"cp-1": "192.0.2.21", "cp-2": "192.0.2.22", "cp-3": "192.0.2.23"}
+CP = {"cp-1": "203.0.113.21", "cp-2": "203.0.113.22", "cp-3": "203.0.113.23"}
 
 
 def step_inputs(result) -> dict[str, str]:
@@ -72,7 +72,7 @@ def test_a_control_plane_that_cannot_be_read_is_a_warning_and_changes_nothing(mo
     said = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *args, **kwargs: said.append(message))
     reads = {(CP["cp-2"], "certificates-check"): json.dumps(
-        {"unavailable": "ssh: connect to host 192.0.2.22 port 22: Connection timed out"})}
+        {"unavailable": "ssh: connect to host 203.0.113.22 port 22: Connection timed out"})}
     assert changed(reads) == set()
     assert len(said) == 1 and said[0].startswith("the certificates of cp-2 could not be read (ssh: connect"), said
     said.clear()

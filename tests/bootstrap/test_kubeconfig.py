@@ -17,12 +17,12 @@ users:
 
 
 def test_every_cluster_points_at_the_load_balanced_endpoint():
-    document = yaml.safe_load(kubeconfig_for_endpoint(ADMIN_CONF, "192.0.2.10:6443"))
-    assert [c["cluster"]["server"] for c in document["clusters"]] == ["https://192.0.2.10:6443"]
+    document = yaml.safe_load(kubeconfig_for_endpoint(ADMIN_CONF, "203.0.113.10:6443"))
+    assert [c["cluster"]["server"] for c in document["clusters"]] == ["https://203.0.113.10:6443"]
     assert document["users"] == yaml.safe_load(ADMIN_CONF)["users"]
 
 
 @pytest.mark.parametrize("text", ["admin\n", "", "kind: Pod\n", "clusters: {}\nkind: Config\n", "a: [b\n"])
 def test_anything_but_a_kubeconfig_stops_the_update_saying_so(text):
     with pytest.raises(ValueError, match="admin kubeconfig read from the first control plane"):
-        kubeconfig_for_endpoint(text, "192.0.2.10:6443")
+        kubeconfig_for_endpoint(text, "203.0.113.10:6443")

@@ -9,10 +9,10 @@ from components.host import CONTROL_PLANE, LOAD_BALANCER, WORKER, Host, SshHop
 from components.sizing import NodeSize
 from tests.sandbox import Sandbox, render_for
 
-CP = Host("cp-1", CONTROL_PLANE, "cp", "rack-a", "192.0.2.21", SshHop("192.0.2.21", "ubuntu"), NodeSize(8, 32, 200))
-WORKER_HOST = Host("worker-1", WORKER, "workers", "", "192.0.2.31", SshHop("192.0.2.31", "ubuntu"),
+CP = Host("cp-1", CONTROL_PLANE, "cp", "rack-a", "203.0.113.21", SshHop("203.0.113.21", "ubuntu"), NodeSize(8, 32, 200))
+WORKER_HOST = Host("worker-1", WORKER, "workers", "", "203.0.113.31", SshHop("203.0.113.31", "ubuntu"),
                    NodeSize(16, 64, 500))
-LB_HOST = Host("lb-1", LOAD_BALANCER, "lb", "", "192.0.2.11", SshHop("192.0.2.11", "ubuntu"), NodeSize(2, 4, 40))
+LB_HOST = Host("lb-1", LOAD_BALANCER, "lb", "", "203.0.113.11", SshHop("203.0.113.11", "ubuntu"), NodeSize(2, 4, 40))
 GIB_KIB = 1024 * 1024
 
 

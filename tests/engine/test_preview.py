@@ -33,9 +33,9 @@ def lab_metal_document() -> dict:
     config["k8s-platform:loadBalancer"] = {**config["k8s-platform:loadBalancer"], "mode": "colocated"}
     inventory = config["k8s-platform:inventory"]
     inventory["hosts"] = [
-        {"name": "cp-1", "address": "192.0.2.21", "roles": ["control-plane"], "vcpu": 2, "memoryGiB": 4,
+        {"name": "cp-1", "address": "203.0.113.21", "roles": ["control-plane"], "vcpu": 2, "memoryGiB": 4,
          "diskGiB": 40, "zone": "rack-a"},
-        {"name": "worker-1", "address": "192.0.2.31", "roles": ["worker"], "vcpu": 2, "memoryGiB": 4,
+        {"name": "worker-1", "address": "203.0.113.31", "roles": ["worker"], "vcpu": 2, "memoryGiB": 4,
          "diskGiB": 40, "zone": "rack-a"},
     ]
     return document

@@ -19,8 +19,8 @@ from tests.helpers import stack_document
 
 pytestmark = pytest.mark.usefixtures("engine_tools")
 ADDONS = ("calico", "storage", "monitoring", "logging", "etcdBackup", "ingress", "harbor", "metricsServer")
-HOSTS = {"cp-1": "192.0.2.21", "cp-2": "192.0.2.22", "cp-3": "192.0.2.23", "worker-1": "192.0.2.31",
-         "worker-2": "192.0.2.32"}
+HOSTS = {"cp-1": "203.0.113.21", "cp-2": "203.0.113.22", "cp-3": "203.0.113.23", "worker-1": "203.0.113.31",
+         "worker-2": "203.0.113.32"}
 
 
 def stack_for(hosts: EngineHosts, names: list[str], version: str | None = None) -> dict:

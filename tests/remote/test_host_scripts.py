@@ -55,10 +55,10 @@ EXAMPLES = {
     "secrets-rewrite": lambda: host_steps.secrets_rewrite(ENCRYPTION_KEY),
     "wait-ready": lambda: host_steps.wait_ready(CLUSTER.endpoint),
     "preflight": lambda: preflight.script(
-        Host("cp-1", "control-plane", "cp", "", "192.0.2.21", SshHop("192.0.2.21", "ubuntu"), NodeSize(4, 8, 100)),
+        Host("cp-1", "control-plane", "cp", "", "203.0.113.21", SshHop("203.0.113.21", "ubuntu"), NodeSize(4, 8, 100)),
         "prod", 8443),
     "install-load-balancer": lambda: vip_configs.install_script(
-        haproxy_config.render(6443, [haproxy_config.Backend("cp-1", "192.0.2.21")], 3), "vrrp_instance x {\n}"),
+        haproxy_config.render(6443, [haproxy_config.Backend("cp-1", "203.0.113.21")], 3), "vrrp_instance x {\n}"),
 }
 
 

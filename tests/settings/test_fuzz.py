@@ -39,7 +39,7 @@ DUMPER = yaml.CSafeDumper if getattr(yaml, "__with_libyaml__", False) else yaml.
 HOSTILE = [
     None, True, False, 0, -1, 1, 3, 65536, 2 ** 63, "__HUGE_INT__", 1.5, float("inf"), "", " ", "x\n", "a" * 300, "A",
     "\u0661.\u0663\u0665.\u0661", "1.035.4", "1.35.04", "0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "10.0.0.0/8",
-    "127.0.0.1", "0.0.0.0", "224.0.0.1", "169.254.1.1", "255.255.255.255", "192.0.2.0", "192.0.2.255",
+    "127.0.0.1", "0.0.0.0", "224.0.0.1", "169.254.1.1", "255.255.255.255", "203.0.113.0", "203.0.113.255",
     "ssh-ed25519 AAAA", "$(reboot)", "ubuntu;reboot", "aws:cost", "node-role.kubernetes.io/worker",
     "kubernetes.io/hostname", "a/" + "b" * 70, "x" * 64, "* * * * *", "61 * * * *", "not a cron",
     datetime.date(2026, 1, 1), [], {}, ["a", "a"], [None], {"x": None}, {"on": True},
@@ -180,7 +180,7 @@ def test_valid_variations_load_with_unique_names(workdir, stack, cluster, pool, 
     if stack == "metal":
         hosts = [h for h in config[NS + "inventory"]["hosts"] if "worker" not in h["roles"]]
         template = next(h for h in config[NS + "inventory"]["hosts"] if "worker" in h["roles"])
-        hosts += [{**template, "name": f"{pool}-{i}", "address": f"192.0.2.{100 + i}"} for i in range(workers)]
+        hosts += [{**template, "name": f"{pool}-{i}", "address": f"203.0.113.{100 + i}"} for i in range(workers)]
         config[NS + "inventory"]["hosts"] = hosts
     else:
         config[NS + "workerPools"][0].update(name=pool if pool not in ("cp", "api") else "w" + pool, count=workers,

@@ -163,8 +163,8 @@ def test_every_bad_or_repeated_taint_is_reported(tmp_path):
 
 @pytest.mark.parametrize("value,why", [
     ("127.0.0.1", "loopback"), ("0.0.0.0", "unspecified"), ("255.255.255.255", "broadcast"),
-    ("224.0.0.5", "multicast"), ("169.254.10.1", "link-local"), ("192.0.2.0", "network or broadcast"),
-    ("192.0.2.255", "network or broadcast"),
+    ("224.0.0.5", "multicast"), ("169.254.10.1", "link-local"), ("203.0.113.0", "network or broadcast"),
+    ("203.0.113.255", "network or broadcast"),
 ])
 def test_host_addresses_that_name_no_single_machine_are_refused(tmp_path, value, why):
     found = refused(tmp_path, "metal", lambda c: c[NS + "inventory"]["hosts"][2].update(address=value))

@@ -56,13 +56,13 @@ def test_example_stack_becomes_hosts_pools_and_a_load_balancer():
     assert [h.name for h in s.inventory] == ["lb-1", "lb-2", "cp-1", "cp-2", "cp-3", "worker-1", "worker-2",
                                              "worker-3"]
     assert (s.control_plane.count, [(p.name, p.count) for p in s.worker_pools]) == (3, [("workers", 3)])
-    assert s.load_balancer.vip == "192.0.2.10" and s.load_balancer.port == 6443
+    assert s.load_balancer.vip == "203.0.113.10" and s.load_balancer.port == 6443
     assert s.load_balancer.prefix_length == 24 and s.load_balancer.mode == "dedicated"
     assert [h.name for h in load_balancer_hosts(s.inventory, "dedicated")] == ["lb-1", "lb-2"]
     # The shared bastion reaches every host; the SSH address defaults to the cluster address.
     assert {h.bastion.address for h in s.inventory} == {"198.51.100.5"}
     assert s.inventory[0].bastion.host_key.startswith("ssh-ed25519 ")
-    assert s.inventory[2].ssh.address == "192.0.2.21" and s.inventory[2].ssh.user == "ubuntu"
+    assert s.inventory[2].ssh.address == "203.0.113.21" and s.inventory[2].ssh.user == "ubuntu"
 
 
 def test_infrastructure_must_be_known():
@@ -89,10 +89,10 @@ def test_aws_network_keys_are_unknown_on_bare_metal():
 def test_duplicate_names_and_addresses_name_both_hosts():
     def duplicate(hosts):
         hosts[6]["name"] = "worker-1"
-        hosts[7]["address"] = "192.0.2.21"
+        hosts[7]["address"] = "203.0.113.21"
     found = problems(with_hosts(duplicate))
     assert found["inventory.hosts[6].name"] == "'worker-1' is also the name of inventory.hosts[5]"
-    assert found["inventory.hosts[7].address"] == "192.0.2.21 is also the address of inventory.hosts[2]"
+    assert found["inventory.hosts[7].address"] == "203.0.113.21 is also the address of inventory.hosts[2]"
 
 
 @pytest.mark.parametrize("roles, expected", [
@@ -143,36 +143,36 @@ def test_declared_capacity_below_the_tier_minimum(name, key, value, minimum):
 
 def test_the_vip_lies_in_the_host_subnet_and_is_no_host_address():
     outside = problems(metal(loadBalancer={"vip": "198.51.100.10", "interface": "eth0"}))
-    assert "must be inside network.hostCidr 192.0.2.0/24" in outside["loadBalancer.vip"]
-    taken = problems(metal(loadBalancer={"vip": "192.0.2.31", "interface": "eth0"}))
+    assert "must be inside network.hostCidr 203.0.113.0/24" in outside["loadBalancer.vip"]
+    taken = problems(metal(loadBalancer={"vip": "203.0.113.31", "interface": "eth0"}))
     assert "is the address of inventory.hosts[5] (worker-1)" in taken["loadBalancer.vip"]
-    broadcast = problems(metal(loadBalancer={"vip": "192.0.2.255", "interface": "eth0"}))
+    broadcast = problems(metal(loadBalancer={"vip": "203.0.113.255", "interface": "eth0"}))
     assert "network or broadcast address" in broadcast["loadBalancer.vip"]
-    garbage = problems(metal(loadBalancer={"vip": "192.0.2", "interface": "eth0"}))
+    garbage = problems(metal(loadBalancer={"vip": "203.0.113", "interface": "eth0"}))
     assert "must be an IPv4 address" in garbage["loadBalancer.vip"]
 
 
 def test_vip_holders_sit_in_the_host_subnet_and_name_an_interface():
     found = problems(with_hosts(lambda hosts: host(hosts, "lb-2").update(address="198.51.100.12"),
-                                loadBalancer={"vip": "192.0.2.10"}))
-    assert "must be inside network.hostCidr 192.0.2.0/24" in found["inventory.hosts[1].address"]
+                                loadBalancer={"vip": "203.0.113.10"}))
+    assert "must be inside network.hostCidr 203.0.113.0/24" in found["inventory.hosts[1].address"]
     assert "is required on hosts that hold the VIP" in found["inventory.hosts[0].vipInterface"]
     per_host = with_hosts(lambda hosts: [host(hosts, n).update(vipInterface="bond0.10") for n in ("lb-1", "lb-2")],
-                          loadBalancer={"vip": "192.0.2.10"})
+                          loadBalancer={"vip": "203.0.113.10"})
     assert [h.vip_interface for h in load(per_host).inventory[:2]] == ["bond0.10", "bond0.10"]
 
 
 def test_colocated_mode_runs_on_the_control_planes_on_another_port():
     def colocate(hosts):
         del hosts[0:2]
-    config = with_hosts(colocate, loadBalancer={"vip": "192.0.2.10", "mode": "colocated", "interface": "eth0"})
+    config = with_hosts(colocate, loadBalancer={"vip": "203.0.113.10", "mode": "colocated", "interface": "eth0"})
     s = load(config)
     assert s.load_balancer.port == 8443
     assert [h.name for h in load_balancer_hosts(s.inventory, "colocated")] == ["cp-1", "cp-2", "cp-3"]
-    clash = with_hosts(colocate, loadBalancer={"vip": "192.0.2.10", "mode": "colocated", "port": 6443,
+    clash = with_hosts(colocate, loadBalancer={"vip": "203.0.113.10", "mode": "colocated", "port": 6443,
                                                "interface": "eth0"})
     assert "cannot use 6443, a control-plane port" in problems(clash)["loadBalancer.port"]
-    keeps_lb = metal(loadBalancer={"vip": "192.0.2.10", "mode": "colocated", "interface": "eth0"})
+    keeps_lb = metal(loadBalancer={"vip": "203.0.113.10", "mode": "colocated", "interface": "eth0"})
     assert "no host has the load-balancer role" in problems(keeps_lb)["inventory.hosts[0].roles"]
 
 
