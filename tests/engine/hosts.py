@@ -1,4 +1,4 @@
-"""Test hosts for `pulumi up`: one network namespace per host (192.0.2.0/24), each running a real OpenSSH server
+"""Test hosts for `pulumi up`: one network namespace per host (203.0.113.0/24), each running a real OpenSSH server
 that accepts the stack's key, and a namespace for the engine itself, all on one bridge (tests/netns.py).
 
 What a host runs is confined to its own directory: sshd's ForceCommand (host/confined-shell.sh) puts the host's
@@ -9,6 +9,7 @@ sshd runs in a mount namespace of its own with the test's directory bound over /
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shlex
@@ -22,7 +23,7 @@ from tests import netns
 from tests.sandbox import Sandbox
 
 HOST_FILES = Path(__file__).resolve().parent / "host"
-ENGINE_ADDRESS = "192.0.2.2"
+ENGINE_ADDRESS = "203.0.113.2"
 SSHD_START_TIMEOUT_S = 20
 # What the machine running Pulumi reads over SSH at every preview and update (bootstrap/certificate_renewal.py):
 # the read's step name, and the commands it runs (they change nothing).
@@ -37,6 +38,24 @@ ADMIN_CONF = ("apiVersion: v1\nkind: Config\nclusters:\n- name: kubernetes\n  cl
               "current-context: admin\n")
 
 
+def ssh_key(path: Path, comment: str = "test") -> Path:
+    """A new ed25519 key pair at `path` (and `path`.pub), without a passphrase."""
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)], check=True)
+    return path
+
+
+@contextlib.contextmanager
+def ssh_lab(directory: Path, tag: str):
+    """(EngineHosts, a key for them) in `directory`; everything stopped and removed afterwards."""
+    netns.require()
+    key = ssh_key(directory / "id_ed25519", tag)
+    hosts = EngineHosts(directory / "hosts", tag)
+    try:
+        yield hosts, key
+    finally:
+        hosts.close()
+
+
 @dataclass
 class EngineHost:
     name: str
@@ -44,6 +63,7 @@ class EngineHost:
     directory: Path
     sandbox: Sandbox
     host_key: str  # "ssh-ed25519 AAAA...", as the inventory pins it
+    harness_connections: int = 0  # the harness's own, made while it waited for the server to answer
 
     def steps(self) -> list[tuple[float, str, str, str]]:
         """(time, start|end, step name, status) of every step the host ran, in order."""
@@ -63,6 +83,11 @@ class EngineHost:
     def reads(self) -> int:
         return sum(1 for _, event, name, _ in self.steps() if event == "start" and name in READS)
 
+    def connections(self) -> int:
+        """How many TCP connections its sshd accepted from others than the harness (sshd logs each at LogLevel
+        VERBOSE)."""
+        return (self.directory / "sshd.log").read_text().count("Connection from ") - self.harness_connections
+
     def command_lines(self) -> str:
         path = self.directory / "command-lines.log"
         return path.read_text() if path.exists() else ""
@@ -79,7 +104,9 @@ class EngineHosts:
     def engine_namespace(self) -> str:
         return self.lab.ns("engine")
 
-    def add(self, name: str, address: str, authorized_key: str) -> EngineHost:
+    def add(self, name: str, address: str, authorized_key: str, start_after_s: float = 0) -> EngineHost:
+        """A host whose sshd answers at `address`; with `start_after_s`, only that long after this returns (a
+        machine still booting: connections are refused until then)."""
         base = self.directory / name
         sandbox = Sandbox(base)
         for sub in ("home", "run/sshd", "ssh"):
@@ -101,17 +128,21 @@ class EngineHosts:
             f"ListenAddress {address}", "Port 22", f"HostKey {key_file}", f"PidFile {base / 'run' / 'sshd.pid'}",
             f"AuthorizedKeysFile {base / 'ssh' / 'authorized_keys'}", "PermitRootLogin prohibit-password",
             "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no", "StrictModes no",
-            "PrintMotd no", "PrintLastLog no",
+            "PrintMotd no", "PrintLastLog no", "LogLevel VERBOSE",  # VERBOSE: a line per connection
             f"ForceCommand /usr/bin/env bash {HOST_FILES / 'confined-shell.sh'} {base}", "",
         ]))
         self.lab.add_host(name, address)
         self.lab.start(name, "unshare", "--mount", "--propagation", "private", "sh", "-c",
-                       'mount --bind "$1/run" /run && exec /usr/sbin/sshd -D -e -f "$1/ssh/sshd_config"', "sh",
-                       str(base), log=base / "sshd.log")
-        waited = netns.wait_until(lambda: self._answers(address), SSHD_START_TIMEOUT_S, 0.2)
-        assert waited is not None, f"sshd of {name} did not answer:\n{(base / 'sshd.log').read_text()}"
+                       'sleep "$2" && mount --bind "$1/run" /run && exec /usr/sbin/sshd -D -e -f "$1/ssh/sshd_config"',
+                       "sh", str(base), str(start_after_s), log=base / "sshd.log")
+        if not start_after_s:
+            waited = netns.wait_until(lambda: self._answers(address), SSHD_START_TIMEOUT_S, 0.2)
+            assert waited is not None, f"sshd of {name} did not answer:\n{(base / 'sshd.log').read_text()}"
         public = (key_file.with_suffix(".pub")).read_text().split()
         host = EngineHost(name, address, base, sandbox, f"{public[0]} {public[1]}")
+        if not start_after_s:  # the probe that saw it answer is logged a moment later
+            netns.wait_until(lambda: host.connections() >= 1, 5, 0.05)
+            host.harness_connections = host.connections()
         self.hosts[name] = host
         return host
 

@@ -9,10 +9,13 @@ and pulumi-go-provider's infer):
   and an update without `update` runs `create` again; replacement creates the new resource before deleting the old;
 - the command runs over SSH as an exec request (here the OpenSSH client), stdin attached when not empty, each
   environment variable sent as an SSH env request, the previous stdout/stderr as PULUMI_COMMAND_STDOUT/STDERR
-  unless addPreviousOutputInEnv is false; a fixed hostKey is enforced, none means any key is accepted;
-- a failed dial is retried up to dialErrorLimit times with a backoff from 100 ms (x1.5, at most 5 s);
+  unless addPreviousOutputInEnv is false;
+- the connection is dialled as upstream dials (remote_connection.py: which failures are retried, how often, the
+  backoff, the per-dial timeout, the host key, the bastion, the error texts);
 - a non-zero exit fails the step with the output; a failed create stores nothing, a failed update keeps the old
   state, a failed delete keeps the resource; no `delete` means deleting does nothing;
+- a created command's ID is its name and 8 random hex digits (resource.NewUniqueHex(name, 8, 0) in
+  commandController.go): nothing of its inputs or outputs;
 - in a preview nothing runs: stdout and stderr are unknown;
 - the `local.run` invoke (command:local:run) runs its command at every preview and update, as the real one does,
   and returns its inputs with stdout and stderr; a non-zero exit fails the invoke;
@@ -25,18 +28,17 @@ import os
 import secrets
 import subprocess
 import tempfile
-import time
+from typing import Callable
 
 import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2
 
-from tests.engine.providers import plugin_server
+from tests.engine.providers import plugin_server, remote_connection
 from tests.engine.providers.plugin_server import UNKNOWN, contains_unknown, decode, encode
 
 CONNECTION_DEFAULTS = {"user": "root", "port": 22, "dialErrorLimit": 10, "perDialTimeout": 15}
 OUTPUTS = ("stdout", "stderr")
-SSH_CONNECTION_FAILED = 255
 
 
 class CommandFailed(Exception):
@@ -50,57 +52,17 @@ def with_connection_defaults(connection: dict) -> dict:
     return filled
 
 
-def ssh_options(connection: dict, workdir: str, label: str) -> list[str]:
-    """OpenSSH options for one hop: its key file, its host-key rule and its connect timeout."""
-    key_file = os.path.join(workdir, f"{label}.key")
-    options = ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes",
-               "-p", str(connection["port"]), "-l", connection["user"]]
-    if connection.get("privateKey"):
-        with open(os.open(key_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
-            key = connection["privateKey"]
-            handle.write(key if key.endswith("\n") else key + "\n")
-        options += ["-i", key_file]
-    if connection.get("perDialTimeout"):
-        options += ["-o", f"ConnectTimeout={connection['perDialTimeout']}"]
-    if connection.get("hostKey"):
-        known_hosts = os.path.join(workdir, f"{label}.known_hosts")
-        with open(known_hosts, "w") as handle:
-            # OpenSSH writes the default port's hosts bare, any other port as [host]:port.
-            port = int(connection["port"])
-            name = connection["host"] if port == 22 else f"[{connection['host']}]:{port}"
-            handle.write(f"{name} {connection['hostKey'].strip()}\n")
-        options += ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known_hosts}"]
-    else:
-        options += ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
-    return options
-
-
-def run_remote(connection: dict, command: str, stdin: str, environment: dict[str, str]) -> tuple[str, str]:
+def run_remote(connection: dict, command: str, stdin: str, environment: dict[str, str],
+               status: Callable[[str], None]) -> tuple[str, str]:
+    """Dials as upstream does (remote_connection.py), then runs `command` in one session."""
     with tempfile.TemporaryDirectory(prefix="standin-ssh-") as workdir:
-        argv = ["ssh", *ssh_options(connection, workdir, "target")]
-        proxy = connection.get("proxy")
-        if isinstance(proxy, dict):
-            hop = " ".join(["ssh", *ssh_options(proxy, workdir, "proxy"), "-W", "%h:%p", proxy["host"]])
-            argv += ["-o", f"ProxyCommand={hop}"]
-        for name, value in sorted(environment.items()):
-            argv += ["-o", f"SetEnv={name}={value}"]
-        argv += [connection["host"], command]
-        limit, delay, attempt = int(connection["dialErrorLimit"]), 0.1, 0
-        while True:
-            done = subprocess.run(argv, input=stdin.encode() if stdin else None,
-                                  stdin=None if stdin else subprocess.DEVNULL, capture_output=True, timeout=3600)
-            out, err = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
-            dial_failed = done.returncode == SSH_CONNECTION_FAILED and not out and "ssh:" in err
-            if not dial_failed:
-                break
-            attempt += 1
-            if limit >= 0 and attempt > limit:
-                raise CommandFailed(f"after {attempt - 1} failed attempts: {err.strip()}")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 5.0)
-    if done.returncode != 0:
-        raise CommandFailed(f"Process exited with status {done.returncode}: running {command!r}:\n{out}{err}")
-    return out.removesuffix("\n"), err.removesuffix("\n")
+        try:
+            with remote_connection.Session(connection, workdir, status) as session:
+                return session.run(command, stdin, environment)
+        except remote_connection.DialFailed as failure:
+            raise CommandFailed(str(failure)) from None
+        except remote_connection.CommandFailed as failure:
+            raise CommandFailed(str(failure)) from None
 
 
 def run_local(inputs: dict, command: str, environment: dict[str, str]) -> tuple[str, str]:
@@ -109,7 +71,8 @@ def run_local(inputs: dict, command: str, environment: dict[str, str]) -> tuple[
                           cwd=inputs.get("dir") or None, env={**os.environ, **environment}, timeout=3600)
     out, err = done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace")
     if done.returncode != 0:
-        raise CommandFailed(f"exit status {done.returncode}: running {command!r}:\n{out}{err}")
+        quoted = remote_connection.go_quote(command)
+        raise CommandFailed(f"exit status {done.returncode}: running {quoted}:\n{out}{err}")
     return out.removesuffix("\n"), err.removesuffix("\n")
 
 
@@ -149,7 +112,8 @@ class CommandStandin(plugin_server.StandinProvider):
         if plugin_server.resource_type(urn) == "command:local:Command":
             out, err = run_local(inputs, command, environment)
         else:
-            out, err = run_remote(inputs["connection"], command, inputs.get("stdin") or "", environment)
+            out, err = run_remote(inputs["connection"], command, inputs.get("stdin") or "", environment,
+                                  lambda text: self.engine.status(urn, text))
         logging = inputs.get("logging") or "stdoutAndStderr"
         for stream, text in (("stdout", out), ("stderr", err)):
             if text and logging in (stream, "stdoutAndStderr"):

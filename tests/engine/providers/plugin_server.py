@@ -69,6 +69,10 @@ class EngineLog:
     def info(self, urn: str, message: str) -> None:
         self.stub.Log(engine_pb2.LogRequest(severity=engine_pb2.INFO, message=message, urn=urn))
 
+    def status(self, urn: str, message: str) -> None:
+        """A resource's passing status (the provider's InfoStatus): shown while it runs, not kept in the output."""
+        self.stub.Log(engine_pb2.LogRequest(severity=engine_pb2.INFO, message=message, urn=urn, ephemeral=True))
+
 
 class StandinProvider(provider_pb2_grpc.ResourceProviderServicer):
     """The calls every provider answers the same way; subclasses answer Check, Diff, Create, Update and Delete."""

@@ -2,10 +2,18 @@
 
 The real plugin (github.com/pulumi/pulumi-random/provider/v4) is refused by the Go module proxy here at every
 version tried, so scripts/engine-tools installs this in its place, under the version the Python SDK asks for.
-It keeps the behaviour the program relies on, as the upstream Terraform provider defines it: Check fills the
-character-class defaults, every input change replaces the resource (all are ForceNew upstream), `result` is unknown
-in a preview and generated once at create (RandomBytes: `base64` and `hex` of `length` bytes instead of `result`).
-Secrecy of RandomPassword's result and RandomBytes' outputs is the SDK's additionalSecretOutputs.
+It does what the real plugin does wherever the program can see it, each rule from upstream's source (pulumi-random
+v4.21 over terraform-provider-random v3.9.0):
+- Check fills the character-class defaults; every input change replaces the resource (RequiresReplace on every
+  attribute upstream); `result` is unknown in a preview and generated once at create (RandomBytes: `base64` and
+  `hex` of `length` bytes instead of `result`).
+- The resource ID, which the engine stores in clear (IDs carry no secret marker) and `pulumi stack --show-ids`
+  prints: RandomPassword's is the literal `none` (internal/provider/resource_password.go, Create and ImportState);
+  RandomString's is its result (resource_string.go); RandomBytes' is its base64 value, unwrapped from its secret
+  (pulumi-random provider/resources.go, computeRandomBytesID). So only RandomPassword keeps its value out of the
+  state's clear text: RandomBytes and RandomString must never hold a secret.
+Secrecy of RandomPassword's result and RandomBytes' outputs is the SDK's additionalSecretOutputs (and the schema's
+`secret: true`); the engine applies it.
 """
 
 from __future__ import annotations
@@ -23,6 +31,17 @@ from tests.engine.providers.plugin_server import UNKNOWN, decode, encode
 DEFAULTS = {"special": True, "upper": True, "lower": True, "numeric": True, "number": True,
             "minUpper": 0, "minLower": 0, "minNumeric": 0, "minSpecial": 0}
 SPECIAL = "!@#$%&*()-_=+[]{}<>:?"
+
+
+def resource_id(kind: str, outputs: dict, preview: bool) -> str:
+    """The ID upstream gives a created resource (see the module's docstring); none in a preview."""
+    if preview:
+        return ""
+    if kind.endswith("RandomBytes"):
+        return outputs["base64"]
+    if kind.endswith("RandomPassword"):
+        return "none"
+    return outputs["result"]
 
 
 def generate(inputs: dict) -> str:
@@ -69,7 +88,8 @@ class RandomStandin(plugin_server.StandinProvider):
             outputs = {"length": inputs["length"], **({"keepers": inputs["keepers"]} if "keepers" in inputs else {}),
                        "base64": UNKNOWN if request.preview else base64.b64encode(data).decode(),
                        "hex": UNKNOWN if request.preview else data.hex()}
-            return provider_pb2.CreateResponse(id="none", properties=encode(outputs))
+            return provider_pb2.CreateResponse(id=resource_id(kind, outputs, request.preview),
+                                               properties=encode(outputs))
         if request.preview:
             result = UNKNOWN
         else:
@@ -77,8 +97,8 @@ class RandomStandin(plugin_server.StandinProvider):
         outputs = {**inputs, "result": result}
         if kind.endswith("RandomPassword"):
             outputs["bcryptHash"] = UNKNOWN if request.preview else "$2a$10$" + secrets.token_hex(26)
-        ident = "none" if kind.endswith("RandomPassword") or request.preview else result
-        return provider_pb2.CreateResponse(id=ident, properties=encode(outputs))
+        return provider_pb2.CreateResponse(id=resource_id(kind, outputs, request.preview),
+                                           properties=encode(outputs))
 
     def Update(self, request, context):
         # Every input replaces, so an update only ever carries changes the engine ignores: keep the state.
