@@ -36,6 +36,22 @@ class SshHop:
 
 
 @dataclass(frozen=True)
+class SshPatience:
+    """How long the first step on a host waits for its SSH server to answer, and then for it to accept the key.
+    The remote steps themselves dial only a few times (a failed dial is retried alike whatever failed, a wrong host
+    key as long as a port not open yet), so the wait before them is where a booting machine gets its minutes."""
+
+    answer_seconds: int
+    key_seconds: int = 0  # a machine that just booted may answer before cloud-init installed the key
+
+
+# A host that is up already (bare metal): minutes for a reboot, no grace for a refused key.
+RUNNING_HOST = SshPatience(answer_seconds=300)
+# A machine the infrastructure layer has just created (AWS): its boot, then cloud-init's key.
+NEW_MACHINE = SshPatience(answer_seconds=900, key_seconds=30)
+
+
+@dataclass(frozen=True)
 class Host:
     name: str
     role: str
@@ -57,6 +73,7 @@ class Host:
     preflight: Any = field(default=None, compare=False)
     # What must complete before anything changes the host: its VM, then its preflight (resources or outputs).
     ready_after: tuple = field(default=(), compare=False)
+    ssh_patience: SshPatience = RUNNING_HOST
 
 
 @dataclass(frozen=True)

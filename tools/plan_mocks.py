@@ -80,6 +80,8 @@ def fake_command_stdout(stdin: Any, h: str) -> str:
         hosts = shlex.split(match[1])[0].split() if match else []
         planned = base64.b64encode(f"PLANNED {h}".encode()).decode()
         return json.dumps({"ca": planned, "hosts": {host: {"cert": planned, "key": planned} for host in hosts}}) + "\n"
+    if "from encryption-key.sh" in text:  # 32 bytes in base64, the same in every plan of the stack
+        return base64.b64encode(bytes.fromhex(h)[:32]).decode() + "\n"
     if "from read-etcd-image.sh" in text:
         return "registry.k8s.io/etcd:planned\n"
     if "from read-admin-kubeconfig.sh" in text:

@@ -11,7 +11,7 @@ from components.aws import machine_roll
 from components.aws.machine import MachineSpec, declare_machine
 from components.aws.running import running_machine
 from components.aws.tags import resource_tags
-from components.host import Host, SshHop
+from components.host import Host, SshHop, NEW_MACHINE
 from components.settings import PoolSettings, Settings
 from components.settings.subnets import zone_for_index
 
@@ -80,6 +80,7 @@ class NodePool(pulumi.ComponentResource):
                 identity=machine.id,
                 machine_capacity=declared.apply(lambda d: machine_roll.capacity_of(d, pool.capacity)),
                 ready_after=(machine,),
+                ssh_patience=NEW_MACHINE,
             ))
         self.register_outputs({"hosts": [h.name for h in self.hosts], "replaced": self.replaced,
                                "waiting": self.waiting})

@@ -4,8 +4,9 @@ and mounts of kube-apiserver in the ClusterConfiguration, as Python data. Pure.
 Audit: our policy (audit_policy) logs who did what to which object, never a Secret's or a token's content; the API
 server writes JSON lines to AUDIT_LOG_FILE and rotates them itself (AUDIT_LOG_ROTATION); Fluent Bit ships them to
 Loki (addons/logging/values.py). Encryption: Secrets are written to etcd sealed with secretbox (XSalsa20-Poly1305,
-the strongest provider that needs no KMS) under a 32-byte key made as a Pulumi secret; `identity` comes last so
-that Secrets written before encryption was on stay readable until they are rewritten. The host keeps its keys in
+the strongest provider that needs no KMS) under a 32-byte key made on the first control plane and kept as a Pulumi
+secret (api_security_steps.py); `identity` comes last so that Secrets written before encryption was on stay
+readable until they are rewritten. The host keeps its keys in
 ENCRYPTION_KEYS_FILE (newest first is the one that writes) and makes the configuration from it
 (encryption-lib.sh), so a rotated key never makes older Secrets unreadable (README "Rotate the encryption key").
 """
@@ -23,6 +24,9 @@ ENCRYPTION_DIR = "/etc/kubernetes/encryption"
 ENCRYPTION_CONFIG_FILE = f"{ENCRYPTION_DIR}/config.yaml"
 ENCRYPTION_KEYS_FILE = f"{ENCRYPTION_DIR}/keys"
 ENCRYPTION_KEY_BYTES = 32  # secretbox takes exactly 32 bytes
+# On a control plane whose keys came from the stack (api-server-files.sh); a host with keys and without it has keys
+# the stack did not make, which the key step adopts (encryption-key.sh).
+ENCRYPTION_STACK_MARKER = f"{ENCRYPTION_DIR}/keys-from-stack"
 ENCRYPTED_RESOURCES = ("secrets",)
 
 _READS = ["get", "list", "watch"]

@@ -9,15 +9,25 @@ Two passes, as upstream's rotation wants: no API server writes with a key (or, w
 all) before every API server can read what it writes. The key is a Pulumi secret made once for the stack's life;
 `pulumi up --replace` of it rotates it through the same steps (README "Rotate the encryption key"). Every step
 carries the key, so each is secret.
+
+Where the key comes from: `<cluster>-encryption-key`, a command on the first control plane that prints a new key
+from the kernel's random source (encryption-key.sh), its output a Pulumi secret. Not random.RandomBytes, which this
+stack used before: the real random provider makes a RandomBytes' resource ID from its value (pulumi-random's
+computeRandomBytesID), and IDs are kept in clear, so the key that opens every Secret in etcd and in every etcd
+backup sat readable in the state, its backups and `pulumi stack --show-ids`. A command's ID is its name and random
+digits. On a stack made before, the step adopts the key the control planes write with (nothing on the hosts
+changes), and the RandomBytes leaves the state; README "Rotate the encryption key" says why such a stack should
+rotate once. The key step runs again only when replaced (a rotation): neither a change of the first control plane's
+machine or address nor a new version of the script may make a new key, so its connection and script are left out
+of its diff (a `--replace` runs the new ones).
 """
 
 from __future__ import annotations
 
 import pulumi
-import pulumi_random as random
 from pulumi_command import remote
 
-from components.bootstrap import api_security, host_steps
+from components.bootstrap import host_steps
 from components.host import Host
 from components.remote.runner import HostRunner
 
@@ -27,12 +37,13 @@ PLACEHOLDER_ENCRYPTION_KEY = "the-stack-s-encryption-key-goes-here"
 
 
 class ApiServerSecurity:
-    def __init__(self, name: str, parent: pulumi.Resource, runner: HostRunner):
+    def __init__(self, name: str, parent: pulumi.Resource, runner: HostRunner, maker: Host):
+        """`maker`: the first control plane, where the key is made (or adopted)."""
         self.name = name
         self.runner = runner
-        generated = random.RandomBytes(f"{name}-encryption-key", length=api_security.ENCRYPTION_KEY_BYTES,
-                                       opts=pulumi.ResourceOptions(parent=parent))
-        self.key = pulumi.Output.secret(generated.base64)
+        made = runner.run(f"{name}-encryption-key", maker, host_steps.encryption_key(), list(maker.ready_after),
+                          secret=True, ignore_changes=["connection", "stdin"])
+        self.key = pulumi.Output.secret(made.stdout.apply(lambda text: text.strip()))
         self.files_script = self.key.apply(host_steps.api_server_files)  # the same on every control plane
         self.files: dict[str, remote.Command] = {}
 

@@ -58,7 +58,7 @@ class HostPreflight(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: HostPreflightArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("k8s-platform:hosts:Preflight", name, None, opts)
-        run = HostRunner(self, args.ssh_private_key).run
+        runner = HostRunner(self, args.ssh_private_key)
         self.hosts, self.artifacts = [], {}
         admitted: pulumi.Output = pulumi.Output.from_input(preflight.IdentityLedger())
         for host in args.hosts:
@@ -67,7 +67,8 @@ class HostPreflight(pulumi.ComponentResource):
             script = pulumi.Output.from_input(host.machine_capacity).apply(
                 lambda capacity, host=host, port=port: preflight.script(
                     dataclasses.replace(host, capacity=capacity or host.capacity), args.tier, port))
-            checked = run(f"{host.name}-preflight", host, script, list(host.ready_after))
+            reachable = runner.wait_for_ssh(host, list(host.ready_after))
+            checked = runner.run(f"{host.name}-preflight", host, script, [*host.ready_after, reachable])
             ready_after = [*host.ready_after, checked]
             if args.compare_identities:
                 # Resolves once this host's identity differs from every earlier one; raises otherwise.

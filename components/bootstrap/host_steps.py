@@ -179,11 +179,20 @@ def _audit_policy() -> str:
     return node_config.to_yaml(api_security.audit_policy()).rstrip("\n")
 
 
+def encryption_key() -> str:
+    """On the first control plane: prints a new encryption key, or the one its hosts write with when the stack did
+    not make it (encryption-key.sh)."""
+    return host_scripts.render("encryption-key.sh", {
+        "ENCRYPTION_KEYS_FILE": api_security.ENCRYPTION_KEYS_FILE,
+        "ENCRYPTION_STACK_MARKER": api_security.ENCRYPTION_STACK_MARKER,
+        "KEY_BYTES": api_security.ENCRYPTION_KEY_BYTES})
+
+
 def api_server_files(encryption_key: str) -> str:
     """On a control plane before its init or join: the audit policy and the encryption key (api-server-files.sh)."""
     return host_scripts.render(("encryption-lib.sh", "api-server-lib.sh", "api-server-files.sh"), {
-        **_api_server(encryption_key), "AUDIT_POLICY": _audit_policy(), "AUDIT_LOG_DIR": api_security.AUDIT_LOG_DIR},
-        name="api-server-files")
+        **_api_server(encryption_key), "AUDIT_POLICY": _audit_policy(), "AUDIT_LOG_DIR": api_security.AUDIT_LOG_DIR,
+        "ENCRYPTION_STACK_MARKER": api_security.ENCRYPTION_STACK_MARKER}, name="api-server-files")
 
 
 def api_server_config(c: ClusterFacts, node: NodeFacts, encryption_key: str) -> str:

@@ -103,9 +103,10 @@ class KubeadmBootstrap(pulumi.ComponentResource):
 
         # The same on every host: rendered once.
         install_script = cluster.apply(host_steps.install)
-        api = api_security_steps.ApiServerSecurity(name, self, runner)
+        api = api_security_steps.ApiServerSecurity(name, self, runner, maker=first)
         api_files_reviewable = api_security_steps.reviewable_files()
         api_encryption_reviewable = pulumi.Output.from_input(api_security_steps.reviewable_encryption())
+        self._artifact(first, "encryption-key.sh", pulumi.Output.from_input(host_steps.encryption_key()))
         etcd_restore_tool = host_steps.etcd_restore_tool()
         containerd_config = cluster.apply(node_config.containerd_config)
         installed: dict[str, remote.Command] = {}

@@ -9,17 +9,21 @@ from __future__ import annotations
 import shlex
 
 import pulumi
-from pulumi_command import remote
+from pulumi_command import local, remote
 
 from components.host import Host
+from components.remote.ssh_read import wait_for_ssh_command
 
-# A fresh VM refuses SSH for a minute or two while it boots; the provider's default (10 dials) gives up after
-# seconds. Refused dials fail fast, so 300 of them cover several minutes.
-DIAL_ERROR_LIMIT = 300
+# The provider retries a failed dial whatever failed (pulumi-command's connection.go): a wrong host key or a refused key
+# as long as a port that is not open yet, 100 ms apart growing to 5 s. So the steps dial as often as a host that is
+# up needs (the provider's default, 10: 11 tries within about 12 s), and a machine that is still booting gets its
+# minutes from the wait before its first step (wait_for_ssh), which tells the two apart.
+DIAL_ERROR_LIMIT = 10
 PER_DIAL_TIMEOUT_S = 15
 # A step that runs when a node leaves may find its host dead: it gives up after about a minute, not an hour.
 LEAVING_DIAL_ERROR_LIMIT = 4
 RUN_AS_ROOT = "sudo bash -s"
+WAIT_SCRIPT_VARIABLE = "K8S_PLATFORM_WAIT_FOR_SSH"
 
 
 def as_root_on_delete(script: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -45,6 +49,25 @@ class HostRunner:
             host_key=host.ssh.host_key, dial_error_limit=dial_error_limit, per_dial_timeout=PER_DIAL_TIMEOUT_S,
             proxy=proxy)
 
+    def wait_for_ssh(self, host: Host, depends_on: list) -> local.Command:
+        """`<host>-reachable`, on the machine running Pulumi: waits for the host's SSH server as long as its
+        ssh_patience allows, and fails at once on a host key other than the pinned one or a refused key
+        (wait-for-ssh.sh). The key goes on stdin; the script, which carries none, in the environment (a failure's
+        message repeats the command line, which stays one line)."""
+        bastion = host.bastion
+        hops = [host.ssh.address, host.ssh.host_key]
+        if bastion is not None:
+            hops += [bastion.address, bastion.host_key]
+        script = pulumi.Output.all(*hops).apply(lambda v: wait_for_ssh_command(
+            host.name, v[0], host.ssh.port, host.ssh.user, v[1],
+            (v[2], bastion.port, bastion.user, v[3]) if bastion is not None else None,
+            host.ssh_patience.answer_seconds, host.ssh_patience.key_seconds))
+        return local.Command(
+            f"{host.name}-reachable", create=f'exec /bin/bash -c "${WAIT_SCRIPT_VARIABLE}"',
+            environment={WAIT_SCRIPT_VARIABLE: script}, stdin=self.key, add_previous_output_in_env=False,
+            logging=local.Logging.STDOUT_AND_STDERR,
+            opts=pulumi.ResourceOptions(parent=self.parent, depends_on=[d for d in depends_on if d is not None]))
+
     def on_delete(self, resource_name: str, host: Host, script: pulumi.Input[str], depends_on: list,
                   dial_error_limit: int = DIAL_ERROR_LIMIT) -> remote.Command:
         """A step that runs only when its resource is deleted (a node leaving the settings)."""
@@ -55,7 +78,7 @@ class HostRunner:
 
     def run(self, resource_name: str, host: Host, stdin: pulumi.Input[str], depends_on: list,
             secret: bool = False, delete: pulumi.Input[str] | None = None,
-            delete_before_replace: bool = False) -> remote.Command:
+            delete_before_replace: bool = False, ignore_changes: list[str] | None = None) -> remote.Command:
         # `delete`, when given, is a script run as root when the resource is deleted (as_root_on_delete).
         return remote.Command(
             resource_name,
@@ -68,7 +91,8 @@ class HostRunner:
             logging=remote.Logging.NONE if secret else remote.Logging.STDOUT_AND_STDERR,
             opts=pulumi.ResourceOptions(parent=self.parent, depends_on=[d for d in depends_on if d is not None],
                                         additional_secret_outputs=["stdout"] if secret else None,
-                                        delete_before_replace=delete_before_replace or None),
+                                        delete_before_replace=delete_before_replace or None,
+                                        ignore_changes=ignore_changes),
         )
 
 

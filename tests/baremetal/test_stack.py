@@ -31,11 +31,11 @@ def metal_document(mutate=None, **config) -> dict:
 def test_a_bare_metal_plan_declares_no_cloud_resource_and_serves_the_api_on_the_vip():
     result = shipped_plan("metal")
     assert not [r for r in result.document["resources"] if r["type"].startswith("aws:")]
-    assert result.document["outputs"]["apiEndpoint"] == "192.0.2.10:6443"
+    assert result.document["outputs"]["apiEndpoint"] == "203.0.113.10:6443"
     assert [n["name"] for n in result.document["outputs"]["nodes"]] == list(NODES)
     init = result.artifacts["hosts/cp-1/kubeadm-init.yaml"]
-    assert "controlPlaneEndpoint: 192.0.2.10:6443" in init
-    assert "- 192.0.2.10" in init and "- 192.0.2.23" in init  # the VIP and every control plane in the certificate
+    assert "controlPlaneEndpoint: 203.0.113.10:6443" in init
+    assert "- 203.0.113.10" in init and "- 203.0.113.23" in init  # the VIP and every control plane in the certificate
 
 
 def test_load_balancer_hosts_run_only_their_preflight_and_the_load_balancer():
@@ -56,8 +56,9 @@ def test_nothing_changes_a_host_before_its_preflight_and_init_waits_for_the_load
     for host in LOAD_BALANCERS:
         assert urn_of(result, f"{host}-preflight") in cmds[f"{host}-load-balancer"]["dependsOn"]
         assert urn_of(result, f"{host}-load-balancer") in cmds["cp-1-init"]["dependsOn"]
-    # Preflights change nothing, so they wait for nothing: all run at once.
-    assert all(cmds[f"{h}-preflight"]["dependsOn"] == [] for h in NODES + LOAD_BALANCERS)
+    # Preflights change nothing, so they wait only for their own host's SSH server: all run at once.
+    assert all(cmds[f"{h}-preflight"]["dependsOn"] == [urn_of(result, f"{h}-reachable")]
+               for h in NODES + LOAD_BALANCERS)
 
 
 def test_the_vrrp_secret_is_generated_and_travels_only_as_a_secret():
@@ -79,7 +80,7 @@ def test_pinned_host_keys_reach_the_ssh_connections():
     connection = unwrapped(raw_inputs(result, "worker-2-join")["connection"])
     expected = stack_document("metal")["config"][INVENTORY]["bastion"]["hostKey"]
     assert connection["proxy"]["hostKey"] == expected and connection["proxy"]["host"] == "198.51.100.5"
-    assert connection["host"] == "192.0.2.32" and "hostKey" not in connection
+    assert connection["host"] == "203.0.113.32" and "hostKey" not in connection
 
 
 def test_emitted_load_balancer_configs_pass_haproxy_and_rank_the_holders(tmp_path):
@@ -90,29 +91,29 @@ def test_emitted_load_balancer_configs_pass_haproxy_and_rank_the_holders(tmp_pat
         check = subprocess.run(["haproxy", "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=20)
         assert check.returncode == 0, check.stdout + check.stderr
         servers = [line.split()[1:3] for line in cfg.read_text().splitlines() if line.strip().startswith("server ")]
-        assert servers == [["cp-1", "192.0.2.21:6443"], ["cp-2", "192.0.2.22:6443"], ["cp-3", "192.0.2.23:6443"]]
+        assert servers == [["cp-1", "203.0.113.21:6443"], ["cp-2", "203.0.113.22:6443"], ["cp-3", "203.0.113.23:6443"]]
         keepalived = result.artifacts[f"hosts/{host}/keepalived.conf"]
-        assert f"priority {priority}" in keepalived and "192.0.2.10/24 dev eth0" in keepalived
+        assert f"priority {priority}" in keepalived and "203.0.113.10/24 dev eth0" in keepalived
 
 
 def test_colocated_load_balancer_runs_on_the_control_planes_on_its_own_port(tmp_path):
     def drop_load_balancers(hosts):
         hosts[:] = [h for h in hosts if "load-balancer" not in h["roles"]]
-    document = metal_document(drop_load_balancers, loadBalancer={"vip": "192.0.2.10", "mode": "colocated",
+    document = metal_document(drop_load_balancers, loadBalancer={"vip": "203.0.113.10", "mode": "colocated",
                                                                  "interface": "eth0"})
     result = build_plan("custom", write_stack(tmp_path, document))
     cmds = commands(result)
     assert sorted(n for n in cmds if n.endswith("-load-balancer")) == ["cp-1-load-balancer", "cp-2-load-balancer",
                                                                        "cp-3-load-balancer"]
-    assert result.document["outputs"]["apiEndpoint"] == "192.0.2.10:8443"
+    assert result.document["outputs"]["apiEndpoint"] == "203.0.113.10:8443"
     assert "bind :8443" in result.artifacts["hosts/cp-2/haproxy.cfg"]
     assert "8443:haproxy" in result.artifacts["hosts/cp-2/preflight.sh"]
-    assert "controlPlaneEndpoint: 192.0.2.10:8443" in result.artifacts["hosts/cp-1/kubeadm-init.yaml"]
+    assert "controlPlaneEndpoint: 203.0.113.10:8443" in result.artifacts["hosts/cp-1/kubeadm-init.yaml"]
 
 
 def test_adding_a_worker_to_the_inventory_only_adds_its_resources(tmp_path):
     def add_worker(hosts):
-        hosts.append({**hosts[-1], "name": "worker-4", "address": "192.0.2.34"})
+        hosts.append({**hosts[-1], "name": "worker-4", "address": "203.0.113.34"})
     base = build_plan("custom", write_stack(tmp_path, metal_document(), "base"))
     head = build_plan("custom", write_stack(tmp_path, metal_document(add_worker), "head"))
     before = {r["urn"]: json.dumps(r, sort_keys=True) for r in json.loads(plan_json(base))["resources"]}
@@ -122,7 +123,8 @@ def test_adding_a_worker_to_the_inventory_only_adds_its_resources(tmp_path):
     added = sorted(urn.split("::")[-1] for urn in set(after) - set(before))
     assert added == ["worker-4-credentials", "worker-4-install", "worker-4-join", "worker-4-labels", "worker-4-leave",
                      "worker-4-member",
-                     "worker-4-node", "worker-4-preflight", "worker-4-prepare", "worker-4-registry-trust",
+                     "worker-4-node", "worker-4-preflight", "worker-4-prepare", "worker-4-reachable",
+                     "worker-4-registry-trust",
                      "worker-4-reset", "worker-4-upgrade-batch",
                      "worker-4-upgrade-containerd", "worker-4-upgrade-drain",
                      "worker-4-upgrade-kubeadm", "worker-4-upgrade-kubelet", "worker-4-upgrade-ready"]

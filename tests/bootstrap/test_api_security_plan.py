@@ -25,19 +25,35 @@ def test_files_come_before_init_and_join_and_the_api_servers_change_one_at_a_tim
     # The last control plane's upgrade step: kubeadm writes no manifest while these change them.
     assert urn_of(result, "k8s-prod-cp-2-upgrade-ready") in first_config
     # Every API server reads the key (config) before any writes with it (encryption), one at a time throughout.
+    # (The rest of dependsOn: the machines their connections name, and the key step whose output they carry.)
+    key_step = urn_of(result, "k8s-prod-encryption-key")
     steps = [f"{cp}-api-server-{kind}" for kind in ("config", "encryption") for cp in CONTROL_PLANES]
-    for before, after in zip(steps, steps[1:]):  # (the rest of dependsOn: the machines their connections name)
-        assert [d for d in cmds[after]["dependsOn"] if "Kubeadm$command" in d] == [urn_of(result, before)]
-    rewrite = [d for d in cmds["k8s-prod-secrets-rewrite"]["dependsOn"] if "Kubeadm$command" in d]
+    for before, after in zip(steps, steps[1:]):
+        assert [d for d in cmds[after]["dependsOn"] if "Kubeadm$command" in d and d != key_step] == [
+            urn_of(result, before)]
+    rewrite = [d for d in cmds["k8s-prod-secrets-rewrite"]["dependsOn"] if "Kubeadm$command" in d and d != key_step]
     assert rewrite == [urn_of(result, steps[-1])]
     workers = [name for name in cmds if name.startswith("k8s-prod-general-") and name.endswith("-join")]
     assert workers and not any("api-server" in urn for w in workers for urn in cmds[w]["dependsOn"])
 
 
+def test_the_key_is_made_on_the_first_control_plane_as_a_secret_output_and_never_by_the_random_provider():
+    result = shipped_plan("prod")
+    assert of_type(result, "random:index/randomBytes:RandomBytes") == [], "a RandomBytes' ID is its value, in clear"
+    made = commands(result)["k8s-prod-encryption-key"]
+    assert "stdout" in made["options"]["additionalSecretOutputs"]
+    # Neither a new address or machine of the first control plane nor a new script makes a new key.
+    assert sorted(made["options"]["ignoreChanges"]) == ["connection", "stdin"]
+    assert urn_of(result, "k8s-prod-cp-0-preflight") in made["dependsOn"]
+    inputs = raw_inputs(result, "k8s-prod-encryption-key")
+    script = unwrapped(inputs["stdin"])
+    assert "from encryption-key.sh" in script and 'head -c "$KEY_BYTES" /dev/urandom' in script
+    first = unwrapped(raw_inputs(result, "k8s-prod-cp-0-init")["connection"])
+    assert unwrapped(inputs["connection"])["host"] == first["host"]
+
+
 def test_the_key_is_a_secret_in_every_step_and_never_in_the_plan():
     result = shipped_plan("prod")
-    [key] = of_type(result, "random:index/randomBytes:RandomBytes")
-    assert key["name"] == "k8s-prod-encryption-key" and raw_inputs(result, key["name"])["length"] == 32
     # The mocks' key (tools/plan_mocks.py): 32 bytes in base64, the same in every host step, inside a secret.
     steps = [f"{cp}-api-server-{kind}" for cp in CONTROL_PLANES for kind in ("files", "config", "encryption")]
     carried = set()

@@ -21,43 +21,50 @@ from pathlib import Path
 from pulumi import automation as auto
 
 from tests import policy_breaks
+from tests.engine import earlier as earlier_releases
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "k8s-platform"
 
 
-def program_with(breaks: list[str]):
+def program_with(breaks: list[str], earlier: list[str] | None = None):
     """The program; with `breaks` (policy names of tests/policy_breaks.py) the components it names register
-    outputs that break those policies."""
+    outputs that break those policies; with `earlier` (names of tests/engine/earlier.py), the parts it names as an
+    earlier release of the program had them."""
     def program() -> None:
         with contextlib.ExitStack() as stack:
             for policy in breaks:
                 stack.enter_context(policy_breaks.broken(policy))
+            for part in earlier or []:
+                stack.enter_context(earlier_releases.PARTS[part]())
             runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
     return program
 
 
 def event_record(event: auto.EngineEvent) -> dict | None:
+    """What a test reads of an engine event; `time`: when the engine sent it (whole seconds)."""
     for kind in ("resource_pre_event", "res_outputs_event", "res_op_failed_event"):
         payload = getattr(event, kind)
         if payload is not None:
             metadata = payload.metadata
             return {"kind": kind, "urn": metadata.urn, "type": metadata.type, "op": str(metadata.op.value),
-                    "keys": list(metadata.keys or []), "diffs": list(metadata.diffs or [])}
+                    "keys": list(metadata.keys or []), "diffs": list(metadata.diffs or []), "time": event.timestamp}
     if event.policy_event is not None:
         policy = event.policy_event
         return {"kind": "policy_event", "urn": policy.resource_urn, "policy": policy.policy_name,
-                "level": str(policy.enforcement_level), "message": policy.message}
+                "level": str(policy.enforcement_level), "message": policy.message, "time": event.timestamp}
     if event.diagnostic_event is not None:
         return {"kind": "diagnostic_event", "urn": event.diagnostic_event.urn,
-                "severity": event.diagnostic_event.severity, "message": event.diagnostic_event.message}
+                "severity": event.diagnostic_event.severity, "message": event.diagnostic_event.message,
+                "time": event.timestamp}
     return None
 
 
 def main(request_path: str, result_path: str) -> int:
     request = json.loads(Path(request_path).read_text())
     stack = auto.create_or_select_stack(
-        stack_name=request["stack"], project_name=PROJECT, program=program_with(request.get("breaks", [])),
+        stack_name=request["stack"], project_name=PROJECT,
+        program=program_with(request.get("breaks", []), request.get("earlier")),
         opts=auto.LocalWorkspaceOptions(work_dir=request["workDir"], env_vars=request["env"],
                                         pulumi_command=auto.PulumiCommand(root=request["pulumiRoot"],
                                                                           skip_version_check=True)))

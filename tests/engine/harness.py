@@ -103,13 +103,23 @@ class EngineStack:
         result["driverStderr"] = done.stderr
         return result
 
-    def export(self) -> dict:
-        """`pulumi stack export` as a user runs it (secrets stay encrypted; the Automation API's export shows them)."""
-        done = subprocess.run([str(TOOLS / "bin" / "pulumi"), "stack", "export", "--stack", self.stack], cwd=self.work,
+    def cli(self, *arguments: str) -> str:
+        """What a user's `pulumi ARGUMENTS --stack STACK` prints, run by the CLI itself."""
+        done = subprocess.run([str(TOOLS / "bin" / "pulumi"), *arguments, "--stack", self.stack], cwd=self.work,
                               capture_output=True, text=True, timeout=120,
                               env={**engine_env(self.state), "HOME": str(self.directory)})
         assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)["deployment"]
+        return done.stdout
+
+    def export(self) -> dict:
+        """`pulumi stack export` as a user runs it (secrets stay encrypted; the Automation API's export shows them)."""
+        return json.loads(self.cli("stack", "export"))["deployment"]
+
+    def backend_files(self) -> dict[str, str]:
+        """Every file the local backend keeps (the stack, its .bak, each update's history and checkpoint, backups),
+        by path relative to the state folder."""
+        return {str(path.relative_to(self.state)): path.read_text(errors="replace")
+                for path in sorted(self.state.rglob("*")) if path.is_file()}
 
     def preview(self, policy_tier: str | None = None, **options) -> dict:
         if policy_tier is not None:

@@ -53,14 +53,15 @@ def test_adding_one_worker_only_adds_resources(tmp_path):
     changed = [urn for urn in before if before[urn] != after[urn]]
     assert changed == []
     added = sorted(urn.split("::")[-1] for urn in set(after) - set(before))
-    # The machine, its DNS record, its preflight, its four bootstrap steps (prepare, install, credentials,
-    # join), its trust in the registry's CA, its two ingress load-balancer targets, its four upgrade steps in an
-    # upgrade batch of its own (prod upgrades one worker at a time), nothing else.
+    # The machine, its DNS record, the wait for its SSH server, its preflight, its four bootstrap steps (prepare,
+    # install, credentials, join), its trust in the registry's CA, its two ingress load-balancer targets, its four
+    # upgrade steps in an upgrade batch of its own (prod upgrades one worker at a time), nothing else.
     assert added == ["k8s-prod-general-3", "k8s-prod-general-3-credentials", "k8s-prod-general-3-dns",
                      "k8s-prod-general-3-install", "k8s-prod-general-3-join", "k8s-prod-general-3-labels",
                      "k8s-prod-general-3-leave",
                      "k8s-prod-general-3-member", "k8s-prod-general-3-node", "k8s-prod-general-3-preflight",
-                     "k8s-prod-general-3-prepare", "k8s-prod-general-3-registry-trust", "k8s-prod-general-3-reset",
+                     "k8s-prod-general-3-prepare", "k8s-prod-general-3-reachable",
+                     "k8s-prod-general-3-registry-trust", "k8s-prod-general-3-reset",
                      "k8s-prod-general-3-upgrade-batch", "k8s-prod-general-3-upgrade-containerd",
                      "k8s-prod-general-3-upgrade-drain",
                      "k8s-prod-general-3-upgrade-kubeadm", "k8s-prod-general-3-upgrade-kubelet",

@@ -40,8 +40,8 @@ def test_adding_a_worker_shows_only_additions(base, tmp_path):
     d = diff_plans(base, head)
     assert {r.action for r in d.resources} == {"add"}
     assert all("general-2" in r.resource["name"] for r in d.resources)
-    assert d.count("add") == 21 and d.unchanged == len(base["resources"])
-    assert "21 to add, 0 to replace, 0 to update, 0 to remove" in render_markdown(d)
+    assert d.count("add") == 22 and d.unchanged == len(base["resources"])
+    assert "22 to add, 0 to replace, 0 to update, 0 to remove" in render_markdown(d)
 
 
 def test_a_new_instance_type_replaces_the_pools_machines_and_says_so(base, tmp_path):
@@ -112,7 +112,7 @@ def test_long_diffs_are_folded_and_the_cli_writes_markdown(base, tmp_path):
     out = tmp_path / "diff.md"
     assert plan.main(["diff", str(tmp_path / "base.json"), str(tmp_path / "head.json"), "--markdown", str(out)]) == 0
     markdown = out.read_text()
-    assert "<details><summary>Resources (41)</summary>" in markdown
+    assert "<details><summary>Resources (43)</summary>" in markdown
 
 
 def test_a_removed_worker_shows_what_runs_as_its_steps_are_deleted(base, tmp_path):

@@ -6,7 +6,8 @@
 # (api-server-config.sh restarts each API server with it, api-server-encryption.sh then makes it the one that
 # writes). A host without keys gets it as its only key; it, and one whose API server runs without encryption, keep
 # identity writing until then. Nothing is restarted here.
-# Inputs (generated header): ROOT, AUDIT_POLICY, AUDIT_POLICY_FILE, AUDIT_LOG_DIR, ENCRYPTION_FLAG.
+# ENCRYPTION_STACK_MARKER says that the keys here came from the stack (encryption-key.sh adopts keys without it).
+# Inputs (generated header): ROOT, AUDIT_POLICY, AUDIT_POLICY_FILE, AUDIT_LOG_DIR, ENCRYPTION_FLAG, ENCRYPTION_STACK_MARKER.
 # shellcheck disable=SC2154
 set -euo pipefail
 umask 077
@@ -29,5 +30,6 @@ if encryption_write second; then
 else
   log "the encryption configuration already holds key $(encryption_key_name)"
 fi
+touch "$ROOT$ENCRYPTION_STACK_MARKER"
 # The API server this host's init or join makes starts with these files.
 [[ -f $api_server_manifest ]] || api_server_record_files
