@@ -41,14 +41,16 @@ def provision(s: Settings, ssh_private_key: pulumi.Input[str]) -> Provisioned:
     if not s.bare_metal:
         infra = AwsInfrastructure(name, AwsInfrastructureArgs(s))
         # EC2 gives every instance its own product UUID and cloud-init a fresh machine id: no clash to look for.
-        checked = HostPreflight(name, HostPreflightArgs(s.tier, infra.hosts, ssh_private_key))
+        checked = HostPreflight(name, HostPreflightArgs(s.tier, infra.hosts, ssh_private_key,
+                                                        container_hosts=s.host_system.containers))
         record_nodes(s, infra.hosts)
         return Provisioned(checked.hosts, infra.endpoint, infra.node_domain, infra.bastion_address,
                            etcd_backup_store(s, infra.control_plane_role), infra.ingress_address, checked.artifacts,
                            infra.machine_roll)
     vip_ports = {peer.name: s.load_balancer.port for peer in holders(s)}
     checked = HostPreflight(name, HostPreflightArgs(s.tier, inventory_hosts(s), ssh_private_key, vip_ports,
-                                                    compare_identities=True))
+                                                    compare_identities=True,
+                                                    container_hosts=s.host_system.containers))
     record_nodes(s, inventory_hosts(s), set(vip_ports))
     balancer = VipLoadBalancer(name, VipLoadBalancerArgs(
         s, [h for h in checked.hosts if h.name in vip_ports], ssh_private_key))

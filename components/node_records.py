@@ -28,6 +28,9 @@ def node_facts(s: Settings, host: Host, holds_vip: bool = False) -> dict:
     }
     if host.role != LOAD_BALANCER:  # a host that only holds the VIP runs no kubelet
         facts["maxPods"] = s.max_pods_per_node
+        # What this node's runtime relaxes (hostSystem) and whether the platform gives it a pod network.
+        facts["hostSystemRelaxed"] = list(s.host_system.relaxed)
+        facts["podNetwork"] = "calico" if s.addons.calico else "none"
     if s.bare_metal:
         facts.update(vcpu=host.capacity.vcpu, memoryGiB=host.capacity.memory_gib, diskGiB=host.capacity.disk_gib,
                      holdsApiVip=holds_vip)

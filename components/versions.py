@@ -18,12 +18,22 @@ KUBEADM_INIT_THROUGH_LOAD_BALANCER_FIXED = {35: "1.35.5", 36: "1.36.1", 37: "1.3
 
 # The official package repository of each minor (pkgs.k8s.io) and the package revision it publishes. The kubeadm
 # package depends on the CNI plugins (kubernetes-cni) and crictl (cri-tools) of that repository.
-KUBERNETES_APT_REPOSITORY = "https://pkgs.k8s.io/core:/stable:/v1.{minor}/deb/"
+KUBERNETES_APT_REPOSITORY_BASE = "https://pkgs.k8s.io/core:/stable:/"
+KUBERNETES_APT_REPOSITORY_LAYOUT = "{base}v1.{minor}/deb/"  # a mirror (mirrors.kubernetesPackages) is laid out alike
 KUBERNETES_PACKAGE_REVISION = "1.1"
 DEFAULT_IMAGE_REPOSITORY = "registry.k8s.io"
 
 # The pause (sandbox) image kubeadm of each minor expects (PauseVersion in its constants); containerd must use it.
 PAUSE_IMAGE_TAGS = {35: "3.10.1", 36: "3.10.2", 37: "3.10.2"}
+# The other images kubeadm of each pinned patch runs (DefaultEtcdVersion and CoreDNSVersion in
+# cmd/kubeadm/app/constants/constants.go, read at each pin): what an air-gapped mirror must hold.
+KUBEADM_ETCD_IMAGE_TAGS = {35: "3.6.6-0", 36: "3.6.8-0", 37: "3.7.0-0"}
+KUBEADM_COREDNS_IMAGE_TAGS = {35: "v1.13.1", 36: "v1.14.2", 37: "v1.14.6"}
+
+# cri-tools of each minor's package repository (crictl, which our scripts use to find and restart static pods).
+# kubeadm's package no longer depends on it (kubernetes#124685; release#3626, shipped from release#4387), so the
+# install step asks for it by name.
+CRI_TOOLS_VERSIONS = {34: "1.34.0", 35: "1.35.0", 36: "1.36.0", 37: "1.37.0"}
 
 # containerd 2.3, the LTS line (supported until April 2028; upstream tests a direct move from 1.7 LTS to 2.3 LTS),
 # as Docker's containerd.io package: a signed apt repository (its key checked against the fingerprint below) that
@@ -31,7 +41,8 @@ PAUSE_IMAGE_TAGS = {35: "3.10.1", 36: "3.10.2", 37: "3.10.2"}
 # and, in noble-updates, 2.2 (end of life November 2026). The CNI plugins come with kubeadm (above).
 CONTAINERD_PACKAGE = "containerd.io"
 CONTAINERD_VERSION = "2.3.7"
-CONTAINERD_APT_REPOSITORY = "https://download.docker.com/linux/ubuntu"
+# Docker's repository, one below it per distribution (ubuntu/, debian/); a mirror (mirrors.containerdPackages) alike.
+CONTAINERD_APT_REPOSITORY = "https://download.docker.com/linux/"
 CONTAINERD_APT_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
 # Nodes that joined on Ubuntu's containerd 1.7 (the runtime before this release) keep it until the upgrade to this
 # minor moves them to containerd 2 on the drained node, before its kubelet. containerd 1.7's support ended in
@@ -39,8 +50,9 @@ CONTAINERD_APT_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
 CONTAINERD_2_FROM_MINOR = 36
 LEGACY_CONTAINERD_PACKAGE = "containerd"
 
-# Operating systems the hosts may run (checked by the preflight): the Ubuntu LTS releases Docker's repository serves.
-SUPPORTED_OS = (("ubuntu", "22.04"), ("ubuntu", "24.04"))
+# Operating systems the hosts may run (checked by the preflight): the Ubuntu LTS and Debian releases Docker's
+# repository serves containerd.io for.
+SUPPORTED_OS = (("ubuntu", "22.04"), ("ubuntu", "24.04"), ("debian", "12"), ("debian", "13"))
 
 # The bare-metal API load balancer, from the same archive; the install refuses any other major.minor.
 HAPROXY_PACKAGE = "haproxy"
@@ -57,6 +69,13 @@ UBUNTU_AMI_ARCHITECTURE = "x86_64"
 
 def kubernetes_minor(version: str) -> int:
     return int(version.split(".")[1])
+
+
+def kubeadm_images(release: str) -> dict[str, str]:
+    """The tags of the images kubeadm of `release` runs besides the control plane's own (which carry `v<release>`)."""
+    minor = kubernetes_minor(release)
+    return {"etcd": KUBEADM_ETCD_IMAGE_TAGS[minor], "coredns": KUBEADM_COREDNS_IMAGE_TAGS[minor],
+            "pause": PAUSE_IMAGE_TAGS[minor]}
 
 
 def _triple(version: str) -> tuple[int, int, int]:
@@ -120,3 +139,17 @@ LOCAL_PATH_PROVISIONER_IMAGE = "docker.io/rancher/local-path-provisioner:v0.0.37
 HELPER_IMAGE = "docker.io/library/busybox:1.38.0"
 AWS_CLI_IMAGE = "docker.io/amazon/aws-cli:2.31.18"
 CURL_IMAGE = "docker.io/curlimages/curl:8.17.0"
+
+
+# --- what the real-node tests build (tests/realnodes, scripts/realnodes-tools) -----------------------------------
+# Test tooling, not what the nodes of a real cluster run: the packages and images of a lab mirror, built from Go
+# modules because no package repository or image registry but Debian's is reachable where the tests run.
+# The releases the real nodes run: the default, and the previous minor's pin (the upgrade drill).
+REAL_NODE_KUBERNETES_RELEASES = (PINNED_KUBERNETES_PATCHES[36], PINNED_KUBERNETES_PATCHES[37])
+# kubernetes-cni of each minor's repository and the CNI plugins it carries (1.37's is 1.36's: no newer one was
+# published with it as far as could be read).
+KUBERNETES_CNI_VERSIONS = {35: "1.8.0", 36: "1.9.1", 37: "1.9.1"}
+# runc as containerd.io bundles it: containerd 2.3.7's script/setup/runc-version.
+RUNC_VERSION = "1.5.2"
+# The machines' operating system (debootstrap): Debian 12, whose systemd 252 still runs on a cgroup v1 host.
+REAL_NODE_DEBIAN_SUITE = "bookworm"

@@ -64,9 +64,10 @@ while read -r v; do echo " $2 | $v | https://repo.example noble/stable amd64 Pac
     "chronyc": "exit 0",
     "swapon": '[[ -f "$S/swap" ]] && cat "$S/swap"; true',
     "swapoff": 'rm -f "$S/swap"',
-    "modprobe": 'mkdir -p "$R/sys/module/$1"',
-    "sysctl": '''for k in net/bridge/bridge-nf-call-iptables net/bridge/bridge-nf-call-ip6tables net/ipv4/ip_forward; do
-  mkdir -p "$(dirname "$R/proc/sys/$k")"; echo 1 >"$R/proc/sys/$k"; done''',
+    "modprobe": '''case $1 in overlay) mkdir -p "$R/proc"; printf 'nodev\\toverlay\\n' >>"$R/proc/filesystems";;
+  br_netfilter) mkdir -p "$R/proc/sys/net/bridge";; esac''',
+    "sysctl": '''for a in "$@"; do case $a in *=*) k=${a%%=*}; k=${k//.//}; mkdir -p "$(dirname "$R/proc/sys/$k")"
+  echo "${a#*=}" >"$R/proc/sys/$k";; esac; done''',
     "curl": '''case "$*" in *10248/healthz*) if [[ -e "$S/fail/kubelet-health" ]]; then exit 22; fi; echo ok;;
   *Release.key*) echo "KEY";; */gpg*) echo "DOCKER KEY" >"${@: -1}";; */version*) if [[ -e "$S/cluster-answers" ]]; then printf 401; else printf 000; exit 7; fi;;
   *readyz*) n=$(cat "$S/ready_in" 2>/dev/null || echo 0)
@@ -192,7 +193,7 @@ out="${@: -1}"; echo snapshot >"$d/${out#/snapshots/}"''',
 }
 MUTATING = ("update-ca-certificates", "hostnamectl", "apt-get install", "apt-mark hold", "apt-mark unhold", "systemctl enable", "systemctl disable", "systemctl restart",
             "systemctl start", "systemctl reload", "swapoff",
-            "modprobe", "sysctl --system", "gpg --dearmor", "kubeadm init", "kubeadm join", "kubeadm reset", "kubectl drain",
+            "modprobe", "sysctl -q -w", "gpg --dearmor", "kubeadm init", "kubeadm join", "kubeadm reset", "kubectl drain",
             "kubectl --kubeconfig", "apt-get update", "ctr", "systemctl daemon-reload", "kubeadm certs renew")
 
 

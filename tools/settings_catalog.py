@@ -25,6 +25,11 @@ TOP_LEVEL = ("infrastructure", "tier", "clusterName", "aws:region") + tuple(
     k for k in KNOWN_KEYS if k not in ("infrastructure", "tier", "clusterName"))
 _TAINT = {"key": "example.com/dedicated", "value": "batch", "effect": "NoSchedule"}
 _TLS = {"certificate": "not a certificate", "key": "not a key", "ca": "not a CA"}
+_PACKAGES = {"url": "https://mirror.example.com/", "signingKey": "not a key"}
+_MIRRORS = {"kubernetesPackages": dict(_PACKAGES), "containerdPackages": dict(_PACKAGES),
+            "registries": {name: {"url": "https://registry.example.com", "ca": "not a CA"}
+                           for name in ("registry.k8s.io", "docker.io", "quay.io")}}
+_HOST_SYSTEM = {"cgroupV1": True, "containers": True, "ignorePreflightErrors": ["NumCPU"]}
 
 
 def _aws(variant: int) -> dict[str, Any]:
@@ -39,6 +44,8 @@ def _aws(variant: int) -> dict[str, Any]:
         "workerPools": [{"name": "general", "count": 1 + variant, "taints": [_TAINT]}],
         "workloads": [{"name": "web", "replicas": 2 + variant, "cpu": "500m", "memory": "1Gi"}],
         "addons": {"tls": dict(_TLS)},
+        "mirrors": copy.deepcopy(_MIRRORS),
+        "hostSystem": dict(_HOST_SYSTEM),
     }
 
 
@@ -57,6 +64,8 @@ def _bare_metal(variant: int) -> dict[str, Any]:
         },
         "workloads": [{"name": "web", "replicas": 2 + variant, "cpu": "500m", "memory": "1Gi"}],
         "addons": {"domain": f"catalogue-{variant}.example.com", "tls": dict(_TLS)},
+        "mirrors": copy.deepcopy(_MIRRORS),
+        "hostSystem": dict(_HOST_SYSTEM),
     }
 
 

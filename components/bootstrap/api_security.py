@@ -30,6 +30,8 @@ ENCRYPTION_STACK_MARKER = f"{ENCRYPTION_DIR}/keys-from-stack"
 ENCRYPTED_RESOURCES = ("secrets",)
 
 _READS = ["get", "list", "watch"]
+# Namespaces of the cluster's own components whose ServiceAccounts renew leases (leader election).
+SYSTEM_NAMESPACES = ("kube-system", "tigera-operator", "calico-system")
 _LEASE_RENEWALS = ["get", "update", "patch"]
 # Fluent Bit's place in the audit log, on the host's /var/log (the chart mounts it writable; it is there on every
 # node, so Fluent Bit starts on workers too), with SQLite's journal files; a node's reset removes them.
@@ -58,7 +60,11 @@ def audit_policy() -> dict:
             # control plane's and every controller's leader election. A person's change to a lease is logged.
             {"level": "None", "users": ["system:apiserver", "system:kube-controller-manager", "system:kube-scheduler"],
              "verbs": _LEASE_RENEWALS, "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
-            {"level": "None", "userGroups": ["system:nodes", "system:serviceaccounts"],
+            # The kubelets' and the service accounts of the cluster's own components: kube-system's, and Calico's
+            # (its operator and its typha and controllers elect leaders). Not every ServiceAccount's: the group
+            # system:serviceaccounts would hide the lease writes of every workload.
+            {"level": "None", "userGroups": ["system:nodes", *(f"system:serviceaccounts:{namespace}"
+                                                               for namespace in SYSTEM_NAMESPACES)],
              "verbs": _LEASE_RENEWALS, "resources": [{"group": "coordination.k8s.io", "resources": ["leases"]}]},
             {"level": "None", "resources": [{"group": "", "resources": ["events"]},
                                             {"group": "events.k8s.io", "resources": ["events"]}]},

@@ -50,6 +50,7 @@ class HostPreflightArgs:
     ssh_private_key: pulumi.Input[str]  # a secret
     load_balancer_ports: dict[str, int] = field(default_factory=dict)  # host name -> port haproxy will take
     compare_identities: bool = False
+    container_hosts: bool = False  # hostSystem.containers
 
 
 class HostPreflight(pulumi.ComponentResource):
@@ -66,7 +67,8 @@ class HostPreflight(pulumi.ComponentResource):
             # Checked against what the machine has (a machine a roll has not reached keeps its old type).
             script = pulumi.Output.from_input(host.machine_capacity).apply(
                 lambda capacity, host=host, port=port: preflight.script(
-                    dataclasses.replace(host, capacity=capacity or host.capacity), args.tier, port))
+                    dataclasses.replace(host, capacity=capacity or host.capacity), args.tier, port,
+                    args.container_hosts))
             reachable = runner.wait_for_ssh(host, list(host.ready_after))
             checked = runner.run(f"{host.name}-preflight", host, script, [*host.ready_after, reachable])
             ready_after = [*host.ready_after, checked]

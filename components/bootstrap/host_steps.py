@@ -18,6 +18,8 @@ from components.bootstrap.join_credentials import CREDENTIALS_RECORDS
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
 from components.host import CONTROL_PLANE
 from components.remote import host_scripts
+from components.settings import mirrors
+from components.settings.mirrors import PackageMirror
 
 # A control plane's apiserver may take a few minutes to pass /readyz after init on a slow machine.
 READY_ATTEMPTS = 60
@@ -32,35 +34,69 @@ def hosts_block(entries: list[tuple[str, str]]) -> str:
     return "\n".join(f"{address} {name}" for address, name in sorted(set(entries), key=lambda e: e[1]))
 
 
-def prepare(node: NodeFacts, resolvable: list[tuple[str, str]], node_domain: str = "") -> str:
+def prepare(node: NodeFacts, resolvable: list[tuple[str, str]], node_domain: str = "",
+            container_host: bool = False) -> str:
     """/etc/hosts gets the node and the control planes (enough to bootstrap before DNS answers); every other node
-    is found through `node_domain`, the DNS zone with one record per node, when the infrastructure has one."""
+    is found through `node_domain`, the DNS zone with one record per node, when the infrastructure has one.
+    `container_host`: the host is a container (hostSystem.containers), whose clock and kernel are its machine's."""
     entries = [(node.address, node.name)] + list(resolvable)
     return host_scripts.render("prepare-host.sh", {"NODE_NAME": node.name, "HOSTS_BLOCK": hosts_block(entries),
-                                                   "NODE_DOMAIN": node_domain})
+                                                   "NODE_DOMAIN": node_domain,
+                                                   "CONTAINER_HOST": "yes" if container_host else "no"})
 
 
 def containerd_inputs(c: ClusterFacts) -> dict[str, str]:
-    """What containerd-lib.sh needs: the pinned containerd.io, its signed repository and our config."""
+    """What containerd-lib.sh needs: the pinned containerd.io, its signed repository (upstream's, whose key must have
+    the pinned fingerprint, or the mirror's, with the key the settings give) and our config."""
+    mirror = c.mirrors.containerd_packages
     return {"CONTAINERD_PACKAGE": versions.CONTAINERD_PACKAGE, "CONTAINERD_VERSION": versions.CONTAINERD_VERSION,
-            "CONTAINERD_APT_REPOSITORY": versions.CONTAINERD_APT_REPOSITORY,
-            "CONTAINERD_APT_KEY_FINGERPRINT": versions.CONTAINERD_APT_KEY_FINGERPRINT,
+            "CONTAINERD_APT_REPOSITORY": mirror.url if mirror else versions.CONTAINERD_APT_REPOSITORY,
+            "CONTAINERD_APT_KEY": mirror.signing_key.rstrip("\n") if mirror else "",
+            "CONTAINERD_APT_KEY_FINGERPRINT": "" if mirror else versions.CONTAINERD_APT_KEY_FINGERPRINT,
             "LEGACY_CONTAINERD_PACKAGE": versions.LEGACY_CONTAINERD_PACKAGE,
             "CONTAINERD_CONFIG": node_config.containerd_config(c).rstrip("\n")}
 
 
+def kubernetes_repository(version: str, mirror: PackageMirror | None) -> dict[str, str]:
+    """kubernetes-packages-lib.sh's inputs: the repository of `version`'s minor, upstream's or the mirror's (laid out
+    like it), and the mirror's signing key (upstream's is fetched from the repository)."""
+    minor = versions.kubernetes_minor(version)
+    base = mirror.url if mirror else versions.KUBERNETES_APT_REPOSITORY_BASE
+    return {"KUBERNETES_REPOSITORY": versions.KUBERNETES_APT_REPOSITORY_LAYOUT.format(base=base, minor=minor),
+            "KUBERNETES_SIGNING_KEY": mirror.signing_key.rstrip("\n") if mirror else ""}
+
+
+def cri_tools_package_version(version: str) -> str:
+    return f"{versions.CRI_TOOLS_VERSIONS[versions.kubernetes_minor(version)]}-{versions.KUBERNETES_PACKAGE_REVISION}"
+
+
 def install(c: ClusterFacts) -> str:
-    """The container runtime and the Kubernetes packages, as one phase (one command per host)."""
-    minor = versions.kubernetes_minor(c.kubernetes_version)
+    """The container runtime and the Kubernetes packages, as one phase (one command per host); the registry
+    mirrors on every node, joined or not (containerd reads them at each pull)."""
     return host_scripts.render(
-        ("containerd-lib.sh", "install-containerd.sh", "install-kubernetes.sh"),
+        ("containerd-lib.sh", "kubernetes-packages-lib.sh", "registry-mirrors.sh", "install-containerd.sh",
+         "install-kubernetes.sh"),
         {
             **containerd_inputs(c),
-            "KUBERNETES_REPOSITORY": versions.KUBERNETES_APT_REPOSITORY.format(minor=minor),
+            **kubernetes_repository(c.kubernetes_version, c.mirrors.kubernetes_packages),
+            **registry_mirror_inputs(c),
             "KUBERNETES_PACKAGE_VERSION": f"{c.kubernetes_version}-{versions.KUBERNETES_PACKAGE_REVISION}",
+            "CRI_TOOLS_PACKAGE_VERSION": cri_tools_package_version(c.kubernetes_version),
         },
         name="install",
     )
+
+
+def registry_mirror_inputs(c: ClusterFacts) -> dict[str, str]:
+    """registry-mirrors.sh's inputs: per mirrored registry a line "registry upstream-server mirror-url", and the
+    CA of each mirror that has one as "registry base64-PEM" lines."""
+    lines, cas = [], []
+    for name, mirror in c.mirrors.registries:
+        lines.append(f"{name} {mirrors.UPSTREAM_SERVERS[name]} {mirror.url}")
+        if mirror.ca:
+            cas.append(f"{name} {base64.b64encode(mirror.ca.encode()).decode()}")
+    return {"REGISTRY_MIRRORS": "\n".join(lines), "REGISTRY_MIRROR_CAS": "\n".join(cas),
+            "CERTS_DIR": node_config.CONTAINERD_CERTS_DIR}
 
 
 def kubelet_patch(c: ClusterFacts, node: NodeFacts) -> str:
@@ -97,11 +133,11 @@ def credentials_step_name(node_name: str) -> str:
     return f"{node_name}-credentials"
 
 
-def credentials(node: NodeFacts, request: str = "") -> str:
+def credentials(c: ClusterFacts, node: NodeFacts, request: str = "") -> str:
     """Run on a control plane for `node`: a fresh token and the CA hash, and for a control plane a fresh certificate
     key under which the certificates are uploaded; first, the Node of a machine `node` replaces leaves. The script
     carries no secret; its output does. `request`: why fresh credentials are made (join_credentials.request)."""
-    upload = node_config.to_yaml(node_config.upload_certs_configuration()).rstrip("\n") \
+    upload = node_config.to_yaml(node_config.upload_certs_configuration(c)).rstrip("\n") \
         if node.role == CONTROL_PLANE else ""
     return host_scripts.render("join-credentials.sh", {
         "NODE_NAME": node.name, "NODE_ADDRESS": node.address, "NODE_IDENTITY": node.identity,

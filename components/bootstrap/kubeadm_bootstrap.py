@@ -92,7 +92,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 cluster_name=s.cluster_name, tier=s.tier, kubernetes_version=s.kubernetes_version, endpoint=v[1],
                 cert_sans=tuple([v[0], *v[2:]]), pod_cidr=s.network.pod_cidr, service_cidr=s.network.service_cidr,
                 node_cidr_mask_size=s.network.node_cidr_mask_size, max_pods=s.max_pods_per_node,
-                image_repository=s.image_repository))
+                image_repository=s.image_repository, host_system=s.host_system, mirrors=s.mirrors,
+                monitoring=s.addons.monitoring))
         resolvable = pulumi.Output.all(*cp_addresses).apply(
             lambda addresses: [(a, h.name) for a, h in zip(addresses, control_planes)])
         facts = {h.name: pulumi.Output.all(h.private_address, h.identity, h.machine_capacity, h.preflight).apply(
@@ -114,7 +115,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             lambda v: host_steps.kubelet_patch(*v)) for h in args.hosts}
         for host in args.hosts:
             node = facts[host.name]
-            prepare_script = pulumi.Output.all(node, resolvable).apply(lambda v: host_steps.prepare(v[0], v[1], args.node_domain))
+            prepare_script = pulumi.Output.all(node, resolvable).apply(
+                lambda v: host_steps.prepare(v[0], v[1], args.node_domain, s.host_system.containers))
             prepared = run(f"{host.name}-prepare", host, prepare_script, list(host.ready_after))
             installed[host.name] = run(f"{host.name}-install", host, install_script, [prepared])
             if host.role == CONTROL_PLANE:  # the restore program, there before it is needed
@@ -149,9 +151,9 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             # this node and answered (the only control plane: itself).
             lifecycle = lifecycle_hosts.host_for(host.name)
             # Carries no secret: the host makes the token (and a control plane's certificate key) and prints them.
-            credentials_script = pulumi.Output.all(facts[host.name],
+            credentials_script = pulumi.Output.all(cluster, facts[host.name],
                                                    lifecycle_hosts.credential_records(host.name)).apply(
-                lambda v: host_steps.credentials(v[0], join_credentials.request(v[1], host.name, now)))
+                lambda v: host_steps.credentials(v[0], v[1], join_credentials.request(v[2], host.name, now)))
             credentials = run(host_steps.credentials_step_name(host.name), lifecycle, credentials_script, list(after),
                               secret=True)
             join_script = pulumi.Output.all(cluster, facts[host.name], pulumi.Output.secret(credentials.stdout)).apply(
@@ -200,7 +202,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                              [init, last_control_plane])
 
         upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self, cluster, kubelet_patches,
-                          drain_from=lambda node: lifecycle_hosts.host_for(node, itself=True))
+                          drain_from=lambda node: lifecycle_hosts.host_for(node, itself=True),
+                          packages=s.mirrors.kubernetes_packages)
         _, control_planes_upgraded = upgrade.control_planes(name, other_control_planes, [self.api_ready])
         # After the upgrades (which write the API servers' manifests from kubeadm-config too), one at a time.
         api.config_steps(control_planes, cluster, facts, [self.api_ready, control_planes_upgraded],

@@ -14,6 +14,8 @@ from components import sizing, versions
 from components.bootstrap import api_security, toml_writer
 from components.host import CONTROL_PLANE, Taint
 from components.settings import rules
+from components.settings.host_system import HostSystemSettings
+from components.settings.mirrors import MirrorSettings
 
 KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 KUBELET_API = "kubelet.config.k8s.io/v1beta1"
@@ -43,6 +45,11 @@ class ClusterFacts:
     node_cidr_mask_size: int
     max_pods: int
     image_repository: str
+    host_system: HostSystemSettings = HostSystemSettings()
+    mirrors: MirrorSettings = MirrorSettings()
+    # In-cluster Prometheus scrapes etcd, the controller-manager and the scheduler: only then do they listen beyond
+    # the host's loopback (bare metal has no firewall in front of those ports).
+    monitoring: bool = True
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ def topology_labels(zone: str, region: str | None) -> tuple[tuple[str, str], ...
     return tuple((key, value) for key, value in ((REGION_LABEL, region), (ZONE_LABEL, zone)) if value)
 
 
-def _node_registration(node: NodeFacts) -> dict:
+def _node_registration(node: NodeFacts, c: ClusterFacts) -> dict:
     taints = list(node.taints)
     if node.role == CONTROL_PLANE and CONTROL_PLANE_TAINT not in taints:
         taints.insert(0, CONTROL_PLANE_TAINT)
@@ -85,12 +92,14 @@ def _node_registration(node: NodeFacts) -> dict:
     kubelet_labels = [(k, v) for k, v in node.labels if not rules.is_api_only_label(k)]
     if kubelet_labels:
         extra["node_labels"] = ",".join(f"{k}={v}" for k, v in kubelet_labels)
+    ignored = c.host_system.ignored_preflight_errors
     return {
         "name": node.name,
         "criSocket": CRI_SOCKET,
         "imagePullPolicy": "IfNotPresent",
         "kubeletExtraArgs": _args(**extra),
         "taints": [{"key": t.key, "effect": t.effect, **({"value": t.value} if t.value else {})} for t in taints],
+        **({"ignorePreflightErrors": list(ignored)} if ignored else {}),
     }
 
 
@@ -107,12 +116,20 @@ def cluster_configuration(c: ClusterFacts) -> dict:
         "apiServer": {"certSANs": list(c.cert_sans),
                       "extraArgs": [{"name": k, "value": v} for k, v in sorted(api_security.api_server_args().items())],
                       "extraVolumes": api_security.api_server_volumes()},
-        # Bound to all addresses so in-cluster Prometheus can scrape them; the firewall admits the nodes only.
-        "controllerManager": {"extraArgs": _args(bind_address="0.0.0.0",
-                                                 node_cidr_mask_size=str(c.node_cidr_mask_size))},
-        "scheduler": {"extraArgs": _args(bind_address="0.0.0.0")},
-        "etcd": {"local": {"extraArgs": _args(listen_metrics_urls=f"http://0.0.0.0:{ETCD_METRICS_PORT}")}},
+        **_metrics_listeners(c),
     }
+
+
+def _metrics_listeners(c: ClusterFacts) -> dict:
+    """With monitoring, the controller-manager, the scheduler and etcd's plain-HTTP metrics listen on every address
+    so that in-cluster Prometheus can scrape them (the AWS firewall admits the nodes only); without it they stay on
+    the host's loopback, kubeadm's default, which nothing off the host reaches."""
+    everywhere = "0.0.0.0" if c.monitoring else "127.0.0.1"
+    etcd = {"extraArgs": _args(listen_metrics_urls=f"http://{everywhere}:{ETCD_METRICS_PORT}")} if c.monitoring else {}
+    return {"controllerManager": {"extraArgs": _args(bind_address=everywhere,
+                                                     node_cidr_mask_size=str(c.node_cidr_mask_size))},
+            "scheduler": {"extraArgs": _args(bind_address=everywhere)},
+            "etcd": {"local": etcd}}
 
 
 # The kubelet's own hard-eviction thresholds for inodes (its defaults on Linux).
@@ -128,7 +145,13 @@ def kubelet_configuration(c: ClusterFacts) -> dict:
         "maxPods": c.max_pods,
         "rotateCertificates": True,
         "nodeStatusUpdateFrequency": "10s",
+        # Set with the update frequency: left out, the kubelet's defaulting copies the update frequency into it
+        # (pkg/kubelet/apis/config/v1beta1/defaults.go) and every kubelet writes its whole Node status every 10 s.
+        # 5m is the kubelet's own default; a change of the status is still written at once.
+        "nodeStatusReportFrequency": "5m0s",
         "evictionPressureTransitionPeriod": "3m0s",
+        # The kubelet refuses cgroup v1 from 1.35 unless told otherwise (hostSystem.cgroupV1).
+        **({"failCgroupV1": False} if c.host_system.cgroup_v1 else {}),
     }
 
 
@@ -139,6 +162,8 @@ def kube_proxy_configuration(c: ClusterFacts) -> dict:
         "mode": "iptables",
         "clusterCIDR": c.pod_cidr,
         "metricsBindAddress": f"0.0.0.0:{KUBE_PROXY_METRICS_PORT}",
+        # On hosts that are containers the conntrack table is the host's kernel's: kube-proxy leaves its size alone.
+        **({"conntrack": {"maxPerCore": 0, "min": 0}} if c.host_system.containers else {}),
     }
 
 
@@ -168,7 +193,7 @@ def kubelet_patch(tier: str, node: NodeFacts, max_pods: int | None = None) -> di
     }
 
 
-def init_configuration(node: NodeFacts, token: str) -> dict:
+def init_configuration(c: ClusterFacts, node: NodeFacts, token: str) -> dict:
     return {
         "apiVersion": KUBEADM_API,
         "kind": "InitConfiguration",
@@ -178,7 +203,7 @@ def init_configuration(node: NodeFacts, token: str) -> dict:
             "usages": ["signing", "authentication"],
             "groups": ["system:bootstrappers:kubeadm:default-node-token"],
         }],
-        "nodeRegistration": _node_registration(node),
+        "nodeRegistration": _node_registration(node, c),
         "localAPIEndpoint": {"advertiseAddress": node.address, "bindPort": 6443},
         "patches": {"directory": PATCHES_DIR},
     }
@@ -191,7 +216,7 @@ def join_configuration(c: ClusterFacts, node: NodeFacts, token: str, ca_cert_has
         "kind": "JoinConfiguration",
         "discovery": {"bootstrapToken": {"apiServerEndpoint": c.endpoint, "token": token,
                                          "caCertHashes": [ca_cert_hash]}},
-        "nodeRegistration": _node_registration(node),
+        "nodeRegistration": _node_registration(node, c),
         "patches": {"directory": PATCHES_DIR},
     }
     if node.role == CONTROL_PLANE:
@@ -201,28 +226,37 @@ def join_configuration(c: ClusterFacts, node: NodeFacts, token: str, ca_cert_has
 
 
 def init_documents(c: ClusterFacts, node: NodeFacts, token: str) -> list[dict]:
-    return [init_configuration(node, token), cluster_configuration(c), kubelet_configuration(c),
+    return [init_configuration(c, node, token), cluster_configuration(c), kubelet_configuration(c),
             kube_proxy_configuration(c)]
 
 
 def api_server_documents(c: ClusterFacts, node: NodeFacts) -> list[dict]:
     """What `kubeadm init phase control-plane apiserver` and `upload-config kubeadm` read on a control plane of a
     running cluster (api-server-config.sh): its own address and name, and the cluster's configuration."""
-    local = {"apiVersion": KUBEADM_API, "kind": "InitConfiguration", "nodeRegistration": _node_registration(node),
+    local = {"apiVersion": KUBEADM_API, "kind": "InitConfiguration", "nodeRegistration": _node_registration(node, c),
              "localAPIEndpoint": {"advertiseAddress": node.address, "bindPort": 6443}}
     return [local, cluster_configuration(c)]
 
 
-def upload_certs_configuration() -> dict:
-    """What `kubeadm init phase upload-certs` reads, less `certificateKey`: join-credentials.sh adds the fresh key it
-    makes for each control-plane join (in a file, so the key stays off the host's process list)."""
-    return {"apiVersion": KUBEADM_API, "kind": "InitConfiguration"}
+def upload_certs_configuration(c: ClusterFacts) -> list[dict]:
+    """What `kubeadm init phase upload-certs` reads, less `certificateKey`: join-credentials.sh appends the fresh key
+    it makes for each control-plane join to the last document, the InitConfiguration (in a file, so the key stays
+    off the host's process list). With the cluster's configuration: without a kubernetesVersion kubeadm looks the
+    version up on the internet (stable-1.txt) for every phase it runs, and waits on it where there is none."""
+    return [cluster_configuration(c), {"apiVersion": KUBEADM_API, "kind": "InitConfiguration"}]
 
 
 def containerd_config(c: ClusterFacts) -> str:
     """containerd 2 (config version 3, where the CRI plugin is split into an images and a runtime plugin): systemd
     cgroups for runc, the pause image kubeadm of this minor expects, certs.d for mirrors and private CAs."""
     pause = f"{c.image_repository}/pause:{versions.PAUSE_IMAGE_TAGS[versions.kubernetes_minor(c.kubernetes_version)]}"
+    runtime: dict = {"containerd": {"runtimes": {"runc": {
+        "runtime_type": "io.containerd.runc.v2",
+        "options": {"SystemdCgroup": True},
+    }}}}
+    if c.host_system.containers:
+        # A container cannot lower a process's OOM score below its own: containerd asks no lower than that.
+        runtime["restrict_oom_score_adj"] = True
     return toml_writer.dumps({
         "version": 3,
         "plugins": {
@@ -230,12 +264,7 @@ def containerd_config(c: ClusterFacts) -> str:
                 "pinned_images": {"sandbox": pause},
                 "registry": {"config_path": CONTAINERD_CERTS_DIR},
             },
-            "io.containerd.cri.v1.runtime": {
-                "containerd": {"runtimes": {"runc": {
-                    "runtime_type": "io.containerd.runc.v2",
-                    "options": {"SystemdCgroup": True},
-                }}},
-            },
+            "io.containerd.cri.v1.runtime": runtime,
         },
     })
 

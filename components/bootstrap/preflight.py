@@ -33,7 +33,9 @@ def required_ports(host: Host, load_balancer_port: int | None) -> list[tuple[int
     return sorted(set(ports))
 
 
-def script(host: Host, tier: str, load_balancer_port: int | None = None) -> str:
+def script(host: Host, tier: str, load_balancer_port: int | None = None, container_host: bool = False) -> str:
+    """`container_host`: the host is a container (hostSystem.containers): its clock and product UUID are its
+    machine's."""
     minimum = sizing.tier_minimum(tier, host.role)
     return host_scripts.render("preflight.sh", {
         "HOST_NAME": host.name,
@@ -50,6 +52,7 @@ def script(host: Host, tier: str, load_balancer_port: int | None = None) -> str:
         "REQUIRED_PORTS": " ".join(f"{port}:{owner}" for port, owner in required_ports(host, load_balancer_port)),
         "DATA_PATH": DATA_PATH,
         "CLOCK_WAIT_SECONDS": CLOCK_WAIT_SECONDS,
+        "CONTAINER_HOST": "yes" if container_host else "no",
     })
 
 

@@ -26,6 +26,7 @@ from pulumi_command import local
 from components.bootstrap import upgrade_steps
 from components.host import Host
 from components.remote.runner import HostRunner
+from components.settings.mirrors import PackageMirror
 
 
 @dataclass
@@ -40,6 +41,8 @@ class Upgrade:
     kubelet_patches: dict
     # Where a node's drain and uncordon run, by node name; None: on the first control plane.
     drain_from: Callable[[str], Host] | None = None
+    # The mirror of the Kubernetes package repositories (mirrors.kubernetesPackages); None: upstream's.
+    packages: PackageMirror | None = None
 
     def __post_init__(self):
         self.run = HostRunner(self.parent, self.key).run
@@ -49,12 +52,13 @@ class Upgrade:
         """The five steps of one node; returns the last."""
         run = self.run
         v = self.version
-        kubeadm = run(f"{host.name}-upgrade-kubeadm", host, upgrade_steps.kubeadm(v, role), after)
+        kubeadm = run(f"{host.name}-upgrade-kubeadm", host, upgrade_steps.kubeadm(v, role, self.packages), after)
         acting = self.drain_from(host.name) if self.drain_from else self.first
         drain = run(f"{host.name}-upgrade-drain", acting, upgrade_steps.drain(v, host.name), [kubeadm])
         runtime = run(f"{host.name}-upgrade-containerd", host, self.containerd_script, [drain])
         kubelet = run(f"{host.name}-upgrade-kubelet", host,
-                      self.kubelet_patches[host.name].apply(lambda patch: upgrade_steps.kubelet(v, patch)), [runtime])
+                      self.kubelet_patches[host.name].apply(
+                          lambda patch: upgrade_steps.kubelet(v, patch, self.packages)), [runtime])
         return run(f"{host.name}-upgrade-ready", acting, upgrade_steps.uncordon(v, host.name), [kubelet])
 
     def control_planes(self, name: str, others: list[Host], after: list):

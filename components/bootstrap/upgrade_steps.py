@@ -17,6 +17,7 @@ from components import versions
 from components.bootstrap import certificates, host_steps, node_config
 from components.bootstrap.node_config import ClusterFacts
 from components.remote import host_scripts
+from components.settings.mirrors import PackageMirror
 
 FIRST_CONTROL_PLANE, CONTROL_PLANE, WORKER = "first-control-plane", "control-plane", "worker"
 # A drain waits this long for PodDisruptionBudgets to let pods go before it stops the upgrade.
@@ -28,9 +29,7 @@ SNAPSHOT_DIR = "/var/lib/k8s-platform/etcd-snapshots"
 
 
 def _target(version: str) -> dict[str, str]:
-    minor = versions.kubernetes_minor(version)
     return {"TARGET_VERSION": version,
-            "KUBERNETES_REPOSITORY": versions.KUBERNETES_APT_REPOSITORY.format(minor=minor),
             "KUBERNETES_PACKAGE_VERSION": f"{version}-{versions.KUBERNETES_PACKAGE_REVISION}",
             "CONTAINERD_VERSION": versions.CONTAINERD_VERSION,
             "CONTAINERD_2_FROM_MINOR": versions.CONTAINERD_2_FROM_MINOR}
@@ -50,10 +49,12 @@ def etcd_snapshot(version: str) -> str:
     return _render("etcd-snapshot", version, {"SNAPSHOT_DIR": SNAPSHOT_DIR})
 
 
-def kubeadm(version: str, role: str) -> str:
+def kubeadm(version: str, role: str, packages: PackageMirror | None = None) -> str:
+    """`packages`: the mirror of the Kubernetes package repositories (mirrors.kubernetesPackages), or upstream."""
     if role not in (FIRST_CONTROL_PLANE, CONTROL_PLANE, WORKER):
         raise ValueError(f"unknown upgrade role {role!r}")
-    return _render("kubeadm", version, {"ROLE": role})
+    return _render("kubeadm", version, {"ROLE": role, **host_steps.kubernetes_repository(version, packages)},
+                   libraries=("kubernetes-packages-lib.sh",))
 
 
 def drain(version: str, node_name: str) -> str:
@@ -87,15 +88,19 @@ def kubelet_serving_program() -> str:
         "METRICS_FILE": SERVING_METRICS_FILE})
 
 
-def kubelet(version: str, kubelet_patch: str) -> str:
-    """kubelet and kubectl at `version`, the node's kubelet configuration from `kubelet_patch` (its YAML), and the
-    timer that keeps the kubelet's serving certificate from expiring."""
+def kubelet(version: str, kubelet_patch: str, packages: PackageMirror | None = None) -> str:
+    """kubelet, kubectl and cri-tools at `version` (from `packages`, the mirror, or upstream), the node's kubelet
+    configuration from `kubelet_patch` (its YAML), and the timer that keeps the kubelet's serving certificate from
+    expiring."""
     return _render("kubelet", version, {
+        **host_steps.kubernetes_repository(version, packages),
+        "CRI_TOOLS_PACKAGE_VERSION": host_steps.cri_tools_package_version(version),
         "KUBELET_PATCH": kubelet_patch.rstrip("\n"), "PATCH_FILE": node_config.KUBELET_PATCH_FILE,
         "HEALTH_ATTEMPTS": KUBELET_HEALTH_ATTEMPTS,
         "SERVING_PROGRAM_BASE64": base64.b64encode(kubelet_serving_program().encode()).decode(),
         "SERVING_PROGRAM_PATH": SERVING_PROGRAM_PATH, "SERVING_UNIT": SERVING_UNIT,
-        "SERVING_CALENDAR": SERVING_CALENDAR, "SERVING_SPREAD": SERVING_SPREAD}, libraries=("timer-lib.sh",))
+        "SERVING_CALENDAR": SERVING_CALENDAR, "SERVING_SPREAD": SERVING_SPREAD},
+        libraries=("kubernetes-packages-lib.sh", "timer-lib.sh"))
 
 
 def uncordon(version: str, node_name: str) -> str:

@@ -1,6 +1,7 @@
 """Runs rendered scripts on hosts over SSH as `remote.Command` resources, the same way for every component.
 
-Scripts travel on stdin to `sudo bash -s`, never on the command line (error messages repeat the command line).
+Scripts travel on stdin to `bash -s` run as root (through sudo when the SSH user is not root), never on the command
+line (error messages repeat the command line).
 Phases that carry secrets send a secret stdin, log nothing and keep their stdout secret.
 """
 
@@ -22,14 +23,17 @@ DIAL_ERROR_LIMIT = 10
 PER_DIAL_TIMEOUT_S = 15
 # A step that runs when a node leaves may find its host dead: it gives up after about a minute, not an hour.
 LEAVING_DIAL_ERROR_LIMIT = 4
-RUN_AS_ROOT = "sudo bash -s"
+# As root: directly when the SSH user is root (a minimal Debian host has no sudo), else through sudo.
+RUN_AS_ROOT = 'if [ "$(id -u)" = 0 ]; then exec bash -s; else exec sudo bash -s; fi'
 WAIT_SCRIPT_VARIABLE = "K8S_PLATFORM_WAIT_FOR_SSH"
 
 
 def as_root_on_delete(script: pulumi.Input[str]) -> pulumi.Output[str]:
-    """A delete command running `script` as root. A delete has no stdin of its own, so the script goes on the command
-    line: it must carry no secret."""
-    return pulumi.Output.from_input(script).apply(lambda text: f"sudo bash -c {shlex.quote(text)}")
+    """A delete command running `script` as root (as RUN_AS_ROOT does). A delete has no stdin of its own, so the
+    script goes on the command line: it must carry no secret."""
+    return pulumi.Output.from_input(script).apply(
+        lambda text: f'script={shlex.quote(text)}; if [ "$(id -u)" = 0 ]; then exec bash -c "$script"; '
+                     f'else exec sudo bash -c "$script"; fi')
 
 
 class HostRunner:

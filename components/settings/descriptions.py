@@ -138,6 +138,35 @@ DESCRIPTIONS: dict[str, str] = {
     "tags": "Extra tags for every AWS resource, by AWS's rules; the program's own tag names are reserved.",
     "upgrade": "How a Kubernetes version change rolls over the workers.",
     "upgrade.maxUnavailableWorkers": "Workers drained and upgraded at once; control planes always go one at a time.",
+    "mirrors": "Where the nodes get their packages and images instead of upstream's (air-gapped sites, slow or "
+               "blocked regions).",
+    "mirrors.kubernetesPackages": "An apt mirror of pkgs.k8s.io for kubeadm, kubelet, kubectl, cri-tools and "
+                                  "kubernetes-cni.",
+    "mirrors.kubernetesPackages.url": "Its base URL, laid out like https://pkgs.k8s.io/core:/stable:/ (v1.NN/deb/ "
+                                      "below it).",
+    "mirrors.kubernetesPackages.signingKey": "The ASCII-armored OpenPGP public key that signs its Release files.",
+    "mirrors.containerdPackages": "An apt mirror of Docker's repository for containerd.io.",
+    "mirrors.containerdPackages.url": "Its base URL, laid out like https://download.docker.com/linux/ (ubuntu/ and "
+                                      "debian/ below it).",
+    "mirrors.containerdPackages.signingKey": "The ASCII-armored OpenPGP public key that signs its Release files.",
+    "mirrors.registries": "Registries containerd pulls through a mirror (its hosts.toml), by upstream name.",
+    "mirrors.registries.registry.k8s.io": "The mirror of registry.k8s.io (kubeadm's images keep their upstream "
+                                          "names).",
+    "mirrors.registries.registry.k8s.io.url": "The mirror's URL, https:// (http:// for a lab).",
+    "mirrors.registries.registry.k8s.io.ca": "PEM of the CA the nodes trust for the mirror; unset, the system's.",
+    "mirrors.registries.docker.io": "The mirror of docker.io.",
+    "mirrors.registries.docker.io.url": "The mirror's URL, https:// (http:// for a lab).",
+    "mirrors.registries.docker.io.ca": "PEM of the CA the nodes trust for the mirror; unset, the system's.",
+    "mirrors.registries.quay.io": "The mirror of quay.io.",
+    "mirrors.registries.quay.io.url": "The mirror's URL, https:// (http:// for a lab).",
+    "mirrors.registries.quay.io.ca": "PEM of the CA the nodes trust for the mirror; unset, the system's.",
+    "hostSystem": "Hosts unlike a machine of its own with cgroup v2; the policy pack refuses each in prod.",
+    "hostSystem.cgroupV1": "The hosts run cgroup v1: the kubelet's failCgroupV1 false, kubeadm's SystemVerification "
+                           "let pass.",
+    "hostSystem.containers": "The hosts are containers (as kind's nodes): nothing kernel-wide is changed, the clock "
+                             "is the host's.",
+    "hostSystem.ignorePreflightErrors": "Names of the kubeadm preflight checks whose errors are let pass; all is "
+                                        "refused.",
     "certificates": "When the control planes' kubeadm certificates are renewed.",
     "certificates.renewWithinDays": "Renew a control plane's certificates when one expires within this many days.",
     "certificates.renewal": "A counter: raise it to renew every control plane's certificates now, one after "

@@ -29,6 +29,8 @@ from components.settings.rules import is_dns_label
 from components.settings.scalars import (AMI, IMAGE_REPOSITORY, check_kubernetes_version, check_region,
                                          check_ssh_public_key, check_ssh_user, read_scalar_int, read_tags)
 from components.settings.certificates import read_certificates
+from components.settings.host_system import read_host_system
+from components.settings.mirrors import read_mirrors
 from components.settings.upgrade import read_upgrade
 
 
@@ -138,6 +140,13 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
     tags = read_tags(values.get("tags", {}), problems)
     upgrade = read_upgrade(values.get("upgrade"), tier, problems)
     certificates = read_certificates(values.get("certificates"), problems)
+    mirrors = read_mirrors(values.get("mirrors"), problems)
+    host_system = read_host_system(values.get("hostSystem"), problems)
+    harbor_cached = set(addons.harbor_proxy_cache) if addons is not None else set()
+    for name, _ in mirrors.registries:
+        if name in harbor_cached:
+            problems.add(f"mirrors.registries.{name}", f"{name} is also in addons.harbor.proxyCache: the nodes pull it "
+                                                      f"through one or the other; remove it from one")
 
     check_whole(Sections(tier, bare_metal, network,
                          (control_plane, *worker_pools) if pools_clean else None, max_pods,
@@ -168,6 +177,8 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         addons=addons,
         upgrade=upgrade,
         certificates=certificates,
+        mirrors=mirrors,
+        host_system=host_system,
     )
 
 

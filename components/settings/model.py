@@ -14,6 +14,8 @@ from components.settings.addons import AddonSettings
 from components.settings.inventory import InventoryHost, LoadBalancerSettings
 from components.settings.reader import Problem
 from components.settings.certificates import CertificateSettings
+from components.settings.host_system import HostSystemSettings
+from components.settings.mirrors import MirrorSettings
 from components.settings.upgrade import UpgradeSettings
 from components.sizing import NodeSize
 
@@ -31,7 +33,7 @@ INFRASTRUCTURES = ("aws", "bareMetal")
 SCALAR_KEYS = ("infrastructure", "tier", "clusterName", "kubernetesVersion", "maxPodsPerNode", "sshUser",
                "sshPublicKey", "sshPrivateKey", "imageId", "imageRepository")
 OBJECT_KEYS = ("network", "access", "controlPlane", "workerPools", "inventory", "loadBalancer", "addons",
-               "workloads", "tags", "upgrade", "certificates")
+               "workloads", "tags", "upgrade", "certificates", "mirrors", "hostSystem")
 # Settings that only one infrastructure reads: set on the other, they would be silently ignored, so they are refused.
 AWS_ONLY = ("sshPublicKey", "imageId", "access", "controlPlane", "workerPools")
 BARE_METAL_ONLY = ("inventory", "loadBalancer")
@@ -130,6 +132,8 @@ class Settings:
     addons: AddonSettings = AddonSettings()
     upgrade: UpgradeSettings = UpgradeSettings()
     certificates: CertificateSettings = CertificateSettings()
+    mirrors: MirrorSettings = MirrorSettings()
+    host_system: HostSystemSettings = HostSystemSettings()
 
     @property
     def bare_metal(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy, PolicyConfigSchema, ResourceValidationPolicy, StackValidationPolicy
 
-from cluster_policies import ha, scale, security, sizing
+from cluster_policies import ha, node_system, scale, security, sizing
 
 PACK_NAME = "k8s-platform"
 M, A = EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY
@@ -31,6 +31,8 @@ LEVELS: dict[str, tuple[EnforcementLevel, EnforcementLevel, EnforcementLevel]] =
     "required-tags": (A, A, M),
     "cluster-scale": (M, M, M),
     "fewer-larger-workers": (A, A, A),
+    "production-hosts": (A, A, M),
+    "pod-network": (A, A, A),
 }
 TIER_INDEX = {"lab": 0, "dev": 1, "prod": 2}
 
@@ -85,4 +87,8 @@ def policies() -> list[Policy]:
               "10 to 20 larger ones.", scale.validate_fewer_larger_workers,
               PolicyConfigSchema(properties={"manyWorkers": {"type": "integer"},
                                              "largeWorkerVcpu": {"type": "integer"}})),
+        stack("production-hosts", "In prod, no node is set up for hosts that are containers, run cgroup v1 or let "
+              "kubeadm preflight errors pass (hostSystem).", node_system.validate_production_hosts),
+        stack("pod-network", "Advice in prod: without the platform's Calico, nodes wait for your CNI and "
+              "NetworkPolicies hold only if it enforces them.", node_system.validate_pod_network),
     ]

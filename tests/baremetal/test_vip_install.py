@@ -31,7 +31,8 @@ def test_first_run_installs_and_starts_then_a_second_run_changes_nothing(tmp_pat
     conf = box.root / "etc/keepalived/keepalived.conf"
     assert cfg.read_text() == HAPROXY and conf.read_text() == KEEPALIVED
     assert stat.S_IMODE(conf.stat().st_mode) == 0o600, "keepalived.conf holds the VRRP secret"
-    assert not list(box.root.rglob("*.cfg.*")) and not list(box.root.rglob("*.conf.*"))
+    leftovers = [p for pattern in ("*.cfg.*", "*.conf.*") for p in box.root.rglob(pattern) if p.is_file()]
+    assert leftovers == [], "no temporary file of write_file left behind"
 
     box.reset_calls()
     assert box.run(script(box)).returncode == 0

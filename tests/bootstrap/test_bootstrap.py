@@ -134,7 +134,7 @@ def test_no_secret_on_any_command_line_and_secrets_sent_as_secrets():
         if name.endswith(("-leave", "-reset")):
             assert "create" not in cmd["inputs"] and "stdin" not in cmd["inputs"]
             continue
-        assert cmd["inputs"]["create"] == "sudo bash -s"
+        assert cmd["inputs"]["create"] == runner.RUN_AS_ROOT
         raw = raw_inputs(result, name)
         if name.endswith(("-init", "-join", "-credentials")):
             assert is_wrapped_secret(raw["stdin"]), f"{name} must send its stdin as a secret"

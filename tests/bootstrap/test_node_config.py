@@ -1,5 +1,6 @@
 """Generated kubeadm, kubelet, kube-proxy and containerd documents: only known fields, the right values."""
 
+import dataclasses
 import tomllib
 
 import pytest
@@ -9,12 +10,14 @@ from components import sizing
 from components.bootstrap import node_config
 from components.bootstrap.node_config import ClusterFacts, NodeFacts
 from components.host import Taint
+from components.settings.host_system import HostSystemSettings
 from components.sizing import NodeSize
 from tests.kube_schema import unknown_fields
 
 CLUSTER = ClusterFacts("k8s-prod", "prod", "1.35.4", "api.example.internal:6443",
                        ("api.example.internal", "10.20.128.10"), "10.244.0.0/16", "10.96.0.0/12", 24, 110,
                        "mirror.example.internal/k8s")
+CONTAINERS = dataclasses.replace(CLUSTER, host_system=HostSystemSettings(True, True, ("NumCPU",)), monitoring=False)
 CP = NodeFacts("k8s-prod-cp-0", "10.20.128.10", "control-plane", NodeSize(4, 8, 100))
 WORKER = NodeFacts("k8s-prod-gpu-0", "10.20.128.20", "worker", NodeSize(8, 64, 500), labels=(("gpu", "true"),),
                    taints=(Taint("dedicated", "NoSchedule", "gpu"),))
@@ -24,8 +27,10 @@ def all_documents():
     docs = node_config.init_documents(CLUSTER, CP, "abcdef.0123456789abcdef")
     docs.append(node_config.join_configuration(CLUSTER, WORKER, "abcdef.0123456789abcdef", "sha256:00", None))
     docs.append(node_config.join_configuration(CLUSTER, CP, "abcdef.0123456789abcdef", "sha256:00", "ab" * 32))
-    # What join-credentials.sh writes: the program's document plus the key the host made.
-    docs.append({**node_config.upload_certs_configuration(), "certificateKey": "ab" * 32})
+    # What join-credentials.sh writes: the program's documents, the key the host made appended to the last one.
+    *cluster, init = node_config.upload_certs_configuration(CLUSTER)
+    docs += [*cluster, {**init, "certificateKey": "ab" * 32}]
+    docs += node_config.init_documents(CONTAINERS, CP, "abcdef.0123456789abcdef")
     return docs
 
 
@@ -61,6 +66,43 @@ def test_kubelet_uses_systemd_cgroups_and_max_pods():
     k = node_config.kubelet_configuration(CLUSTER)
     assert k["cgroupDriver"] == "systemd" and k["maxPods"] == 110
     assert k["nodeStatusUpdateFrequency"] == "10s" and k["evictionPressureTransitionPeriod"] == "3m0s"
+    assert "failCgroupV1" not in k
+
+
+def test_the_full_node_status_is_written_every_5_minutes_not_at_every_10_s_update():
+    # Left out, the kubelet's defaulting copies nodeStatusUpdateFrequency into it (10 s).
+    assert node_config.kubelet_configuration(CLUSTER)["nodeStatusReportFrequency"] == "5m0s"
+
+
+def test_metrics_listen_beyond_loopback_only_when_in_cluster_prometheus_scrapes_them():
+    scraped = node_config.cluster_configuration(CLUSTER)
+    assert {"name": "bind-address", "value": "0.0.0.0"} in scraped["controllerManager"]["extraArgs"]
+    private = node_config.cluster_configuration(CONTAINERS)
+    for component in ("controllerManager", "scheduler"):
+        assert {"name": "bind-address", "value": "127.0.0.1"} in private[component]["extraArgs"]
+    assert private["etcd"]["local"] == {}, "kubeadm's own default: etcd's metrics on http://127.0.0.1:2381"
+
+
+def test_upload_certs_reads_the_clusters_version_so_kubeadm_looks_nothing_up_online():
+    *cluster, init = node_config.upload_certs_configuration(CLUSTER)
+    assert [d["kind"] for d in cluster] == ["ClusterConfiguration"] and init["kind"] == "InitConfiguration"
+    assert cluster[0]["kubernetesVersion"] == "v1.35.4"
+
+
+def test_hosts_on_cgroup_v1_and_in_containers_get_what_they_need_and_nothing_more():
+    kubelet = node_config.kubelet_configuration(CONTAINERS)
+    assert kubelet["failCgroupV1"] is False
+    init = node_config.init_configuration(CONTAINERS, CP, "abcdef.0123456789abcdef")
+    assert init["nodeRegistration"]["ignorePreflightErrors"] == ["NumCPU", "SystemVerification"]
+    join = node_config.join_configuration(CONTAINERS, WORKER, "t", "sha256:00", None)
+    assert join["nodeRegistration"]["ignorePreflightErrors"] == ["NumCPU", "SystemVerification"]
+    assert node_config.kube_proxy_configuration(CONTAINERS)["conntrack"] == {"maxPerCore": 0, "min": 0}
+    runtime = tomllib.loads(node_config.containerd_config(CONTAINERS))["plugins"]["io.containerd.cri.v1.runtime"]
+    assert runtime["restrict_oom_score_adj"] is True
+    plain = tomllib.loads(node_config.containerd_config(CLUSTER))["plugins"]["io.containerd.cri.v1.runtime"]
+    assert "restrict_oom_score_adj" not in plain
+    assert "conntrack" not in node_config.kube_proxy_configuration(CLUSTER)
+    assert "ignorePreflightErrors" not in node_config.init_configuration(CLUSTER, CP, "t")["nodeRegistration"]
 
 
 def test_reservations_follow_the_sizing_module():
@@ -85,7 +127,7 @@ def test_hard_eviction_keeps_every_signal_the_kubelet_evicts_on_by_default(tier)
 
 
 def test_node_registration_taints_labels_and_address():
-    init = node_config.init_configuration(CP, "abcdef.0123456789abcdef")
+    init = node_config.init_configuration(CLUSTER, CP, "abcdef.0123456789abcdef")
     assert init["nodeRegistration"]["taints"] == [{"key": "node-role.kubernetes.io/control-plane",
                                                    "effect": "NoSchedule"}]
     assert init["localAPIEndpoint"]["advertiseAddress"] == "10.20.128.10"

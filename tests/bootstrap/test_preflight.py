@@ -59,8 +59,8 @@ def test_memory_a_little_below_nominal_passes(tmp_path):
     ("disk_kib", str(50 * GIB_KIB), "disk /var/lib: found 50.0 GiB, required 100 GiB (tier prod minimum for "
                                     "control-plane hosts)"),
     ("ntp", "no", "clock: found NTPSynchronized=no after 60s, required a synchronised clock"),
-    ("os", 'ID=debian\nVERSION_ID="12"\n', "operating system: found 'debian 12', required one of ubuntu:22.04, "
-                                            "ubuntu:24.04"),
+    ("os", 'ID=debian\nVERSION_ID="11"\n', "operating system: found 'debian 11', required one of ubuntu:22.04, "
+                                            "ubuntu:24.04, debian:12, debian:13"),
     ("listeners", 'LISTEN 0 511 0.0.0.0:6443 0.0.0.0:* users:(("nginx",pid=812,fd=6))\n',
      "port 6443: found in use by nginx, required free for kube-apiserver"),
 ])

@@ -121,6 +121,10 @@ class EngineHosts:
             f'printf %s {shlex.quote(ADMIN_CONF)} >"$R/etc/kubernetes/admin.conf"'))
         shutil.copy(HOST_FILES / "sudo.sh", sandbox.bin / "sudo")
         (sandbox.bin / "sudo").chmod(0o755)
+        # sshd runs the steps as root here, but the host acts as a login that is not root: every step goes through
+        # the confined sudo above (the program runs `bash -s` directly for root, through sudo otherwise).
+        (sandbox.bin / "id").write_text('#!/bin/sh\n[ "$1" = -u ] && { echo 1000; exit 0; }\nexec /usr/bin/id "$@"\n')
+        (sandbox.bin / "id").chmod(0o755)
         key_file = base / "ssh" / "ssh_host_ed25519_key"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "", "-f", str(key_file)], check=True)
         (base / "ssh" / "authorized_keys").write_text(authorized_key.strip() + "\n")

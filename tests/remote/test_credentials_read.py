@@ -6,7 +6,7 @@ import datetime
 import json
 
 from components.bootstrap import host_steps, join_credentials
-from tests.remote.test_host_scripts import WORKER
+from tests.remote.test_host_scripts import CLUSTER, WORKER
 from tests.remote.test_removal_scripts import first_control_plane
 from tests.sandbox import render_for
 
@@ -22,7 +22,7 @@ def read(box) -> dict:
 def test_a_failed_join_gets_fresh_credentials_once_its_own_expired_and_the_request_then_stays(tmp_path):
     box = first_control_plane(tmp_path, [WORKER.name])
     (box.state / "nodes" / WORKER.name).unlink()  # the worker never joined
-    made = box.run(render_for(box, lambda: host_steps.credentials(WORKER, "")))
+    made = box.run(render_for(box, lambda: host_steps.credentials(CLUSTER, WORKER, "")))
     assert made.returncode == 0, made.stderr
     records = read(box)
     expires = json.loads(made.stdout.strip().splitlines()[-1])["expires"]
@@ -33,7 +33,7 @@ def test_a_failed_join_gets_fresh_credentials_once_its_own_expired_and_the_reque
     fresh = join_credentials.request(records, WORKER.name, later)
     assert fresh.startswith(f"fresh credentials for {WORKER.name}: the ones that expired ")
     box.reset_calls()
-    again = box.run(render_for(box, lambda: host_steps.credentials(WORKER, fresh)))
+    again = box.run(render_for(box, lambda: host_steps.credentials(CLUSTER, WORKER, fresh)))
     assert again.returncode == 0 and any(c.startswith("kubeadm token create") for c in box.calls())
     # The node joins with them: its join records its identity on its Node.
     (box.state / "nodes" / WORKER.name).touch()
@@ -48,7 +48,7 @@ def test_a_failed_join_gets_fresh_credentials_once_its_own_expired_and_the_reque
 
 def test_a_node_without_a_recorded_identity_has_not_joined(tmp_path):
     box = first_control_plane(tmp_path, [WORKER.name])  # a Node of the name, registered by a join that failed
-    assert box.run(render_for(box, lambda: host_steps.credentials(WORKER, ""))).returncode == 0
+    assert box.run(render_for(box, lambda: host_steps.credentials(CLUSTER, WORKER, ""))).returncode == 0
     assert read(box)[WORKER.name]["joined"] is False
 
 
@@ -66,7 +66,7 @@ def test_the_read_changes_nothing_and_a_host_without_admin_conf_reports_no_recor
 
 def test_a_failed_kubectl_read_fails_rather_than_reporting_nodes_not_joined(tmp_path):
     box = first_control_plane(tmp_path, [WORKER.name])
-    assert box.run(render_for(box, lambda: host_steps.credentials(WORKER, ""))).returncode == 0
+    assert box.run(render_for(box, lambda: host_steps.credentials(CLUSTER, WORKER, ""))).returncode == 0
     box.fail("kubectl")
     assert box.run(render_for(box, join_credentials.read_script)).returncode != 0, \
         "ssh-read.sh makes it unavailable: no fresh credentials asked for on a guess"

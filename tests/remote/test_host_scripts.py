@@ -41,8 +41,8 @@ EXAMPLES = {
     "init": lambda: host_steps.init(CLUSTER, CP0, TOKEN),
     "join-worker": lambda: host_steps.join(CLUSTER, WORKER, CREDENTIALS),
     "join-control-plane": lambda: host_steps.join(CLUSTER, CP1, CONTROL_PLANE_CREDENTIALS),
-    "credentials-worker": lambda: host_steps.credentials(WORKER),
-    "credentials-control-plane": lambda: host_steps.credentials(CP1),
+    "credentials-worker": lambda: host_steps.credentials(CLUSTER, WORKER),
+    "credentials-control-plane": lambda: host_steps.credentials(CLUSTER, CP1),
     "leave-worker": lambda: host_steps.leave_cluster(WORKER),
     "leave-control-plane": lambda: host_steps.leave_cluster(CP1),
     "reset-node": lambda: host_steps.reset_node(WORKER.name, CLUSTER.endpoint),
@@ -112,7 +112,7 @@ def test_prepare_host(tmp_path):
     calls = run_twice(box, render_for(box, EXAMPLES["prepare"]))
     assert "hostnamectl set-hostname k8s-prod-general-0" in calls
     assert "apt-get install -y -q chrony" in calls and "systemctl enable --now chrony" in calls
-    assert "swapoff -a" in calls and "sysctl --system" in calls
+    assert "swapoff -a" in calls and "sysctl -q -w net.ipv4.ip_forward=1" in calls
     assert {"modprobe overlay", "modprobe br_netfilter"} <= set(calls)
     hosts = (box.root / "etc/hosts").read_text()
     assert "127.0.0.1 localhost" in hosts and "10.20.128.10 k8s-prod-cp-0" in hosts
@@ -306,8 +306,9 @@ def test_credentials_make_a_fresh_certificate_key_for_each_control_plane_join(tm
         assert result.returncode == 0, result.stderr
         token, ca_hash, key = host_steps.parse_credentials(result.stdout)
         assert (token, ca_hash) == (TOKEN, "sha256:0123abcd")
-        uploaded = yaml.safe_load((box.state / "upload-certs.yaml").read_text())
+        *cluster, uploaded = yaml.safe_load_all((box.state / "upload-certs.yaml").read_text())
         assert uploaded["certificateKey"] == key and unknown_fields(uploaded) == []
+        assert cluster[0]["kubernetesVersion"] == f"v{CLUSTER.kubernetes_version}", "kubeadm looks nothing up"
         keys.append(key)
     assert (box.state / "certificate-keys").read_text().split() == keys and keys[0] != keys[1]
     uploads = [c for c in box.calls() if c.startswith("kubeadm init phase upload-certs")]

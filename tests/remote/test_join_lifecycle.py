@@ -107,7 +107,7 @@ def test_a_join_without_credentials_is_harmless_on_a_member_and_says_why_on_a_ne
 
 def test_credentials_on_a_host_that_is_not_a_member_are_unavailable_not_a_failure(tmp_path):
     box = Sandbox(tmp_path)
-    result = box.run(render_for(box, lambda: host_steps.credentials(NEW_WORKER)))
+    result = box.run(render_for(box, lambda: host_steps.credentials(CLUSTER, NEW_WORKER)))
     assert result.returncode == 0, result.stderr
     assert "unavailable" in json.loads(result.stdout) and box.mutating_calls() == []
 
@@ -127,7 +127,7 @@ def cluster_with(tmp_path, node, recorded: str, ready: bool, address: str) -> Sa
 
 def test_the_old_machine_of_a_replaced_worker_is_drained_and_its_node_deleted_before_the_new_one_joins(tmp_path):
     box = cluster_with(tmp_path, WORKER, OLD_IDENTITY, ready=True, address="10.20.128.99")
-    result = box.run(render_for(box, lambda: host_steps.credentials(NEW_WORKER)))
+    result = box.run(render_for(box, lambda: host_steps.credentials(CLUSTER, NEW_WORKER)))
     assert result.returncode == 0, result.stderr
     assert f"was joined by another machine ({OLD_IDENTITY} at 10.20.128.99); {IDENTITY} replaces it" in result.stderr
     calls = box.calls()
@@ -140,7 +140,7 @@ def test_the_old_machine_of_a_replaced_worker_is_drained_and_its_node_deleted_be
 
 def test_a_re_imaged_control_plane_loses_its_etcd_member_before_it_joins_again(tmp_path):
     box = cluster_with(tmp_path, CP1, OLD_IDENTITY, ready=False, address=CP1.address)
-    result = box.run(render_for(box, lambda: host_steps.credentials(NEW_CP1)))
+    result = box.run(render_for(box, lambda: host_steps.credentials(CLUSTER, NEW_CP1)))
     assert result.returncode == 0, result.stderr
     assert "is not Ready (False): cordoned, not drained" in result.stderr
     assert CP1.name not in (box.state / "etcd-members").read_text() and not (box.state / "nodes" / CP1.name).exists()
@@ -152,7 +152,7 @@ def test_a_re_imaged_control_plane_loses_its_etcd_member_before_it_joins_again(t
 def test_a_replaced_control_plane_keeps_its_member_when_the_others_have_no_quorum(tmp_path):
     box = cluster_with(tmp_path, CP1, OLD_IDENTITY, ready=True, address="10.20.144.99")
     (box.state / "etcd-unhealthy").write_text("https://10.20.0.3:2379\nhttps://10.20.0.1:2379\n")
-    result = box.run(render_for(box, lambda: host_steps.credentials(NEW_CP1)))
+    result = box.run(render_for(box, lambda: host_steps.credentials(CLUSTER, NEW_CP1)))
     assert result.returncode != 0 and "k8s-prod-cp-1's member stays" in result.stderr
     assert "2a2b" in (box.state / "etcd-members").read_text()
     assert not any(c.startswith("kubeadm token create") for c in box.calls()), "no credentials: nothing joins"
@@ -166,7 +166,7 @@ def test_a_replaced_control_plane_keeps_its_member_when_the_others_have_no_quoru
 ])
 def test_a_node_not_proven_to_be_another_machine_is_left_alone(tmp_path, recorded, ready, address):
     box = cluster_with(tmp_path, WORKER, recorded, ready, address)
-    result = box.run(render_for(box, lambda: host_steps.credentials(NEW_WORKER)))
+    result = box.run(render_for(box, lambda: host_steps.credentials(CLUSTER, NEW_WORKER)))
     assert result.returncode == 0, result.stderr
     assert (box.state / "nodes" / WORKER.name).exists()
     assert not [c for c in box.calls() if any(v in c for v in (" drain ", " cordon ", "delete node", "member remove"))]
@@ -176,7 +176,7 @@ def test_a_machine_that_has_been_a_member_is_never_taken_out_for_a_new_identity(
     # A bare-metal host whose key was rotated while it was down: same install (its preflight found its join).
     box = cluster_with(tmp_path, CP1, OLD_IDENTITY, ready=False, address=CP1.address)
     rotated = dataclasses.replace(NEW_CP1, fresh=False)
-    result = box.run(render_for(box, lambda: host_steps.credentials(rotated)))
+    result = box.run(render_for(box, lambda: host_steps.credentials(CLUSTER, rotated)))
     assert result.returncode == 0, result.stderr
     assert "the machine behind the name joined a cluster before: left alone" in result.stderr
     assert CP1.name in (box.state / "etcd-members").read_text() and (box.state / "nodes" / CP1.name).exists()

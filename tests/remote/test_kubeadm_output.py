@@ -242,7 +242,7 @@ def test_a_failed_upload_of_the_certificates_shows_no_key(tmp_path):
     (box.root / "etc/kubernetes/admin.conf").write_text("admin")
     _kubeadm_printing(box, "init phase upload-certs", FIXTURES["init phase upload-certs --upload-certs"][0]
                       + "error execution phase upload-certs: error uploading certs: Unauthorized\n")
-    result = box.run(render_for(box, lambda: host_steps.credentials(CP1)))
+    result = box.run(render_for(box, lambda: host_steps.credentials(CLUSTER, CP1)))
     assert result.returncode != 0 and result.stdout == ""
     assert_no_credential(result.stderr)
     assert "5" * 64 not in result.stderr, "nor the key the host made for this join"

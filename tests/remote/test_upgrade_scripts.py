@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from components import versions
-from components.bootstrap import node_config, upgrade_steps
+from components.bootstrap import host_steps, node_config, upgrade_steps
 from components.versions import version_change_refusal
 from tests.remote.test_host_scripts import CLUSTER, CP0
 from tests.sandbox import Sandbox, installed, render_for
@@ -38,6 +38,7 @@ def cluster_node(tmp_path, version="1.34.2", name="box") -> Sandbox:
     (box.root / "etc/kubernetes/admin.conf").write_text("admin\n")
     for package in ("kubeadm", "kubelet", "kubectl"):
         (box.state / "pkgs" / package).write_text(f"{version}-1.1\n")
+    (box.state / "pkgs" / "cri-tools").write_text(host_steps.cri_tools_package_version(version) + "\n")
     (box.state / "nodes" / NODE).write_text("")
     (box.root / PATCH_PATH).parent.mkdir(parents=True)
     (box.root / PATCH_PATH).write_text(PATCH)  # as its join wrote it

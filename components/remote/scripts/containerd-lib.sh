@@ -2,7 +2,10 @@
 # containerd 2 from Docker's signed apt repository (containerd.io, runc bundled), at exactly the pinned version,
 # held from upgrades, with our config; shared by the install phase and the upgrade step that moves a node off
 # Ubuntu's containerd 1.7. The repository key is checked against the pinned fingerprint before apt trusts it.
-# Inputs (generated header): ROOT, CONTAINERD_PACKAGE, CONTAINERD_VERSION, CONTAINERD_APT_REPOSITORY, CONTAINERD_APT_KEY_FINGERPRINT, LEGACY_CONTAINERD_PACKAGE, CONTAINERD_CONFIG.
+# CONTAINERD_APT_REPOSITORY is laid out like https://download.docker.com/linux/, a folder per distribution below it.
+# Upstream's key is downloaded and must have the pinned fingerprint; a mirror's is the one the settings give
+# (CONTAINERD_APT_KEY), which must hold exactly one key.
+# Inputs (generated header): ROOT, CONTAINERD_PACKAGE, CONTAINERD_VERSION, CONTAINERD_APT_REPOSITORY, CONTAINERD_APT_KEY (a mirror's armored key or empty), CONTAINERD_APT_KEY_FINGERPRINT (upstream's or empty), LEGACY_CONTAINERD_PACKAGE, CONTAINERD_CONFIG.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -20,34 +23,48 @@ containerd_version() {
   printf '%s\n' "${version%%-*}"
 }
 
-# use_containerd_repository: Docker's key (one key, with the pinned fingerprint, or nothing is trusted) and the
-# repository of this Ubuntu release. Another source of the same repository (a Docker install's, with its own
+# containerd_repository_url: the repository of this host's distribution (ubuntu or debian) under the base URL.
+containerd_repository_url() {
+  local os_id
+  os_id=$(awk -F= '$1 == "ID" { gsub(/"/, "", $2); print $2 }' "$ROOT/etc/os-release")
+  [[ $os_id == ubuntu || $os_id == debian ]] || fail "no containerd.io repository for '$os_id'"
+  printf '%s%s\n' "$CONTAINERD_APT_REPOSITORY" "$os_id"
+}
+
+# use_containerd_repository: the repository's key (one key: the pinned upstream one, or the mirror's) and the
+# repository of this host's release. Another source of the same repository (a Docker install's, with its own
 # signed-by) would make apt refuse both: it is named, not silently edited.
 use_containerd_repository() {
-  local codename keys fingerprint download other
-  other=$(grep -ls "${CONTAINERD_APT_REPOSITORY#https://}" "$ROOT/etc/apt/sources.list" \
+  local codename keys fingerprint download other repository
+  repository=$(containerd_repository_url)
+  other=$(grep -ls "${repository#*://}" "$ROOT/etc/apt/sources.list" \
     "$ROOT"/etc/apt/sources.list.d/* 2>/dev/null | grep -vx "$ROOT$containerd_source" || true)
-  [[ -z $other ]] || fail "$CONTAINERD_APT_REPOSITORY is also listed in ${other//"$ROOT"/}: remove that entry (apt refuses one repository with two keys)"
-  if [[ ! -s "$ROOT$containerd_keyring" ]]; then
-    mkdir -p "$(dirname "$ROOT$containerd_keyring")"
-    download=$(mktemp "$ROOT$containerd_keyring.XXXXXX")
-    if ! curl -fsSL --retry 5 "$CONTAINERD_APT_REPOSITORY/gpg" -o "$download"; then
-      rm -f "$download"
-      fail "cannot download the key of $CONTAINERD_APT_REPOSITORY"
-    fi
-    keys=$(gpg --show-keys --with-colons "$download" 2>/dev/null || true)
-    fingerprint=$(awk -F: '$1 == "fpr" { print $10; exit }' <<<"$keys")
-    if [[ $(grep -c '^pub:' <<<"$keys") != 1 || $fingerprint != "$CONTAINERD_APT_KEY_FINGERPRINT" ]]; then
-      rm -f "$download"
-      fail "the key file of $CONTAINERD_APT_REPOSITORY holds $(grep -c '^pub:' <<<"$keys") key(s), the first with fingerprint '${fingerprint:-none}': expected exactly $CONTAINERD_APT_KEY_FINGERPRINT"
-    fi
-    chmod 644 "$download"
+  [[ -z $other ]] || fail "$repository is also listed in ${other//"$ROOT"/}: remove that entry (apt refuses one repository with two keys)"
+  mkdir -p "$(dirname "$ROOT$containerd_keyring")"
+  download=$(mktemp "$ROOT$containerd_keyring.XXXXXX")
+  if [[ -n $CONTAINERD_APT_KEY ]]; then
+    printf '%s\n' "$CONTAINERD_APT_KEY" >"$download"
+  elif ! curl -fsSL --retry 5 "$repository/gpg" -o "$download"; then
+    rm -f "$download"
+    fail "cannot download the key of $repository"
+  fi
+  keys=$(gpg --show-keys --with-colons "$download" 2>/dev/null || true)
+  fingerprint=$(awk -F: '$1 == "fpr" { print $10; exit }' <<<"$keys")
+  if [[ $(grep -c '^pub:' <<<"$keys") != 1 ]] ||
+    [[ -n $CONTAINERD_APT_KEY_FINGERPRINT && $fingerprint != "$CONTAINERD_APT_KEY_FINGERPRINT" ]]; then
+    rm -f "$download"
+    fail "the key file of $repository holds $(grep -c '^pub:' <<<"$keys") key(s), the first with fingerprint '${fingerprint:-none}': expected exactly ${CONTAINERD_APT_KEY_FINGERPRINT:-one key}"
+  fi
+  chmod 644 "$download"
+  if [[ -s "$ROOT$containerd_keyring" ]] && cmp -s "$download" "$ROOT$containerd_keyring"; then
+    rm -f "$download"
+  else
     mv -f "$download" "$ROOT$containerd_keyring"
   fi
   codename=$(awk -F= '$1 == "VERSION_CODENAME" { gsub(/"/, "", $2); print $2 }' "$ROOT/etc/os-release")
   [[ -n $codename ]] || fail "/etc/os-release names no VERSION_CODENAME"
   write_file "$ROOT$containerd_source" 644 \
-    "deb [arch=$(dpkg --print-architecture) signed-by=$containerd_keyring] $CONTAINERD_APT_REPOSITORY $codename stable" ||
+    "deb [arch=$(dpkg --print-architecture) signed-by=$containerd_keyring] $repository $codename stable" ||
     true
 }
 
@@ -83,17 +100,20 @@ wait_for_cri() {
 # replaces, are removed in the same transaction: apt removes a held package only when asked to by name.
 install_containerd() {
   local candidate package changed=0 remove=()
+  packages_exclusive
   if [[ "$(package_version "$CONTAINERD_PACKAGE")" != "$CONTAINERD_VERSION"-* ]]; then
     use_containerd_repository
     apt-get update -q >&2 || fail "apt-get update failed"
     candidate=$(apt-cache madison "$CONTAINERD_PACKAGE" |
       awk -F'|' -v v="$CONTAINERD_VERSION" '{ gsub(/ /, "", $2) } index($2, v "-") == 1 { print $2; exit }')
-    [[ -n $candidate ]] || fail "$CONTAINERD_PACKAGE $CONTAINERD_VERSION is not in $CONTAINERD_APT_REPOSITORY"
+    [[ -n $candidate ]] || fail "$CONTAINERD_PACKAGE $CONTAINERD_VERSION is not in $(containerd_repository_url)"
     for package in "$LEGACY_CONTAINERD_PACKAGE" runc; do
       [[ -z "$(package_version "$package")" ]] || remove+=("$package-")
     done
-    # A swap cut short leaves dpkg half-configured; finish it first.
-    dpkg --configure -a >&2 || fail "dpkg --configure -a failed"
+    # A swap cut short leaves dpkg half-configured; finish it first (only then: it takes dpkg's lock at once).
+    if [[ -n "$(dpkg --audit 2>/dev/null)" ]]; then
+      dpkg --configure -a >&2 || fail "dpkg --configure -a failed"
+    fi
     # Our config.toml stays ours (--force-confold): the package's own disables the CRI plugin.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-change-held-packages \
       -o Dpkg::Options::=--force-confold "$CONTAINERD_PACKAGE=$candidate" "${remove[@]}" >&2 ||
@@ -105,6 +125,9 @@ install_containerd() {
   apt-mark showhold | grep -qx "$CONTAINERD_PACKAGE" || apt-mark hold "$CONTAINERD_PACKAGE" >/dev/null ||
     fail "cannot hold $CONTAINERD_PACKAGE"
   mkdir -p "$ROOT/etc/containerd/certs.d"
+  # crictl (our scripts' way to find and restart static pods) asks containerd, not every runtime it knows of.
+  write_file "$ROOT/etc/crictl.yaml" 644 "runtime-endpoint: unix:///run/containerd/containerd.sock
+image-endpoint: unix:///run/containerd/containerd.sock" || true
   if write_file "$ROOT/etc/containerd/config.toml" 644 "$CONTAINERD_CONFIG" containerd_config_accepted; then
     changed=1
   fi

@@ -7,6 +7,7 @@
 set -euo pipefail
 
 require_ubuntu_or_debian
+packages_exclusive
 
 if [[ -f "$ROOT/etc/kubernetes/kubelet.conf" && -n "$(containerd_version)" ]]; then
   log "this node has joined (containerd $(containerd_version)): its runtime changes only through the upgrade steps"

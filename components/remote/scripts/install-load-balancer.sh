@@ -7,6 +7,7 @@
 set -euo pipefail
 
 require_ubuntu_or_debian
+packages_exclusive
 
 # install_package NAME VERSION_PREFIX: from the distribution's archive, held, of the pinned major.minor.
 install_package() {

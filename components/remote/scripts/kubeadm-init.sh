@@ -32,7 +32,7 @@ if [[ -f "$state/init.done" || -f "$state/join.done" ]]; then
   fi
   exit 0
 fi
-if [[ -e "$ROOT/etc/kubernetes/admin.conf" || -n "$(ls -A "$ROOT/etc/kubernetes/manifests" 2>/dev/null)" ]]; then
+if [[ -e "$ROOT/etc/kubernetes/admin.conf" ]] || folder_has_content "$ROOT/etc/kubernetes/manifests"; then
   log "an earlier init did not finish: resetting before running it again"
   mkdir -p "$state"
   run_logged "$state/reset.log" "kubeadm reset" kubeadm reset -f

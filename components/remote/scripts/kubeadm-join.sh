@@ -36,7 +36,7 @@ leftovers() {
     [[ ! -e "$ROOT/$path" ]] || printf '/%s ' "$path"
   done
   for path in "${JOIN_LEFTOVER_DIRS[@]}"; do
-    [[ -z "$(ls -A "$ROOT/$path" 2>/dev/null)" ]] || printf '/%s ' "$path"
+    ! folder_has_content "$ROOT/$path" || printf '/%s ' "$path"
   done
 }
 

@@ -105,6 +105,25 @@ take_node_out() {
   log "node $node removed from the cluster"
 }
 
+# packages_exclusive: our package changes on this host one at a time until this script exits (descriptor 7): two steps
+# of ours may run on one host at once (a control plane that holds the API's virtual IP installs haproxy while its
+# install step installs containerd), and dpkg refuses a second one outright. Anything else holding dpkg's lock (an
+# unattended upgrade on a machine that just booted) is waited for up to 10 minutes by apt itself (DPkg::Lock::Timeout).
+packages_exclusive() {
+  local state="$ROOT/etc/kubernetes/k8s-platform"
+  mkdir -p "$state"
+  exec 7>"$state/packages.lock"
+  flock -w 1200 7 || fail "another step of ours has changed packages on this host for 20 minutes"
+  write_file "$ROOT/etc/apt/apt.conf.d/80-k8s-platform" 644 'DPkg::Lock::Timeout "600";' >/dev/null || true
+}
+
+# folder_has_content PATH: PATH holds something other than the kubelet package's own `.kubelet-keep` (the Debian
+# package ships one in /etc/kubernetes/manifests and /var/lib/kubelet, dpkg keeping no empty folder): something a
+# run of kubeadm left.
+folder_has_content() {
+  [[ -n "$(find "$1" -mindepth 1 -maxdepth 1 ! -name .kubelet-keep -print -quit 2>/dev/null)" ]]
+}
+
 require_ubuntu_or_debian() {
   local os_id=""
   [[ -r "$ROOT/etc/os-release" ]] || fail "cannot read /etc/os-release"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Prepares a host for kubeadm: hostname, name resolution, time sync, swap off, kernel modules and sysctls,
 # now and at boot. Each step changes the host only when it differs from the wanted state.
-# NODE_DOMAIN is the DNS zone that holds every node's name (searched for short names), or empty.
-# Inputs (generated header): ROOT, NODE_NAME, HOSTS_BLOCK ("address name" lines), NODE_DOMAIN.
+# NODE_DOMAIN is the DNS zone that holds every node's name (searched for short names), or empty. On a host that is a
+# container (CONTAINER_HOST yes: hostSystem.containers) the clock and the kernel are the machine's below it: no
+# time service is installed, and only what is this host's own (its network namespace's sysctls) is set.
+# Inputs (generated header): ROOT, NODE_NAME, HOSTS_BLOCK ("address name" lines), NODE_DOMAIN, CONTAINER_HOST (yes or no).
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -31,16 +33,19 @@ Domains=$NODE_DOMAIN"; then
   fi
 fi
 
-# Time: TLS between nodes fails with clock skew, so chrony must run and be synchronised.
-# The package lists of a fresh or long-unused bare-metal host are empty or stale: they are read first.
-if [[ -z "$(package_version chrony)" ]]; then
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chrony
+# Time: TLS between nodes fails with clock skew, so chrony must run and be synchronised (a container's clock is its
+# machine's). The package lists of a fresh or long-unused bare-metal host are empty or stale: they are read first.
+if [[ $CONTAINER_HOST != yes ]]; then
+  if [[ -z "$(package_version chrony)" ]]; then
+    packages_exclusive
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chrony
+  fi
+  if ! systemctl is-active --quiet chrony; then
+    systemctl enable --now chrony
+  fi
+  chronyc -n waitsync 60 0.5 0 1 >/dev/null || fail "clock not synchronised after 60 s (chronyc waitsync)"
 fi
-if ! systemctl is-active --quiet chrony; then
-  systemctl enable --now chrony
-fi
-chronyc -n waitsync 60 0.5 0 1 >/dev/null || fail "clock not synchronised after 60 s (chronyc waitsync)"
 
 # Swap off now and after reboot.
 if [[ -n "$(swapon --show --noheadings)" ]]; then
@@ -52,23 +57,22 @@ if [[ -f "$ROOT/etc/fstab" ]]; then
   write_file "$ROOT/etc/fstab" 644 "$without_swap" || true
 fi
 
-# Kernel modules for container networking, now and at boot.
+# Kernel modules for container networking, now and at boot; a kernel with them built in has nothing to load (its
+# /sys/module may not list a built-in module: what the module provides is looked for instead).
 write_file "$ROOT/etc/modules-load.d/k8s-platform.conf" 644 "overlay
 br_netfilter" || true
-for module in overlay br_netfilter; do
-  [[ -d "$ROOT/sys/module/$module" ]] || modprobe "$module"
-done
+grep -qw overlay "$ROOT/proc/filesystems" || modprobe overlay
+[[ -d "$ROOT/proc/sys/net/bridge" ]] || modprobe br_netfilter
 
-# Bridged traffic through iptables, and forwarding.
+# Bridged traffic through iptables, and forwarding: in the file for every boot, and now each one that differs (only
+# those: a host that is a container may not write even a value it already has).
 sysctls="net.bridge.bridge-nf-call-iptables = 1
 net.bridge.bridge-nf-call-ip6tables = 1
 net.ipv4.ip_forward = 1"
-sysctl_changed=false
-write_file "$ROOT/etc/sysctl.d/99-k8s-platform.conf" 644 "$sysctls" && sysctl_changed=true
-for key in net/bridge/bridge-nf-call-iptables net/bridge/bridge-nf-call-ip6tables net/ipv4/ip_forward; do
-  [[ "$(cat "$ROOT/proc/sys/$key" 2>/dev/null)" == 1 ]] || sysctl_changed=true
+write_file "$ROOT/etc/sysctl.d/99-k8s-platform.conf" 644 "$sysctls" || true
+for key in net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward; do
+  if [[ "$(cat "$ROOT/proc/sys/${key//.//}" 2>/dev/null)" != 1 ]]; then
+    sysctl -q -w "$key=1" >/dev/null || fail "cannot set $key to 1"
+  fi
 done
-if [[ $sysctl_changed == true ]]; then
-  sysctl --system >/dev/null
-fi
 log "host prepared"

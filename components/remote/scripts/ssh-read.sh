@@ -18,7 +18,9 @@ unavailable() {
 # The agent forgets the key after the read's time and a margin, should this run be killed.
 ssh_client_start "$((READ_TIMEOUT + 30))" || unavailable "$ssh_client_problem"
 status=0
-timeout --kill-after=10 "$READ_TIMEOUT" ssh "${ssh_options[@]}" "$USER@$HOST" "sudo bash -s" \
+# As root: directly when the user is root (a minimal Debian host has no sudo), else through sudo.
+as_root='if [ "$(id -u)" = 0 ]; then exec bash -s; else exec sudo bash -s; fi'
+timeout --kill-after=10 "$READ_TIMEOUT" ssh "${ssh_options[@]}" "$USER@$HOST" "$as_root" \
   <<<"$REMOTE_SCRIPT" >"$ssh_client_work/out" 2>"$ssh_client_work/err" || status=$?
 if ((status == 124 || status == 137)); then
   unavailable "no answer within $READ_TIMEOUT s"

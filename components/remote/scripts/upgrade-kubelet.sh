@@ -6,8 +6,9 @@
 # kubelet must answer its health check before the next goes. Nothing to do when the packages are at the target, the
 # patch is unchanged and no restart is owed (a run cut short between a change and the restart restarts).
 # It also installs, on every node, the daily timer that keeps the kubelet's serving certificate from expiring
-# (SERVING_PROGRAM_BASE64: kubelet-serving-certificate.sh, rendered).
-# Inputs (generated header): ROOT, KUBELET_PATCH, PATCH_FILE, HEALTH_ATTEMPTS, SERVING_PROGRAM_BASE64, SERVING_PROGRAM_PATH, SERVING_UNIT, SERVING_CALENDAR, SERVING_SPREAD.
+# (SERVING_PROGRAM_BASE64: kubelet-serving-certificate.sh, rendered). cri-tools moves with the kubelet to the target
+# minor's (CRI_TOOLS_PACKAGE_VERSION): our scripts use its crictl, and kubeadm's package no longer brings it.
+# Inputs (generated header): ROOT, CRI_TOOLS_PACKAGE_VERSION, KUBELET_PATCH, PATCH_FILE, HEALTH_ATTEMPTS, SERVING_PROGRAM_BASE64, SERVING_PROGRAM_PATH, SERVING_UNIT, SERVING_CALENDAR, SERVING_SPREAD.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -24,6 +25,13 @@ if [[ "$(package_version kubelet)" != "$KUBERNETES_PACKAGE_VERSION" ||
   use_target_repository
   touch "$pending"
   install_target kubelet kubectl
+fi
+if [[ "$(package_version cri-tools)" != "$CRI_TOOLS_PACKAGE_VERSION" ]]; then
+  use_target_repository
+  apt-get update -q >&2 || fail "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-change-held-packages \
+    "cri-tools=$CRI_TOOLS_PACKAGE_VERSION" >&2 || fail "could not install cri-tools=$CRI_TOOLS_PACKAGE_VERSION"
+  apt-mark hold cri-tools >/dev/null || fail "cannot hold cri-tools"
 fi
 if [[ ! -f "$patches/$PATCH_FILE" || "$(cat "$patches/$PATCH_FILE")" != "$KUBELET_PATCH" ]]; then
   touch "$config_pending"  # before the patch changes: a run cut short here regenerates on the next run

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Helpers of the upgrade steps, placed before each of them: the target's package repository and packages, and the
 # versions a node and the cluster run now, which every step compares before it changes anything.
-# Inputs (generated header): ROOT, TARGET_VERSION, KUBERNETES_REPOSITORY, KUBERNETES_PACKAGE_VERSION, CONTAINERD_VERSION, CONTAINERD_2_FROM_MINOR.
+# Inputs (generated header): ROOT, TARGET_VERSION, KUBERNETES_PACKAGE_VERSION, CONTAINERD_VERSION, CONTAINERD_2_FROM_MINOR.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -9,15 +9,11 @@ admin_conf="$ROOT/etc/kubernetes/admin.conf"
 # shellcheck disable=SC2034  # read by the step this file is placed before
 target="v$TARGET_VERSION"
 
-# use_target_repository: the package repository of the target's minor (pkgs.k8s.io has one per minor).
+# use_target_repository: the package repository of the target's minor (kubernetes-packages-lib.sh), its key
+# fetched again when the minor changes.
 use_target_repository() {
-  local keyring="$ROOT/etc/apt/keyrings/kubernetes-apt-keyring.gpg"
-  if [[ ! -s $keyring ]]; then
-    mkdir -p "$(dirname "$keyring")"
-    curl -fsSL --retry 5 "${KUBERNETES_REPOSITORY}Release.key" | gpg --dearmor --yes -o "$keyring"
-  fi
-  write_file "$ROOT/etc/apt/sources.list.d/kubernetes.list" 644 \
-    "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] $KUBERNETES_REPOSITORY /" || true
+  packages_exclusive
+  use_kubernetes_repository || true
 }
 
 # install_target PACKAGE...: each PACKAGE at the target's package version, held from upgrades again. The package
