@@ -89,6 +89,18 @@ def test_a_control_plane_is_not_removed_when_the_members_that_stay_have_no_quoru
     assert "2a2b" in (box.state / "etcd-members").read_text() and (box.state / "nodes" / CP1.name).exists()
 
 
+def test_the_last_control_plane_leaving_with_its_cluster_keeps_its_member_and_is_deleted(tmp_path):
+    # pulumi destroy: the last control plane's etcd member has no quorum to keep (found on real machines, where the
+    # destroy stopped at "only 0 of the 0 etcd members that would stay are healthy").
+    box = first_control_plane(tmp_path, [])
+    (box.state / "etcd-members").write_text("2a2b, started, k8s-prod-cp-1, https://10.20.0.2:2380, "
+                                            "https://10.20.0.2:2379, false\n")
+    result = box.run(render_for(box, EXAMPLES["leave-control-plane"]))
+    assert result.returncode == 0, result.stderr
+    assert "etcd member 2a2b (k8s-prod-cp-1) is the cluster's last: it goes with the cluster" in result.stderr
+    assert "member remove" not in " ".join(box.calls()) and not (box.state / "nodes" / CP1.name).exists()
+
+
 def test_a_drain_that_cannot_finish_stops_the_removal_naming_the_pods(tmp_path):
     box = first_control_plane(tmp_path, [CP0.name])
     box.fail("drain")

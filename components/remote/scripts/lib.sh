@@ -74,7 +74,8 @@ drain_node() {
 # take_node_out KUBECONFIG NODE ROLE TIMEOUT STAYS: the order in which a node leaves the cluster, harmless when it
 # has left already. Drains NODE (drain_node) when it is Ready, cordons it otherwise (a dead node's pods are
 # rescheduled once its Node is gone); for a control plane removes its etcd member, but only when the members that
-# stay hold a quorum of the smaller cluster on their own (NODE's may be dead); then deletes the Node.
+# stay hold a quorum of the smaller cluster on their own (NODE's may be dead), and not at all when it is the last
+# one (the cluster goes with it); then deletes the Node.
 take_node_out() {
   local kubeconfig=$1 node=$2 role=$3 timeout=$4 stays=$5 ready listed member client left healthy
   if kubectl --kubeconfig "$kubeconfig" get node "$node" >/dev/null 2>&1; then
@@ -91,8 +92,11 @@ take_node_out() {
     # `member list` prints "id, status, name, peer URLs, client URLs, learner" per member.
     listed=$(etcdctl_here member list) || fail "cannot list the etcd members; nothing removed"
     read -r member client < <(awk -F', ' -v n="$node" '$3 == n { print $1, $5 }' <<<"$listed") || true
-    if [[ -n ${member:-} ]]; then
-      left=$(($(grep -c . <<<"$listed") - 1))
+    left=$(($(grep -c . <<<"$listed") - 1))
+    if [[ -n ${member:-} ]] && ((left == 0)); then
+      # The cluster's last member (a destroy): there is no cluster left to keep a quorum for.
+      log "etcd member $member ($node) is the cluster's last: it goes with the cluster"
+    elif [[ -n ${member:-} ]]; then
       healthy=$(etcdctl_here endpoint health --cluster 2>&1 |
         awk -v c="$client" '$2 == "is" && $3 == "healthy:" && $1 != c' | grep -c . || true)
       ((healthy >= left / 2 + 1)) ||

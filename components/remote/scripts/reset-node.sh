@@ -30,7 +30,7 @@ run_logged "$state/reset.log" "kubeadm reset" kubeadm reset -f
 systemctl disable --now kubelet
 remove_timed_programs
 while read -r path; do
-  [[ -z $path || ! -e $ROOT$path ]] || { rm -rf "${ROOT:?}$path" && log "removed $path"; }
+  [[ -z $path || ! -e $ROOT$path ]] || { rm -rf "$ROOT${path:?}" && log "removed $path"; }
 done <<<"$API_SERVER_FILES"
 rm -f "$state/join.done"
 log "host reset: $NODE_NAME left the cluster"
