@@ -139,12 +139,13 @@ class RealCluster:
         path.chmod(0o600)
         return path
 
-    def kubectl(self, *arguments: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    def kubectl(self, *arguments: str, check: bool = True, timeout: float = 120,
+                stdin: str | None = None) -> subprocess.CompletedProcess:
         """kubectl of the cluster's release, from the lab's namespace, with the stack's kubeconfig output."""
         kubectl = tools.kubernetes(self.version).folder / "kubectl"
         done = subprocess.run(["ip", "netns", "exec", self.lab.namespace, str(kubectl), "--kubeconfig",
                                str(self.directory / "kubeconfig"), *arguments], capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, input=stdin)
         if check and done.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(arguments)}:\n{done.stdout}{done.stderr}")
         return done

@@ -180,8 +180,11 @@ class Machine:
         (wants / "lab-cgroup-rw.service").symlink_to("/etc/systemd/system/lab-cgroup-rw.service")
         (units / "kubelet.service.d").mkdir(parents=True, exist_ok=True)
         (units / "kubelet.service.d/05-lab-sysctls.conf").write_text(SYSCTLS_DROPIN)
+        # The network comes from outside and the clock is the host's. No console login, no login sessions: every
+        # inotify instance counts against one per-user limit of this host (fs.inotify.max_user_instances, 128 for
+        # root), which the machines share with everything else; eight machines of a cluster need most of it.
         for unit in ("systemd-networkd-wait-online.service", "systemd-resolved.service",
-                     "systemd-timesyncd.service"):  # the network comes from outside; the clock is the host's
+                     "systemd-timesyncd.service", "console-getty.service", "systemd-logind.service"):
             (units / unit).unlink(missing_ok=True)
             (units / unit).symlink_to("/dev/null")
         for path, content in files.items():

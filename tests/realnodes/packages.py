@@ -218,8 +218,13 @@ class SigningKey:
             (self.home / "public.asc").write_bytes(self._gpg("--armor", "--export"))
 
     def _gpg(self, *arguments: str, stdin: bytes | None = None) -> bytes:
-        return subprocess.run(["gpg", "--homedir", str(self.home), "--batch", "--yes", "--pinentry-mode", "loopback",
-                               "--passphrase", "", *arguments], input=stdin, check=True, capture_output=True).stdout
+        """gpg with this key's home; the agent it starts is stopped again (a test leaves nothing running)."""
+        try:
+            return subprocess.run(["gpg", "--homedir", str(self.home), "--batch", "--yes", "--pinentry-mode",
+                                   "loopback", "--passphrase", "", *arguments], input=stdin, check=True,
+                                  capture_output=True).stdout
+        finally:
+            subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "all"], capture_output=True)
 
     @property
     def public(self) -> str:
