@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -95,9 +96,17 @@ class EngineStack:
         result_path = self.directory / f"result-{self.runs}.json"
         request_path.write_text(json.dumps(request))
         inside = ["ip", "netns", "exec", self.namespace]
-        done = subprocess.run([*inside, sys.executable, "-m", "tests.engine.drive", str(request_path), str(result_path)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=OPERATION_TIMEOUT_S,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+        # A session of its own: on a timeout the driver, the CLI and every plugin it started stop together.
+        driver = subprocess.Popen([*inside, sys.executable, "-m", "tests.engine.drive", str(request_path),
+                                   str(result_path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
+        try:
+            stdout, stderr = driver.communicate(timeout=OPERATION_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(driver.pid, signal.SIGKILL)
+            driver.communicate()
+            raise
+        done = subprocess.CompletedProcess(driver.args, driver.returncode, stdout, stderr)
         assert done.returncode == 0, f"driver failed:\n{done.stdout}\n{done.stderr}"
         result = json.loads(result_path.read_text())
         result["driverStderr"] = done.stderr

@@ -57,6 +57,7 @@ class RealCluster:
     def __init__(self, directory: Path, tag: str, nodes: list[Node], version: str = "1.37.2", tier: str = "lab",
                  releases: tuple[str, ...] | None = None):
         self.directory, self.version, self.tier = directory, version, tier
+        directory.mkdir(parents=True, exist_ok=True)
         self.nodes = {node.name: node for node in nodes}
         self.key = ssh_key(directory / "id_ed25519", "realnodes")
         self.lab = LabNetwork(directory / "lab", tag, tools.base().folder)
