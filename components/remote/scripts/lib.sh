@@ -92,7 +92,8 @@ take_node_out() {
     # `member list` prints "id, status, name, peer URLs, client URLs, learner" per member.
     listed=$(etcdctl_here member list) || fail "cannot list the etcd members; nothing removed"
     read -r member client < <(awk -F', ' -v n="$node" '$3 == n { print $1, $5 }' <<<"$listed") || true
-    left=$(($(grep -c . <<<"$listed") - 1))
+    # Counted only when NODE is a member: `grep -c` of no lines exits 1, which `set -e` would take for a failure.
+    [[ -z ${member:-} ]] || left=$(($(grep -c . <<<"$listed") - 1))
     if [[ -n ${member:-} ]] && ((left == 0)); then
       # The cluster's last member (a destroy): there is no cluster left to keep a quorum for.
       log "etcd member $member ($node) is the cluster's last: it goes with the cluster"
