@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import json
 from dataclasses import dataclass
@@ -34,13 +35,35 @@ class StackConfig:
     notes: tuple[str, ...]
 
 
+def go_json_float(value: float) -> str:
+    """A float as Go's encoding/json writes it (what the CLI hands a program): the shortest digits that read back
+    the same, in plain notation between 1e-6 and 1e21 and without a fraction when there is none (3.0 is "3"),
+    else as 1e+21 and 1e-7."""
+    text = repr(value)
+    if value != 0 and not 1e-6 <= abs(value) < 1e21:
+        mantissa, _, exponent = text.partition("e")
+        mantissa = mantissa[:-2] if mantissa.endswith(".0") else mantissa
+        return f"{mantissa}e{exponent[0]}{exponent[1:].lstrip('0') or '0'}"
+    return format(decimal.Decimal(text).normalize(), "f")
+
+
+def _go_json(value: object) -> str:
+    """JSON as Go's encoding/json writes a decoded YAML value: keys sorted, no spaces, Go's float notation."""
+    if isinstance(value, float):
+        return go_json_float(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{_go_json(v)}" for k, v in sorted(value.items())) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_go_json(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _as_config_string(value: object) -> str:
-    """The string form the Pulumi CLI passes a program: structured values as JSON, scalars as text."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
+    """The string form the Pulumi CLI passes a program (its config.Value): a string as it is, anything else as the
+    JSON Go writes for it (017 in YAML is 15, 3.0 is 3)."""
+    if isinstance(value, str):
+        return value
+    return _go_json(value)
 
 
 def _without_secure(value: object) -> tuple[object, bool]:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from components.settings.cron import DESCRIPTORS, schedule_problem
 from components.settings.reader import Problems, Reader, shown
 from components.settings.rules import DNS_LABEL
 from components.settings.web_tls import WebTls, read_web_tls
@@ -16,12 +17,6 @@ ADDONS = ("domain", "tls", "calico", "storage", "ingress", "harbor", "monitoring
           "metricsServer")
 # Labels of at most 63 characters; the last one (the top-level domain) is never all digits, so an IP is no domain.
 _DOMAIN = re.compile(r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?")
-CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-# minute, hour, day of month, month, day of week: the ranges Kubernetes' CronJob parser accepts
-_CRON_FIELDS = (("minute", 0, 59, ()), ("hour", 0, 23, ()), ("day of month", 1, 31, ()),
-                ("month", 1, 12, ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
-                ("day of week", 0, 7, ("sun", "mon", "tue", "wed", "thu", "fri", "sat")))
-_CRON_ITEM = re.compile(r"(\*|(?P<a>[0-9]{1,2}|[a-z]{3})(-(?P<b>[0-9]{1,2}|[a-z]{3}))?)(/(?P<step>[0-9]{1,2}))?")
 _DURATION = re.compile(r"^[1-9][0-9]*[hdw]$")
 
 
@@ -64,30 +59,6 @@ def web_hosts(ingress: bool, harbor: bool, monitoring: bool, domain: str | None)
             f"grafana.{domain}" if served and monitoring else None)
 
 
-def cron_problem(schedule: str) -> str:
-    """Why `schedule` is not a schedule a Kubernetes CronJob accepts, or ""."""
-    text = schedule.strip()
-    if text in CRON_MACROS:
-        return ""
-    fields = text.split()
-    if len(fields) != 5:
-        return f"{len(fields)} field(s) in {shown(schedule)}"
-    for field, (what, low, high, names) in zip(fields, _CRON_FIELDS):
-        for item in field.split(","):
-            match = _CRON_ITEM.fullmatch(item)
-            if not match:
-                return f"the {what} field {field!r} is not a number, range, list or step"
-            for part in (match["a"], match["b"]):
-                if part is None:
-                    continue
-                number = names.index(part) + low if part in names else int(part) if part.isdigit() else None
-                if number is None or not low <= number <= high:
-                    return f"the {what} field {field!r} must stay within {low}-{high}"
-            if match["step"] is not None and int(match["step"]) == 0:
-                return f"the {what} field {field!r} has a step of 0"
-    return ""
-
-
 def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: str | None = None,
                 secret: bool = False, now: datetime.datetime | None = None) -> AddonSettings | None:
     """`secret`: whether the stack stores `addons` as a secret (it does once addons.tls.key is set with --secret);
@@ -109,9 +80,10 @@ def read_addons(value: Any, bare_metal: bool, problems: Problems, cluster_name: 
     backup = Reader(r.raw("etcdBackup", {}), "addons.etcdBackup", problems, ["enabled", "schedule", "keep", "s3"])
     backup_on = backup.boolean("enabled", True)
     schedule = backup.string("schedule", None)
-    if schedule is not None and cron_problem(schedule):
-        problems.add("addons.etcdBackup.schedule", f"must be a cron schedule of five fields such as '0 * * * *' or "
-                                                   f"one of {', '.join(CRON_MACROS)}: {cron_problem(schedule)}")
+    if schedule is not None and (why := schedule_problem(schedule)):
+        problems.add("addons.etcdBackup.schedule", f"must be a cron schedule a Kubernetes CronJob runs: five fields "
+                                                   f"such as '0 * * * *', one of {', '.join(DESCRIPTORS)}, or "
+                                                   f"'@every DURATION'; {shown(schedule)} {why}")
         schedule = None
     keep = backup.integer("keep", None, minimum=1, maximum=1000)
     s3 = backup.boolean("s3", not bare_metal)

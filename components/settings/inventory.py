@@ -14,7 +14,7 @@ from typing import Any
 from components import sizing
 from components.host import CONTROL_PLANE, LOAD_BALANCER, WORKER, Taint
 from components.settings.reader import REQUIRED, Problems, Reader, join, shown
-from components.settings.rules import (MAX_DNS_LABEL, address, check_labels, is_dns_label, read_taints,
+from components.settings.rules import (MAX_DNS_LABEL, address, dns_label_rule, check_labels, is_dns_label, read_taints,
                                        special_address_problem, ssh_key_problem)
 from components.settings.scalars import check_ssh_user
 from components.sizing import NodeSize
@@ -32,6 +32,9 @@ LOAD_BALANCER_HEALTH_PORT = 8405
 # load balancers a failing one always ranks below every healthy one (lowest healthy: 130 > highest failed: 100).
 MAX_LOAD_BALANCERS = 8
 MAX_HOST_NAME = 40
+# Stricter than a Node's name (a DNS subdomain: dots allowed, 253 characters), and said so in the error.
+HOST_NAME_WHY = ("it becomes the node's name and the host's own name, and names each of the host's steps; no dots, "
+                 "so that it stays one DNS label")
 _INTERFACE = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.:]{0,14}")
 _DNS_NAME_LABEL = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?")
 MAX_DNS_NAME = 253
@@ -196,10 +199,12 @@ def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | 
     rules across hosts still check the ones that read, the rules that count hosts wait)."""
     r = Reader(value, "inventory", problems, ["bastion", "hosts"])
     items = r.list_of("hosts")
+    # A bad bastion, label, taint, zone, interface or pool is reported and leaves the host in the rules across hosts
+    # (counts, names, addresses, the VIP): those problems are independent and all reported in one run. Only a host
+    # whose name, addresses, roles or sizes do not read is left out, and makes the inventory partial.
     shared_bastion, complete = None, r.ok
     if r.raw("bastion", None) is not None:
         shared_bastion = _read_bastion(r.raw("bastion"), "inventory.bastion", default_user, problems)
-        complete = complete and shared_bastion is not None
     if items is None:
         return [], False
     if not items:
@@ -215,7 +220,6 @@ def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | 
         bastion = shared_bastion
         if h.raw("bastion", None) is not None:
             bastion = _read_bastion(h.raw("bastion"), join(path, "bastion"), default_user, problems)
-            complete = complete and bastion is not None
         roles = _read_roles(h, path, mode, problems)
         vcpu = h.integer("vcpu", minimum=1, maximum=sizing.MAX_NODE_VCPU)
         memory = h.integer("memoryGiB", minimum=1, maximum=sizing.MAX_NODE_MEMORY_GIB)
@@ -226,8 +230,7 @@ def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | 
         zone = h.string("zone", "")
         pool = h.string("pool", None)
         if name is not None and not is_dns_label(name, MAX_HOST_NAME):
-            problems.add(join(path, "name"), f"must be a DNS label (a-z, 0-9, '-') of at most {MAX_HOST_NAME} "
-                                             f"characters: it becomes the node name, got {shown(name)}")
+            problems.add(join(path, "name"), dns_label_rule(MAX_HOST_NAME, HOST_NAME_WHY) + f", got {shown(name)}")
             name = None
         if interface is not None and not _INTERFACE.fullmatch(interface):
             problems.add(join(path, "vipInterface"), f"must be a network interface name such as eth0, got "
@@ -242,8 +245,8 @@ def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | 
                 problems.add(join(path, "pool"), "only workers belong to a pool")
                 pool = None
             elif not is_dns_label(pool, MAX_HOST_NAME) or pool in ("cp", "bastion", "api"):
-                problems.add(join(path, "pool"), f"must be a DNS label of at most {MAX_HOST_NAME} characters other "
-                                                 f"than cp, bastion and api, got {shown(pool)}")
+                problems.add(join(path, "pool"), dns_label_rule(MAX_HOST_NAME, "it names the pool's nodes") +
+                             f", other than cp, bastion and api, got {shown(pool)}")
                 pool = None
         check_labels(labels, path, problems)
         if roles is not None and tier is not None and None not in (vcpu, memory, disk):
@@ -254,10 +257,10 @@ def read_inventory(value: Any, tier: str | None, default_user: str, mode: str | 
                 if got < least:
                     problems.add(join(path, key), f"declares {got}, below the tier {tier} minimum of {least} for "
                                                   f"{role} hosts ({minimum.describe()})")
-        values = (name, cluster_address, ssh, roles, vcpu, memory, disk, labels, taints, zone)
-        if None in values or not h.ok:
+        if None in (name, cluster_address, ssh, roles, vcpu, memory, disk):
             complete = False
             continue
+        labels, taints, zone = labels or {}, taints or [], zone or ""
         is_worker = WORKER in roles
         hosts.append(InventoryHost(
             name=name, address=str(cluster_address), ssh=ssh, bastion=bastion, roles=roles,

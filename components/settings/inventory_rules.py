@@ -96,6 +96,7 @@ def _check_load_balancer(hosts: list[InventoryHost], lb: tuple, host_cidr: ipadd
                                              f"hosts that hold it")
         elif ip in (host_cidr.network_address, host_cidr.broadcast_address):
             problems.add("loadBalancer.vip", f"{vip} is the network or broadcast address of {host_cidr}")
+        _check_bastions_are_not_the_vip(hosts, vip, problems)
         for host in hosts:
             if vip in (host.address, host.ssh.address):
                 problems.add("loadBalancer.vip", f"{vip} is the address of inventory.hosts[{host.index}] ({host.name}); the "
@@ -103,3 +104,17 @@ def _check_load_balancer(hosts: list[InventoryHost], lb: tuple, host_cidr: ipadd
     if None in (vip, port, router_id) or host_cidr is None:
         return None
     return LoadBalancerSettings(vip, host_cidr.prefixlen, mode, port, router_id, interface)
+
+
+def _check_bastions_are_not_the_vip(hosts: list[InventoryHost], vip: str, problems: Problems) -> None:
+    """A bastion cannot be the API's virtual IP: that address answers only once keepalived runs, and the program
+    installs keepalived through the bastion, so the first deploy could never connect."""
+    at_vip = [host for host in hosts if host.bastion is not None and host.bastion.address == vip]
+    shared = {id(host.bastion) for host in at_vip}
+    why = (f"{vip} is loadBalancer.vip, which answers only once keepalived runs, and keepalived is installed through "
+           f"the bastion: use a machine that is up before the cluster")
+    if len(at_vip) > 1 and len(shared) == 1:
+        problems.add("inventory.bastion.address", why)
+        return
+    for host in at_vip:
+        problems.add(f"inventory.hosts[{host.index}].bastion.address", why)

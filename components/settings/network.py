@@ -9,7 +9,7 @@ from components.settings import subnets
 from components.settings.model import (API_LOAD_BALANCER_SCHEMES, CALICO_ENCAPSULATIONS, NAT_GATEWAY_MODES,
                                        SSH_PATHS, AccessSettings, NetworkSettings)
 from components.settings.reader import Problems, Reader, shown
-from components.settings.rules import cidr, special_address_problem
+from components.settings.rules import cidr, special_address_problem, special_range_problem
 
 _ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$")
 
@@ -73,6 +73,9 @@ def read_network(value: Any, tier: str | None, region: str | None, problems: Pro
         problems.add("network.nodeCidrMaskSize", f"must be longer than the pod CIDR's /{pods.prefixlen}, got /{mask}")
     named = [("network.hostCidr", host_cidr) if bare_metal else ("network.vpcCidr", vpc),
              ("network.podCidr", pods), ("network.serviceCidr", services)]
+    for name, net in named:
+        if net is not None and (why := special_range_problem(net)):
+            problems.add(name, why)
     for i, (name_a, a) in enumerate(named):
         for name_b, b in named[i + 1:]:
             if a is not None and b is not None and a.overlaps(b):

@@ -13,7 +13,7 @@ from components.settings.inventory import InventoryHost
 from components.settings.model import MAX_POOL_NAME, RESERVED_POOL_NAMES, PoolSettings, Workload
 from components.settings.quantities import QuantityError, cpu_millicores, memory_mib
 from components.settings.reader import Problems, Reader, join, shown
-from components.settings.rules import MAX_DNS_LABEL, check_labels, is_dns_label, read_taints
+from components.settings.rules import MAX_DNS_LABEL, check_labels, dns_label_rule, is_dns_label, read_taints
 from components.sizing import NodeSize
 WORKLOAD_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
@@ -87,8 +87,8 @@ def read_worker_pools(value: Any, tier: str | None, problems: Problems) -> list[
         size = _read_size(r, tier, WORKER, path, problems)
         if name is not None:
             if not is_dns_label(name, MAX_POOL_NAME):
-                problems.add(join(path, "name"), f"must be a DNS label of at most {MAX_POOL_NAME} characters, "
-                                                 f"got {shown(name)}")
+                problems.add(join(path, "name"), dns_label_rule(MAX_POOL_NAME, "it names the pool's machines, "
+                                                 "<cluster>-<pool>-<n>, which AWS limits") + f", got {shown(name)}")
             elif name in RESERVED_POOL_NAMES:
                 problems.add(join(path, "name"), f"{name!r} is reserved ({', '.join(RESERVED_POOL_NAMES)})")
             elif name in seen:
@@ -107,7 +107,7 @@ def read_worker_pools(value: Any, tier: str | None, problems: Problems) -> list[
 
 def read_workloads(value: Any, problems: Problems) -> list[Workload]:
     holder = Reader({"workloads": value}, "", problems, ["workloads"])
-    result = []
+    result, seen = [], {}
     for path, item in holder.list_of("workloads", []) or []:
         r = Reader(item, path, problems, ["name", "replicas", "cpu", "memory"])
         name = r.string("name")
@@ -118,6 +118,10 @@ def read_workloads(value: Any, problems: Problems) -> list[Workload]:
             problems.add(join(path, "name"), f"must be a name of at most {MAX_DNS_LABEL} characters (a-z, 0-9, "
                                              f"'-'), as the workload's Deployment would be named, got {shown(name)}")
             name = None
+        elif name is not None and name in seen:
+            problems.add(join(path, "name"), f"{name!r} is also the name of {seen[name]}: each workload once")
+        elif name is not None:
+            seen[name] = path
         if None not in (name, replicas, cpu, memory) and r.ok:
             result.append(Workload(name, replicas, cpu, memory))
     return result

@@ -13,12 +13,20 @@ from components.settings.reader import Problems, Reader, join, shown
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
-DNS_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+# An RFC 1123 label, as Kubernetes' apimachinery checks one (IsDNS1123Label): a digit may come first, as in a node
+# name. tests/settings/test_real_parsers.py holds it to apimachinery's own check.
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 MAX_DNS_LABEL = 63
 
 
 def is_dns_label(value: str, max_length: int = MAX_DNS_LABEL) -> bool:
     return len(value) <= max_length and DNS_LABEL.fullmatch(value) is not None
+
+
+def dns_label_rule(max_length: int, why: str) -> str:
+    """The words of the rule is_dns_label applies, for an error: what a label is, its length and why that length."""
+    return (f"must be an RFC 1123 label (a-z, 0-9 and '-', starting and ending with a letter or digit) of at most "
+            f"{max_length} characters ({why})")
 SSH_KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521")
 LABEL_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
@@ -72,6 +80,24 @@ def special_address_problem(ip: ipaddress.IPv4Address) -> str:
                        (ip.is_reserved, "a reserved address (240.0.0.0/4)")):
         if test:
             return what
+    return ""
+
+
+# IPv4 special-purpose ranges (IANA's registry, RFC 6890) that no cluster network can use: nothing routes them
+# between machines. Documentation, shared (100.64.0.0/10) and benchmarking ranges stay allowed: labs and carrier
+# networks use them.
+SPECIAL_RANGES = ((ipaddress.IPv4Network("0.0.0.0/8"), "'this network', RFC 791"),
+                  (ipaddress.IPv4Network("127.0.0.0/8"), "loopback"),
+                  (ipaddress.IPv4Network("169.254.0.0/16"), "link-local"),
+                  (ipaddress.IPv4Network("224.0.0.0/4"), "multicast"),
+                  (ipaddress.IPv4Network("240.0.0.0/4"), "reserved, and the broadcast address"))
+
+
+def special_range_problem(net: ipaddress.IPv4Network) -> str:
+    """Why a cluster network (VPC, hosts, pods, services) cannot be `net`, or "": it overlaps a special range."""
+    for special, name in SPECIAL_RANGES:
+        if net.overlaps(special):
+            return f"{net} overlaps {special} ({name}), which no network routes between machines"
     return ""
 
 

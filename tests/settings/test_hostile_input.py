@@ -59,21 +59,23 @@ def test_on_and_yes_are_strings_as_the_cli_reads_them(tmp_path):
     assert [p.path for p in caught.value.problems] == ["network.on"]
 
 
-def test_yaml_dates_are_strings_as_the_cli_reads_them_and_then_checked(tmp_path):
-    # yaml.v3 gives an untyped value a timestamp as a string, so a date is a string that the rules then refuse.
+def test_yaml_dates_are_refused_at_their_path_as_the_cli_turns_them_into_go_times(tmp_path):
+    # yaml.v3 gives an untyped value a timestamp as a Go time, which the CLI hands the program as
+    # "2026-01-01 00:00:00 +0000 UTC": no setting takes one, so the file reader refuses it with its path.
     text = shipped_text("dev").replace("  - eu-west-1a\n", "  - 2026-01-01\n").replace(
         "k8s-platform:clusterName: k8s-dev", "k8s-platform:clusterName: 2026-01-01")
-    with pytest.raises(SettingsError) as caught:
-        read(tmp_path, text, "dev")
-    found = {p.path: p.message for p in caught.value.problems}
-    assert "'2026-01-01'" in found["network.zones[0]"] and "availability zone" in found["network.zones[0]"]
-    assert "DNS label" in found["clusterName"]
+    message = file_refused(tmp_path, "dev", text)
+    assert "config.k8s-platform:clusterName: '2026-01-01' is read as a date and time" in message
+    assert "config.k8s-platform:network.zones[0]: '2026-01-01' is read as a date and time" in message
+    assert "quote it" in message
 
 
 def test_integers_of_thousands_of_digits_are_refused_at_their_path(tmp_path):
+    # yaml.v3 reads an integer past 64 bits as a float, and one past a float's range as the text it is.
     text = shipped_text("prod").replace("count: 3\n", f"count: {'9' * 5000}\n", 1)
-    message = file_refused(tmp_path, "prod", text)
-    assert "config.k8s-platform:controlPlane.count: an integer of 5000 digits" in message
+    with pytest.raises(SettingsError) as caught:
+        read(tmp_path, text, "prod")
+    assert {p.path for p in caught.value.problems} == {"controlPlane.count"}
     # The same value as JSON (the engine's form) is refused by the settings, not by a crash.
     config = raw_config("prod")
     config[NS + "controlPlane"] = '{"count": ' + "9" * 5000 + "}"
@@ -207,13 +209,15 @@ def test_aws_tags_follow_aws_rules(tmp_path, key, value, why):
 
 
 @pytest.mark.parametrize("schedule", ["61 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 8",
-                                      "not a cron", "*/0 * * * *", "* * * * * *", "@often"])
+                                      "not a cron", "*/0 * * * *", "* * * * * *", "@often", "* * * * 7",
+                                      "0 0 5-1 * *", "0 0 30 2 *", "0 0 , * *", "TZ=UTC 0 * * * *"])
 def test_invalid_backup_schedules_are_refused(tmp_path, schedule):
     found = refused(tmp_path, "dev", lambda c: c.update({NS + "addons": {"etcdBackup": {"schedule": schedule}}}))
     assert "cron schedule" in found["addons.etcdBackup.schedule"]
 
 
-@pytest.mark.parametrize("schedule", ["0 * * * *", "*/15 2-4 1,15 jan-jun mon-fri", "@daily", "30 3 * * 7"])
+@pytest.mark.parametrize("schedule", ["0 * * * *", "*/15 2-4 1,15 jan-jun mon-fri", "@daily", "30 3 * * 0",
+                                      "0 0 ? * SUN", "@every 90m", "0 0 29 2 *"])
 def test_valid_backup_schedules_are_accepted(tmp_path, schedule):
     document = stack_document("dev")
     document["config"][NS + "addons"] = {"etcdBackup": {"schedule": schedule}}

@@ -184,7 +184,7 @@ def test_host_fields_are_checked():
     found = problems(with_hosts(break_fields))
     assert "as ssh-keyscan prints it" in found["inventory.hosts[2].hostKey"]
     assert "write the number without quotes" in found["inventory.hosts[2].sshPort"]
-    assert "must be a DNS label" in found["inventory.hosts[2].name"]
+    assert "must be an RFC 1123 label" in found["inventory.hosts[2].name"]
     assert "other than cp, bastion and api" in found["inventory.hosts[5].pool"]
     assert "must be one of NoSchedule" in found["inventory.hosts[5].taints[0].effect"]
     assert "only workers belong to a pool" in found["inventory.hosts[0].pool"]
