@@ -162,7 +162,9 @@ class Reader:
         if not present:
             return value
         if not isinstance(value, bool):
-            hint = "; write true or false without quotes" if str(value).lower() in ("true", "false") else ""
+            hint = ("; write true or false without quotes" if str(value).lower() in ("true", "false") else
+                    "; the Pulumi CLI reads YAML 1.2, where yes, no, on and off are text: write true or false"
+                    if str(value).lower() in ("yes", "no", "on", "off", "y", "n") else "")
             self._refuse(key, "true or false", value, hint)
             return None
         return value

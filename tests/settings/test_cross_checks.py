@@ -106,3 +106,11 @@ def test_a_host_name_that_is_no_label_is_refused_with_the_rule_and_why_it_is_str
         hosts[5]["name"] = "worker.rack-a"
     message = problems(with_hosts(rename))["inventory.hosts[5].name"]
     assert "RFC 1123 label" in message and "no dots" in message and "at most 40" in message
+
+
+@pytest.mark.parametrize("spelling", ["yes", "on", "Off", "n"])
+def test_a_yaml_1_1_boolean_is_text_as_the_cli_reads_it_and_refused_with_what_to_write(spelling):
+    config = raw_config("dev")
+    config[NS + "addons"] = json.dumps({"calico": {"enabled": spelling}})
+    message = problems(config, "dev")["addons.calico.enabled"]
+    assert "YAML 1.2" in message and "write true or false" in message, message
