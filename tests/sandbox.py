@@ -150,6 +150,7 @@ case "$*" in
       k8s-platform.io/managed-labels=*) printf %s "${a#*=}" >"$S/managed/$5.labels";;
       k8s-platform.io/managed-taints=*) printf %s "${a#*=}" >"$S/managed/$5.taints";; esac; done;;
   *"get node "*upgrade-drained*) cat "$S/annotated/$5" 2>/dev/null || true;;
+  *"get node "*unschedulable*) if [[ -e "$S/cordoned/$5" ]]; then echo true; fi;;
   *" annotate node "*upgrade-drained-) rm -f "$S/annotated/$5";;
   *" annotate node "*) mkdir -p "$S/annotated"; echo "${@: -1}" >"$S/annotated/$5";;
   *"get node "*Ready*) if [[ -e "$S/notready/$5" ]]; then echo False; else echo True; fi;;

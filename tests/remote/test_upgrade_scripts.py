@@ -266,6 +266,28 @@ def test_a_node_an_operator_cordoned_stays_cordoned(tmp_path):
     assert (box.state / "cordoned" / NODE).exists()
 
 
+def test_a_node_an_operator_cordoned_before_the_upgrade_is_drained_upgraded_and_stays_cordoned(tmp_path):
+    # Before: the drain marked every node as cordoned by the upgrade, and the uncordon then made this one schedulable.
+    box = cluster_node(tmp_path)
+    (box.state / "cordoned").mkdir()
+    (box.state / "cordoned" / NODE).touch()  # kubectl cordon by an operator
+    drained = run(box, upgrade_steps.drain("1.35.9", NODE))
+    assert drained.returncode == 0 and "cordoned before the upgrade" in drained.stderr, drained.stderr
+    assert [c for c in box.calls() if " drain " in f" {c} "], "an operator's cordon does not spare the drain"
+    assert run(box, kubelet_step("1.35.9")).returncode == 0
+    uncordoned = run(box, upgrade_steps.uncordon("1.35.9", NODE))
+    assert uncordoned.returncode == 0 and (box.state / "cordoned" / NODE).exists(), uncordoned.stderr
+
+
+def test_a_node_the_upgrade_cordoned_is_schedulable_again_after_its_upgrade(tmp_path):
+    box = cluster_node(tmp_path)
+    assert run(box, upgrade_steps.drain("1.35.9", NODE)).returncode == 0
+    assert (box.state / "cordoned" / NODE).exists() and (box.state / "annotated" / NODE).exists()
+    assert run(box, kubelet_step("1.35.9")).returncode == 0
+    assert run(box, upgrade_steps.uncordon("1.35.9", NODE)).returncode == 0
+    assert not (box.state / "cordoned" / NODE).exists() and not (box.state / "annotated" / NODE).exists()
+
+
 CASES = [("1.34.2", "1.34.2"), ("1.34.2", "1.34.9"), ("1.34.2", "1.35.0"), ("1.34.2", "1.36.1"),
          ("1.34.2", "1.34.1"), ("1.35.4", "1.34.9"), ("1.34.9", "1.35.10")]
 

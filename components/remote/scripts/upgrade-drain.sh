@@ -15,7 +15,16 @@ if [[ "$(node_kubelet_version "$NODE_NAME")" == "$target" ]] &&
   log "node $NODE_NAME already runs $target and its containerd ($runtime)"
   exit 0
 fi
-# Marked first: the uncordon after the upgrade makes schedulable again only the nodes the upgrade cordoned.
-kubectl --kubeconfig "$admin_conf" annotate node "$NODE_NAME" --overwrite "k8s-platform/upgrade-drained=$target" >&2
+# Marked first: the uncordon after the upgrade makes schedulable again only the nodes the upgrade cordoned. A node
+# already cordoned and not marked by an earlier run of this step was cordoned by someone else (an operator): it is
+# drained but not marked, and stays cordoned after its upgrade.
+marked=$(kubectl --kubeconfig "$admin_conf" get node "$NODE_NAME" \
+  -o 'jsonpath={.metadata.annotations.k8s-platform/upgrade-drained}')
+unschedulable=$(kubectl --kubeconfig "$admin_conf" get node "$NODE_NAME" -o 'jsonpath={.spec.unschedulable}')
+if [[ -z $marked && $unschedulable == true ]]; then
+  log "node $NODE_NAME was cordoned before the upgrade: drained, and it stays cordoned after"
+else
+  kubectl --kubeconfig "$admin_conf" annotate node "$NODE_NAME" --overwrite "k8s-platform/upgrade-drained=$target" >&2
+fi
 drain_node "$admin_conf" "$NODE_NAME" "$DRAIN_TIMEOUT" "at its version"
 log "node $NODE_NAME drained"

@@ -19,7 +19,10 @@ if [[ "$(node_kubelet_version "$NODE_NAME")" == "$target" && -z $drained ]]; the
   exit 0
 fi
 for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
-  if ready; then
+  if ready && [[ -z $drained ]]; then
+    log "node $NODE_NAME Ready at $target; cordoned before the upgrade, it stays cordoned"
+    exit 0
+  elif ready; then
     kubectl --kubeconfig "$admin_conf" uncordon "$NODE_NAME" >&2
     kubectl --kubeconfig "$admin_conf" annotate node "$NODE_NAME" "k8s-platform/upgrade-drained-" >&2
     log "node $NODE_NAME Ready at $target and schedulable"
