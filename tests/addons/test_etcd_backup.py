@@ -89,7 +89,14 @@ def test_each_control_plane_gets_its_own_backup_with_the_clusters_etcd(stack, sc
         assert pod["hostNetwork"] is True
         snapshot = pod["initContainers"][0]
         assert snapshot["image"] == "registry.k8s.io/etcd:planned", "the image the cluster's etcd runs"
-        assert "--cert=/etc/kubernetes/pki/etcd/peer.crt" in snapshot["command"]
+        assert "--cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt" in snapshot["command"]
+        # Only the files the snapshot needs reach the pod: never the etcd CA's private key (the folder holds it).
+        host_paths = sorted(v["hostPath"]["path"] for v in pod["volumes"] if "/pki/" in v.get("hostPath", {}).get(
+            "path", ""))
+        assert host_paths == ["/etc/kubernetes/pki/etcd/ca.crt", "/etc/kubernetes/pki/etcd/healthcheck-client.crt",
+                              "/etc/kubernetes/pki/etcd/healthcheck-client.key"], host_paths
+        assert all(v.get("hostPath", {}).get("type") != "Directory" or "pki" not in v["hostPath"]["path"]
+                   for v in pod["volumes"])
         names = [c["name"] for c in pod["initContainers"] + pod["containers"]]
         assert names == (["snapshot", "rotate", "upload"] if upload else ["snapshot", "rotate"])
         assert all(c["resources"]["requests"] for c in pod["initContainers"] + pod["containers"])

@@ -44,6 +44,12 @@ def certificates(pki: Path) -> None:
     (pki / "ext.cnf").write_text("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
     openssl("x509", "-req", "-in", "peer.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out",
             "peer.crt", "-days", "2", "-extfile", "ext.cnf")
+    # The backup job's client certificate (kubeadm's etcd-healthcheck-client): a client of the same CA.
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "healthcheck-client.key", "-out", "client.csr",
+            "-subj", "/O=system:masters/CN=kube-etcd-healthcheck-client")
+    (pki / "client.cnf").write_text("extendedKeyUsage=clientAuth\n")
+    openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+            "healthcheck-client.crt", "-days", "2", "-extfile", "client.cnf")
 
 
 class Member:

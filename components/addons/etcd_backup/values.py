@@ -17,6 +17,10 @@ from components.remote import host_scripts
 NAMESPACE = "etcd-backup"
 BACKUP_DIR = "/var/backups/etcd"
 PKI_DIR = "/etc/kubernetes/pki/etcd"
+# What the snapshot needs of the etcd PKI, and nothing more: the CA's certificate and kubeadm's etcd client
+# certificate (etcd-healthcheck-client, renewed with the others). Never the folder: it holds the etcd CA's private
+# key, which would let anyone who can read a backup pod's volumes mint etcd and peer certificates.
+PKI_FILES = {"etcd-ca": "ca.crt", "etcd-client-cert": "healthcheck-client.crt", "etcd-client-key": "healthcheck-client.key"}
 SCRIPTS = ("etcd-backup-rotate.sh", "etcd-backup-upload.sh")
 CONFIG_MAP = "etcd-backup-scripts"
 
@@ -57,9 +61,11 @@ def cronjob(node: str, etcd_image: object, plan: BackupPlan, upload: Upload | No
         "name": "snapshot",
         "image": etcd_image,
         "command": ["etcdctl", "snapshot", "save", "/backup/incoming.db", "--endpoints=https://127.0.0.1:2379",
-                    f"--cacert={PKI_DIR}/ca.crt", f"--cert={PKI_DIR}/peer.crt", f"--key={PKI_DIR}/peer.key"],
+                    f"--cacert={PKI_DIR}/ca.crt", f"--cert={PKI_DIR}/healthcheck-client.crt",
+                    f"--key={PKI_DIR}/healthcheck-client.key"],
         "env": [{"name": "ETCDCTL_API", "value": "3"}],
-        "volumeMounts": [{"name": "pki", "mountPath": PKI_DIR, "readOnly": True}, backup_mount],
+        "volumeMounts": [*({"name": volume, "mountPath": f"{PKI_DIR}/{file}", "readOnly": True}
+                           for volume, file in PKI_FILES.items()), backup_mount],
         "resources": _requests("100m", "128Mi"),
     }
     rotate = {
@@ -106,7 +112,8 @@ def cronjob(node: str, etcd_image: object, plan: BackupPlan, upload: Upload | No
                         "initContainers": init,
                         "containers": [main],
                         "volumes": [
-                            {"name": "pki", "hostPath": {"path": PKI_DIR, "type": "Directory"}},
+                            *({"name": volume, "hostPath": {"path": f"{PKI_DIR}/{file}", "type": "File"}}
+                              for volume, file in PKI_FILES.items()),
                             {"name": "backup", "hostPath": {"path": BACKUP_DIR, "type": "DirectoryOrCreate"}},
                             {"name": "scripts", "configMap": {"name": CONFIG_MAP, "defaultMode": 0o555}},
                         ],
