@@ -184,7 +184,9 @@ out="${@: -1}"; echo snapshot >"$d/${out#/snapshots/}"''',
     "sleep": "true",
     # System facts for the preflight: state/nproc, state/disk_kib, state/ntp and state/listeners set them.
     "nproc": 'cat "$S/nproc"',
-    "df": 'echo "Filesystem 1024-blocks Used Available Capacity Mounted"; echo "/dev/sda1 $(cat "$S/disk_kib") 1 1 1% /"',
+    # df -P -k: a disk of state/disk_kib KiB (100 GiB unless set) with 1 KiB used.
+    "df": 'k=$(cat "$S/disk_kib" 2>/dev/null || echo 104857600); echo "Filesystem 1024-blocks Used Available '
+          'Capacity Mounted on"; echo "/dev/sda1 $k 1 $((k - 1)) 1% /"',
     "timedatectl": 'cat "$S/ntp"',
     "ss": 'cat "$S/listeners" 2>/dev/null; true',
     "update-ca-certificates": "true",
