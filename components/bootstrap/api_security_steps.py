@@ -65,8 +65,10 @@ class ApiServerSecurity:
         writes = self.key.apply(host_steps.api_server_encryption)
         for host in control_planes:
             previous = [self.runner.run(f"{host.name}-api-server-encryption", host, writes, previous, secret=True)]
+        names = tuple(host.name for host in control_planes)
         return self.runner.run(f"{self.name}-secrets-rewrite", rewrite_on,
-                               self.key.apply(host_steps.secrets_rewrite), previous, secret=True)
+                               self.key.apply(lambda key: host_steps.secrets_rewrite(key, names)), previous,
+                               secret=True)
 
 
 def reviewable_files() -> str:

@@ -253,10 +253,14 @@ def api_server_encryption(encryption_key: str) -> str:
 SECRETS_REWRITE_ATTEMPTS = 3
 
 
-def secrets_rewrite(encryption_key: str) -> str:
-    """Once every API server writes with the key: every Secret written again under it (secrets-rewrite.sh)."""
+def secrets_rewrite(encryption_key: str, control_planes: tuple[str, ...]) -> str:
+    """Once every API server writes with the key: every Secret written again under it (secrets-rewrite.sh).
+    `control_planes` are part of the script so that it runs again when one joins: a new control plane's API server
+    writes with the key only from its own encryption step on, and a Secret written through it before that would
+    otherwise stay in clear (pulumi-command runs nothing whose inputs did not change)."""
     return host_scripts.render(("encryption-lib.sh", "secrets-rewrite.sh"), {
-        **_key(encryption_key), "ATTEMPTS": SECRETS_REWRITE_ATTEMPTS}, name="secrets-rewrite")
+        **_key(encryption_key), "ATTEMPTS": SECRETS_REWRITE_ATTEMPTS,
+        "CONTROL_PLANES": " ".join(control_planes)}, name="secrets-rewrite")
 
 
 ETCD_RESTORE_PATH = "/usr/local/sbin/k8s-platform-etcd-restore"

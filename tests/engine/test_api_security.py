@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from components.bootstrap import api_security
-from tests.engine.test_up import cluster, engine_for, up  # noqa: F401
+from tests.engine.test_up import cluster, engine_for, stack_for, up  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("engine_tools")
 CONTROL_PLANES = ("cp-1", "cp-2", "cp-3")
@@ -63,3 +63,18 @@ def test_every_api_server_gets_the_flags_and_a_rotated_key_reads_before_it_write
     assert passes[-1][1] <= rewrite[0]
     quiet = up(engine)
     assert set(quiet["changeSummary"]) == {"same"}, quiet["changeSummary"]
+
+
+def test_control_planes_that_join_an_encrypted_cluster_are_followed_by_a_rewrite_of_every_secret(cluster):
+    # Before: the rewrite's inputs did not change with the control planes, so it never ran again, and a Secret
+    # written through a new control plane before its own encryption step stayed in clear in etcd and every backup.
+    hosts = cluster[0]
+    engine = engine_for(cluster, ["cp-1", "worker-1"])
+    up(engine)
+    assert hosts.hosts["cp-1"].step_names().count("secrets-rewrite") == 1
+    engine.write_settings(stack_for(hosts, ["cp-1", "cp-2", "cp-3", "worker-1"]))
+    grown = up(engine)
+    assert hosts.hosts["cp-1"].step_names().count("secrets-rewrite") == 2, grown["changeSummary"]
+    rewrite = last_window(hosts.hosts["cp-1"], "secrets-rewrite")
+    for name in ("cp-2", "cp-3"):
+        assert last_window(hosts.hosts[name], "api-server-encryption")[1] <= rewrite[0], name

@@ -52,7 +52,7 @@ EXAMPLES = {
     "api-server-files": lambda: host_steps.api_server_files(ENCRYPTION_KEY),
     "api-server-config": lambda: host_steps.api_server_config(CLUSTER, CP0, ENCRYPTION_KEY),
     "api-server-encryption": lambda: host_steps.api_server_encryption(ENCRYPTION_KEY),
-    "secrets-rewrite": lambda: host_steps.secrets_rewrite(ENCRYPTION_KEY),
+    "secrets-rewrite": lambda: host_steps.secrets_rewrite(ENCRYPTION_KEY, ("k8s-prod-cp-0", "k8s-prod-cp-1")),
     "wait-ready": lambda: host_steps.wait_ready(CLUSTER.endpoint),
     "preflight": lambda: preflight.script(
         Host("cp-1", "control-plane", "cp", "", "203.0.113.21", SshHop("203.0.113.21", "ubuntu"), NodeSize(4, 8, 100)),
