@@ -34,7 +34,8 @@ bootstrap = KubeadmBootstrap(settings.cluster_name, KubeadmBootstrapArgs(
 
 addons = install_addons(settings, Cluster(bootstrap.kubeconfig, bootstrap.api_ready, hosts.endpoint, hosts.nodes,
                                          ssh_private_key, hosts.backup_store,
-                                         web_certificate_request=bootstrap.web_certificate_request))
+                                         web_certificate_request=bootstrap.web_certificate_request,
+                                         control_planes_upgraded=bootstrap.control_planes_upgraded))
 
 pulumi.export("infrastructure", settings.infrastructure)
 pulumi.export("tier", settings.tier)

@@ -38,6 +38,8 @@ class Cluster:
     nodes: list[Host]
     ssh_private_key: pulumi.Input[str]
     backup_store: Callable[[], pulumi.Output[str]] | None = None  # declares a bucket for etcd snapshots (AWS)
+    # After the control planes' upgrade steps: the etcd image the backups use is read from a cluster at the version.
+    control_planes_upgraded: pulumi.Resource | None = None
     # What the control planes' certificate read asks of the web CA step (bootstrap/certificates.py web_request).
     web_certificate_request: pulumi.Input[str] = "nothing due"
 
@@ -100,7 +102,8 @@ def install_addons(s: Settings, c: Cluster) -> Installed:
         bucket = None
         if a.etcd_backup_s3 and c.backup_store is not None:
             bucket = c.backup_store()
-        EtcdBackup(f"{name}-etcd-backup", EtcdBackupArgs(s, provider, c.nodes, c.ssh_private_key,
-                                                         after=[c.api_ready], bucket=bucket))
+        read_after = [c.api_ready, *filter(None, [c.control_planes_upgraded])]
+        EtcdBackup(f"{name}-etcd-backup", EtcdBackupArgs(s, provider, c.nodes, c.ssh_private_key, after=read_after,
+                                                         bucket=bucket))
         done.outputs["etcdBackupBucket"] = bucket
     return done

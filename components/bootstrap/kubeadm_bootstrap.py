@@ -63,6 +63,9 @@ def _node_facts(host: Host, region: str | None, address: str, identity: str, cap
 class KubeadmBootstrap(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     api_ready: remote.Command
+    # The last control plane's upgrade steps: after them every control plane runs the stack's version (what reads the
+    # cluster's images, such as the etcd backups', comes after them).
+    control_planes_upgraded: remote.Command
     certificates: pulumi.Output[dict]  # by control plane: when its certificates expire
     web_certificate_request: pulumi.Output[str]  # what the web CA step is asked (certificates.web_request)
     artifacts: dict[str, pulumi.Output[str]]
@@ -205,6 +208,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                           drain_from=lambda node: lifecycle_hosts.host_for(node, itself=True),
                           packages=s.mirrors.kubernetes_packages)
         _, control_planes_upgraded = upgrade.control_planes(name, other_control_planes, [self.api_ready])
+        self.control_planes_upgraded = control_planes_upgraded
         # After the upgrades (which write the API servers' manifests from kubeadm-config too), one at a time.
         api.config_steps(control_planes, cluster, facts, [self.api_ready, control_planes_upgraded],
                          rewrite_on=lifecycle_hosts.host_for(first.name, itself=True))

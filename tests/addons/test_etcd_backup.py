@@ -101,6 +101,10 @@ def test_each_control_plane_gets_its_own_backup_with_the_clusters_etcd(stack, sc
         assert names == (["snapshot", "rotate", "upload"] if upload else ["snapshot", "rotate"])
         assert all(c["resources"]["requests"] for c in pod["initContainers"] + pod["containers"])
         assert read["urn"] in job["dependsOn"], "the image is read from the running cluster first"
+    # Read once the last control plane's upgrade steps are done (before: right after the API answered, racing
+    # `kubeadm upgrade apply`, so an upgrade could leave the backups on the old etcd image).
+    last = [n["name"] for n in result.document["outputs"]["nodes"] if n["role"] == "control-plane"][-1]
+    assert any(d.endswith(f"::{last}-upgrade-ready") for d in read["dependsOn"]), read["dependsOn"]
     (config_map,) = [r for r in of_type(result, "kubernetes:core/v1:ConfigMap") if r["name"].endswith("scripts")]
     assert set(config_map["inputs"]["data"]) == set(etcd_backup.SCRIPTS)
     buckets = of_type(result, "aws:s3/bucket:Bucket")

@@ -23,7 +23,7 @@ class EtcdBackupArgs:
     provider: k8s.Provider
     hosts: list[Host]
     ssh_private_key: pulumi.Input[str]
-    after: list  # API readiness
+    after: list  # API readiness, and the control planes' upgrade steps (the image is the upgraded cluster's)
     bucket: pulumi.Input[str] | None = None  # AWS: where snapshots are copied
 
 
