@@ -22,7 +22,7 @@ from components.settings.inventory_rules import check_inventory
 from components.settings.model import (AWS_ONLY, BARE_METAL_ONLY, INFRASTRUCTURES, KNOWN_KEYS, MAX_CLUSTER_NAME,
                                        MIN_PODS_PER_NODE, OBJECT_KEYS, PROJECT, SCALAR_DEFAULTS, Settings,
                                        SettingsError)
-from components.settings.network import read_access, read_network
+from components.settings.network import networks_as_written, read_access, read_network
 from components.settings.pools import inventory_pools, read_control_plane, read_worker_pools, read_workloads
 from components.settings.reader import REQUIRED, Problems, did_you_mean, shown
 from components.settings.rules import is_dns_label
@@ -118,9 +118,11 @@ def load_settings(config: Mapping[str, str], secret_keys: set[str] | frozenset[s
         access = None
         lb = read_load_balancer(values.get("loadBalancer"), problems) or (None,) * 5
         hosts, hosts_complete = read_inventory(values.get("inventory"), tier, ssh_user, lb[1], problems)
-        host_cidr = None if network is None else ipaddress.IPv4Network(network.host_cidr)
-        others = [] if network is None else [("network.podCidr", ipaddress.IPv4Network(network.pod_cidr)),
-                                             ("network.serviceCidr", ipaddress.IPv4Network(network.service_cidr))]
+        written = networks_as_written(values.get("network", {}))
+        host_cidr = written["hostCidr"] if network is None else ipaddress.IPv4Network(network.host_cidr)
+        others = [(f"network.{key}", written[key]) for key in ("podCidr", "serviceCidr")] if network is None else [
+            ("network.podCidr", ipaddress.IPv4Network(network.pod_cidr)),
+            ("network.serviceCidr", ipaddress.IPv4Network(network.service_cidr))]
         load_balancer = check_inventory(hosts, hosts_complete, lb, host_cidr, others, tier, problems)
         inventory = hosts if hosts_complete else []
         control_plane, worker_pools = inventory_pools(inventory)

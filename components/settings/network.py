@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -15,6 +16,20 @@ _ZONE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+[a-z]$")
 
 
 _CLUSTER_NETWORK_KEYS = ("podCidr", "serviceCidr", "nodeCidrMaskSize", "calicoEncapsulation")
+
+
+def networks_as_written(value: Any) -> dict[str, ipaddress.IPv4Network | None]:
+    """The host, pod and service networks as written (defaults where unset; None where unreadable), without
+    judging them: when another network value is wrong, the inventory's checks against these still run (one bad
+    value hides no other problem)."""
+    value = value if isinstance(value, dict) else {}
+    found: dict[str, ipaddress.IPv4Network | None] = {}
+    for key, default in (("hostCidr", None), ("podCidr", "10.244.0.0/16"), ("serviceCidr", "10.96.0.0/12")):
+        try:
+            found[key] = ipaddress.IPv4Network(value.get(key, default))
+        except (TypeError, ValueError):
+            found[key] = None
+    return found
 
 
 def read_network(value: Any, tier: str | None, region: str | None, problems: Problems,

@@ -114,3 +114,11 @@ def test_a_yaml_1_1_boolean_is_text_as_the_cli_reads_it_and_refused_with_what_to
     config[NS + "addons"] = json.dumps({"calico": {"enabled": spelling}})
     message = problems(config, "dev")["addons.calico.enabled"]
     assert "YAML 1.2" in message and "write true or false" in message, message
+
+
+def test_a_bad_pod_network_hides_no_check_of_the_vip_against_the_host_network():
+    # Before: any problem in `network` left the host network unknown to the inventory's rules.
+    config = with_network("metal", podCidr="127.0.0.0/16")
+    config[LB] = json.dumps({**json.loads(config[LB]), "vip": "198.51.100.10"})
+    found = problems(config)
+    assert "loopback" in found["network.podCidr"] and "inside network.hostCidr" in found["loadBalancer.vip"], found
