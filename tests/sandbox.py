@@ -120,7 +120,7 @@ case "$1 $2" in
   "certs renew") u=$(cat "$S/renewed-until" 2>/dev/null || date -u -d "+365 days" +%Y-%m-%dT%H:%M:%SZ); awk -v u="$u" '$1 == "certificate" && $5 == "false" { $3 = u; $4 = "3.1535999e+07" } 1' \
       "$S/certs" >"$S/certs.new" && mv "$S/certs.new" "$S/certs";;
   "upgrade plan") echo "upgrade plan to $3";;
-  "upgrade apply") pods "$3"; echo "$3" >"$S/cluster-version";;
+  "upgrade apply") pods "$3"; echo "$3" >"$S/cluster-version"; echo "$3" >"$S/kube-proxy-version";;
   "upgrade node") v=$(cat "$S/pkgs/kubeadm"); if [[ -f "$m/kube-apiserver.yaml" ]]; then pods "v${v%%-*}"; fi;;
   esac''',
     # A node of the cluster is a file in state/nodes: empty for this sandbox's own node, or the path of the state
@@ -131,6 +131,8 @@ case "$1 $2" in
 runtime_of() { local d v; [[ -e "$S/nodes/$1" ]] || return 1; d=$(cat "$S/nodes/$1"); d=${d:-$S}
   v=$(cat "$d/pkgs/containerd.io" 2>/dev/null || cat "$d/pkgs/containerd" 2>/dev/null || true); echo "containerd://${v%%-*}"; }
 case "$*" in
+  *"get daemonset kube-proxy"*) printf 'registry.k8s.io/kube-proxy:%s' "$(cat "$S/kube-proxy-version" 2>/dev/null ||
+      cat "$S/cluster-version")";;
   *"get configmap kubeadm-config"*) printf 'apiVersion: kubeadm.k8s.io/v1beta4\\nkubernetesVersion: %s\\n' \\
       "$(cat "$S/cluster-version")"; cat "$S/cluster-config" 2>/dev/null || true;;
   *"get nodes -o jsonpath"*machine-identity*) for f in "$S"/nodes/*; do [[ -e $f ]] || continue

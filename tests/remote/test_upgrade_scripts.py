@@ -181,6 +181,19 @@ def test_an_upgrade_apply_cut_short_after_the_api_server_is_run_again(tmp_path):
     assert "v1.35.9" in (manifests / "kube-scheduler.yaml").read_text()
 
 
+def test_an_upgrade_apply_cut_short_after_it_wrote_the_clusters_version_is_run_again_to_its_last_phase(tmp_path):
+    # Before: the cluster's version (upload-config) and the static pods at the target were taken for a finished
+    # apply, and its kubelet-config, bootstrap-token and addon phases never ran.
+    box = cluster_node(tmp_path, "1.35.9")
+    (box.state / "kube-proxy-version").write_text("v1.34.2\n")  # the addon phase never ran
+    result = run(box, upgrade_steps.kubeadm("1.35.9", upgrade_steps.FIRST_CONTROL_PLANE))
+    assert result.returncode == 0, result.stderr
+    assert [c for c in box.calls() if c.startswith("kubeadm upgrade apply v1.35.9")]
+    box.reset_calls()
+    again = run(box, upgrade_steps.kubeadm("1.35.9", upgrade_steps.FIRST_CONTROL_PLANE))
+    assert "already run v1.35.9" in again.stderr and not [c for c in box.calls() if "upgrade apply" in c]
+
+
 def test_an_upgrade_waits_for_a_certificate_renewal_and_puts_back_a_manifest_one_cut_short_left_out(tmp_path):
     import subprocess
     import time

@@ -3,8 +3,9 @@
 # cluster (`kubeadm upgrade plan`, `kubeadm upgrade apply`), another control plane its own components and a worker
 # its kubelet configuration (`kubeadm upgrade node`), each with the node's kubelet patches (without them kubeadm
 # rewrites the kubelet configuration without this node's reservations). The kubelet stays as it is: it moves after
-# the drain. Nothing to do when this node is done: on a control plane every component at the target and the
-# cluster's configuration too (an `upgrade apply` cut short is run again); on a worker its kubelet at the target.
+# the drain. Nothing to do when this node is done: on a control plane every component at the target, and on the first
+# the cluster's configuration and kube-proxy too (kubeadm's last phase: an `upgrade apply` cut short after it wrote the
+# cluster's version is run again); on a worker its kubelet at the target.
 # Inputs (generated header): ROOT, ROLE (first-control-plane | control-plane | worker).
 # shellcheck disable=SC2154
 set -euo pipefail
@@ -16,7 +17,7 @@ patches="$ROOT/etc/kubernetes/patches"
 [[ $ROLE == worker ]] || static_pods_exclusive
 case $ROLE in
   first-control-plane)
-    if control_plane_at_target && [[ "$(cluster_version)" == "$target" ]]; then
+    if control_plane_at_target && [[ "$(cluster_version)" == "$target" && "$(kube_proxy_version)" == "$target" ]]; then
       log "the cluster and this control plane already run $target"
       exit 0
     fi

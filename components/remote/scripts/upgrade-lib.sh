@@ -48,11 +48,22 @@ control_plane_at_target() {
   done
 }
 
-# cluster_version: the version kubeadm's ClusterConfiguration records (what `kubeadm upgrade apply` finished last);
+# cluster_version: the version kubeadm's ClusterConfiguration records (written by `kubeadm upgrade apply`'s
+# upload-config phase, before its kubelet-config, bootstrap-token and addon phases);
 # read from the cluster, not from whichever API server the load balancer picks.
 cluster_version() {
   kubectl --kubeconfig "$admin_conf" -n kube-system get configmap kubeadm-config \
     -o 'jsonpath={.data.ClusterConfiguration}' | sed -n 's/^kubernetesVersion: *"\{0,1\}\(v[0-9.]*\)"\{0,1\}$/\1/p'
+}
+
+# kube_proxy_version: the tag of the image kube-proxy's DaemonSet runs, which `kubeadm upgrade apply` sets in its
+# addon phase, after upload-config (the cluster's version), kubelet-config and bootstrap-token: an apply cut short
+# before it shows here, and is run again.
+kube_proxy_version() {
+  local image
+  image=$(kubectl --kubeconfig "$admin_conf" -n kube-system get daemonset kube-proxy \
+    -o 'jsonpath={.spec.template.spec.containers[0].image}')
+  echo "${image##*:}"
 }
 
 # apiserver_version: the kube-apiserver this control plane runs (its static-pod manifest's image tag), or empty.
