@@ -114,10 +114,12 @@ def init(c: ClusterFacts, node: NodeFacts, token: str, join_from: str = "") -> s
     """kubeadm init, unless a cluster already answers at the endpoint: then a replaced first control plane joins it
     with credentials from `join_from` ("" when it is the only control plane: the init stops, saying so)."""
     documents = node_config.init_documents(c, node, token)
-    return host_scripts.render("kubeadm-init.sh", {"KUBEADM_CONFIG": node_config.to_yaml(documents).rstrip("\n"),
-                                                   "ENDPOINT": c.endpoint, "JOIN_FROM": join_from,
-                                                   "ANSWER_ATTEMPTS": CLUSTER_ANSWER_ATTEMPTS,
-                                                   "CLUSTER_SETTINGS": fixed_cluster_settings(c), **_patch(c, node)})
+    # With the encryption configuration's and the API server's helpers (no key: a new cluster's seals from the start).
+    return host_scripts.render(("encryption-config-lib.sh", "api-server-lib.sh", "kubeadm-init.sh"), {
+        "KUBEADM_CONFIG": node_config.to_yaml(documents).rstrip("\n"), "ENDPOINT": c.endpoint, "JOIN_FROM": join_from,
+        "ANSWER_ATTEMPTS": CLUSTER_ANSWER_ATTEMPTS, "CLUSTER_SETTINGS": fixed_cluster_settings(c), **_patch(c, node),
+        **_encryption_files(), "AUDIT_POLICY_FILE": api_security.AUDIT_POLICY_FILE,
+        "RESTART_ATTEMPTS": certificates.RESTART_ATTEMPTS}, name="kubeadm-init")
 
 
 def fixed_cluster_settings(c: ClusterFacts) -> str:
@@ -200,9 +202,17 @@ def leave_cluster(node: NodeFacts) -> str:
 
 
 # The encryption key's input name in the scripts that carry it (encryption-lib.sh); secret.
-def _key(encryption_key: str) -> dict[str, str]:
-    return {"ENCRYPTION_KEY": encryption_key, "ENCRYPTION_KEYS_FILE": api_security.ENCRYPTION_KEYS_FILE,
+# The keys file and the EncryptionConfiguration made from it (encryption-config-lib.sh), then what needs the key.
+ENCRYPTION_LIBS = ("encryption-config-lib.sh", "encryption-lib.sh")
+
+
+def _encryption_files() -> dict[str, str]:
+    return {"ENCRYPTION_KEYS_FILE": api_security.ENCRYPTION_KEYS_FILE,
             "ENCRYPTION_CONFIG_FILE": api_security.ENCRYPTION_CONFIG_FILE}
+
+
+def _key(encryption_key: str) -> dict[str, str]:
+    return {"ENCRYPTION_KEY": encryption_key, **_encryption_files()}
 
 
 def _api_server(encryption_key: str) -> dict[str, object]:
@@ -226,7 +236,7 @@ def encryption_key() -> str:
 
 def api_server_files(encryption_key: str) -> str:
     """On a control plane before its init or join: the audit policy and the encryption key (api-server-files.sh)."""
-    return host_scripts.render(("encryption-lib.sh", "api-server-lib.sh", "api-server-files.sh"), {
+    return host_scripts.render((*ENCRYPTION_LIBS, "api-server-lib.sh", "api-server-files.sh"), {
         **_api_server(encryption_key), "AUDIT_POLICY": _audit_policy(), "AUDIT_LOG_DIR": api_security.AUDIT_LOG_DIR,
         "ENCRYPTION_STACK_MARKER": api_security.ENCRYPTION_STACK_MARKER}, name="api-server-files")
 
@@ -237,7 +247,7 @@ def api_server_config(c: ClusterFacts, node: NodeFacts, encryption_key: str) -> 
     documents = node_config.api_server_documents(c, node)
     # sha256sum of the file the files step writes (write_file ends it with a newline).
     policy_digest = hashlib.sha256((_audit_policy() + "\n").encode()).hexdigest()
-    return host_scripts.render(("certificates-lib.sh", "encryption-lib.sh", "api-server-lib.sh",
+    return host_scripts.render(("certificates-lib.sh", *ENCRYPTION_LIBS, "api-server-lib.sh",
                                 "api-server-config.sh"), {
         **_api_server(encryption_key), "KUBEADM_CONFIG": node_config.to_yaml(documents).rstrip("\n"),
         "MANIFEST_FLAGS": api_security.manifest_flags(), "AUDIT_POLICY_SHA256": policy_digest},
@@ -246,7 +256,7 @@ def api_server_config(c: ClusterFacts, node: NodeFacts, encryption_key: str) -> 
 
 def api_server_encryption(encryption_key: str) -> str:
     """On each control plane in turn, once every one reads the key: the key writes (api-server-encryption.sh)."""
-    return host_scripts.render(("certificates-lib.sh", "encryption-lib.sh", "api-server-lib.sh",
+    return host_scripts.render(("certificates-lib.sh", *ENCRYPTION_LIBS, "api-server-lib.sh",
                                 "api-server-encryption.sh"), _api_server(encryption_key), name="api-server-encryption")
 
 
@@ -258,7 +268,7 @@ def secrets_rewrite(encryption_key: str, control_planes: tuple[str, ...]) -> str
     `control_planes` are part of the script so that it runs again when one joins: a new control plane's API server
     writes with the key only from its own encryption step on, and a Secret written through it before that would
     otherwise stay in clear (pulumi-command runs nothing whose inputs did not change)."""
-    return host_scripts.render(("encryption-lib.sh", "secrets-rewrite.sh"), {
+    return host_scripts.render((*ENCRYPTION_LIBS, "secrets-rewrite.sh"), {
         **_key(encryption_key), "ATTEMPTS": SECRETS_REWRITE_ATTEMPTS,
         "CONTROL_PLANES": " ".join(control_planes)}, name="secrets-rewrite")
 

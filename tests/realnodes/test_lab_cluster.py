@@ -44,6 +44,8 @@ def test_a_deployment_a_service_and_a_dns_lookup_from_a_pod_work(cluster):
     k("create", "deployment", "probe", f"--image={PROBE}", "--replicas=2", "--", "/usr/local/bin/probe", "serve")
     k("expose", "deployment", "probe", "--port=80", "--target-port=8080")
     k("rollout", "status", "deployment/probe", "--timeout=180s", timeout=200)
+    # CoreDNS answers only once its pods are ready; right after `up` (about 2 minutes for this stack) they may not be.
+    k("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s", timeout=200)
     for name, command in (("lookup", "lookup probe.default.svc.cluster.local"),
                           ("get", "get http://probe.default.svc.cluster.local/")):
         k("run", name, f"--image={PROBE}", "--restart=Never", "--command", "--", "/usr/local/bin/probe",

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The keys that seal Secrets in etcd on this control plane and the EncryptionConfiguration made from them
-# (api-server-files.sh, api-server-config.sh). ENCRYPTION_KEYS_FILE holds one "NAME SECRET" line per key, the key
+# (api-server-files.sh, api-server-config.sh); rendered after encryption-config-lib.sh. ENCRYPTION_KEYS_FILE holds one "NAME SECRET" line per key, the key
 # that writes first; every key ever given stays, so that Secrets sealed under an older key remain readable (a
 # rotation rewrites them, README "Rotate the encryption key"). A key's name is a digest of it: the same key always
 # has the same name, on every control plane. Root only (umask 077, mode 600).
@@ -43,37 +43,6 @@ encryption_keys_with_current() {
     printf '%s\n%s %s\n' "$first" "$name" "$ENCRYPTION_KEY"
   fi
   printf '%s' "$rest"
-}
-
-# encryption_identity_writes: whether identity (no encryption) writes on this host: a control plane whose API server
-# ran without encryption until now reads sealed Secrets first and writes sealed ones only in the writing pass
-# (api-server-encryption.sh), so that no API server meets a Secret it cannot open while the others are behind.
-encryption_identity_marker="$(dirname "$ROOT$ENCRYPTION_KEYS_FILE")/identity-writes"
-encryption_identity_writes() {
-  [[ -f $encryption_identity_marker ]]
-}
-
-# encryption_keep_identity_writing: identity writes on this host until its writing pass (encryption_write first).
-encryption_keep_identity_writing() {
-  mkdir -p "$(dirname "$encryption_identity_marker")" && touch "$encryption_identity_marker" ||
-    fail "cannot write ${encryption_identity_marker#"$ROOT"}"
-}
-
-# encryption_config KEYS: the EncryptionConfiguration for KEYS ("NAME SECRET" lines, the writing key first):
-# secretbox, then identity for what was stored before encryption was on (api_security.encryption_config); identity
-# first while it still writes (encryption_identity_writes).
-encryption_config() {
-  local name secret identity_first=false
-  ! encryption_identity_writes || identity_first=true
-  printf '%s\n' "apiVersion: apiserver.config.k8s.io/v1" "kind: EncryptionConfiguration" "resources:" \
-    "- resources:" "  - secrets" "  providers:"
-  [[ $identity_first == false ]] || printf '%s\n' "  - identity: {}"
-  printf '%s\n' "  - secretbox:" "      keys:"
-  while read -r name secret; do
-    [[ -n $name ]] || continue
-    printf '      - name: %s\n        secret: %s\n' "$name" "$secret"
-  done <<<"$1"
-  [[ $identity_first == true ]] || printf '%s\n' "  - identity: {}"
 }
 
 # encryption_write PLACE: the keys file and the configuration with ENCRYPTION_KEY at PLACE (see above); PLACE

@@ -6,7 +6,7 @@
 # On a cluster it is a member of (its init, or its join as a replaced first control plane), it compares the settings kubeadm cannot change in place (CLUSTER_SETTINGS: one
 # "<settings key> <ClusterConfiguration field> <value>" per line) with the cluster's ClusterConfiguration, and refuses
 # a change naming the settings key: kubeadm would keep the old value while the update reported success.
-# Inputs (generated header): ROOT, ENDPOINT, ANSWER_ATTEMPTS, JOIN_FROM (empty: the only control plane), CLUSTER_SETTINGS, KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE.
+# Inputs (generated header): ROOT, ENDPOINT, ANSWER_ATTEMPTS, JOIN_FROM (empty: the only control plane), CLUSTER_SETTINGS, KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE, ENCRYPTION_KEYS_FILE, ENCRYPTION_CONFIG_FILE, AUDIT_POLICY_FILE.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -53,6 +53,11 @@ if [[ ${status:-000} != 000 ]]; then
 fi
 
 write_kubeadm_inputs "$state" kubeadm-init.yaml
+# No cluster: nothing can be behind this API server, so the encryption key seals from the start, and the API server
+# starts with the files it keeps (its encryption steps then restart nothing).
+if encryption_seal_from_start; then
+  api_server_record_files
+fi
 run_logged "$state/images.log" "kubeadm config images pull" \
   kubeadm config images pull --config "$state/kubeadm-init.yaml"
 # No --upload-certs: each control-plane join uploads the certificates under a key of its own (join-credentials.sh),
