@@ -6,7 +6,7 @@
 # On a cluster it is a member of (its init, or its join as a replaced first control plane), it compares the settings kubeadm cannot change in place (CLUSTER_SETTINGS: one
 # "<settings key> <ClusterConfiguration field> <value>" per line) with the cluster's ClusterConfiguration, and refuses
 # a change naming the settings key: kubeadm would keep the old value while the update reported success.
-# Inputs (generated header): ROOT, ENDPOINT, ANSWER_ATTEMPTS, JOIN_FROM (empty: the only control plane), CLUSTER_SETTINGS, KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE, ENCRYPTION_KEYS_FILE, ENCRYPTION_CONFIG_FILE, AUDIT_POLICY_FILE.
+# Inputs (generated header): ROOT, ENDPOINT, ANSWER_ATTEMPTS, ANSWER_INTERVAL, JOIN_FROM (empty: the only control plane), CLUSTER_SETTINGS, KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE, ENCRYPTION_KEYS_FILE, ENCRYPTION_CONFIG_FILE, AUDIT_POLICY_FILE.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -37,14 +37,15 @@ if [[ -e "$ROOT/etc/kubernetes/admin.conf" ]] || folder_has_content "$ROOT/etc/k
   mkdir -p "$state"
   run_logged "$state/reset.log" "kubeadm reset" kubeadm reset -f
 fi
-# Any HTTP answer (401 and 403 included) is an API server; no answer at all (000), ANSWER_ATTEMPTS times 5 s apart,
-# is no cluster: one lost answer (a DNS name not resolving yet, a timeout) must not make a second cluster.
+# Any HTTP answer (401 and 403 included) is an API server; no answer at all (000), ANSWER_ATTEMPTS times
+# ANSWER_INTERVAL seconds apart, is no cluster: one lost answer (a DNS name not resolving yet, a timeout) must not
+# make a second cluster.
 status=000
 for attempt in $(seq 1 "$ANSWER_ATTEMPTS"); do
   status=$(curl --silent --insecure --max-time 10 --output /dev/null --write-out '%{http_code}' \
     "https://$ENDPOINT/version" || true)
   [[ ${status:-000} == 000 ]] || break
-  ((attempt == ANSWER_ATTEMPTS)) || sleep 5
+  ((attempt == ANSWER_ATTEMPTS)) || sleep "$ANSWER_INTERVAL"
 done
 if [[ ${status:-000} != 000 ]]; then
   [[ -n $JOIN_FROM ]] || fail "a cluster already answers at $ENDPOINT (HTTP $status), and this host is its only control plane: it cannot join with another's credentials; restore it from an etcd backup (README, \"Restoring etcd\") or free the endpoint"
