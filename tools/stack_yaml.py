@@ -149,14 +149,14 @@ def _duplicate_keys(node: Any, path: str) -> list[str]:
     """Keys written twice in one mapping, as yaml.v3 finds them (same kind of node, same text)."""
     found = []
     if isinstance(node, yaml.MappingNode):
-        seen: dict[tuple[type, str], int] = {}
+        seen: dict[tuple[type, str], int] = {}  # (kind of node, text) -> the line of its first copy
         for key, item in node.value:
             text = key.value if isinstance(key, yaml.ScalarNode) else ""
             line = key.start_mark.line + 1
-            first = seen.setdefault((type(key), text), line)
-            if first != line or sum(1 for k, _ in node.value if k is key) > 1:
-                found.append(f"{_path(path, text)}: written twice (lines {first} and {line}); the Pulumi CLI "
-                             "refuses a stack file with a key written twice in one mapping")
+            if (type(key), text) in seen:
+                found.append(f"{_path(path, text)}: written twice (lines {seen[(type(key), text)]} and {line}); the "
+                             "Pulumi CLI refuses a stack file with a key written twice in one mapping")
+            seen.setdefault((type(key), text), line)
             found += _duplicate_keys(item, _path(path, text))
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):

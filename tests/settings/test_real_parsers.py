@@ -143,6 +143,7 @@ def mappings(draw, depth: int = 0) -> list[str]:
 @given(lines=mappings())
 @example(lines=["controlPlane:", "  count: 1", "  count: 7"])
 @example(lines=["a:", "  1: x", "  '1': y"])
+@example(lines=["x: {a: 1, a: 2}"])  # both copies on one line
 def test_a_key_written_twice_is_refused_where_yaml_v3_refuses_it_with_its_path_and_both_lines(real, lines):
     text = "config:\n" + "".join(f"  {line}\n" for line in lines)
     go = real.ask("yaml", text)
