@@ -75,7 +75,10 @@ def install_script(c: ClusterFacts, node: Node) -> str:
     for name, mirror in c.mirrors.registries:
         lines.append(_write(f"/etc/containerd/certs.d/{name}/hosts.toml",
                             f'server = "https://{name}"\n\n[host."{mirror.url}"]\n  capabilities = ["pull", "resolve"]'))
-    lines += [_write("/etc/containerd/config.toml", node_config.containerd_config(c)), "systemctl restart containerd"]
+    lines += [_write("/etc/containerd/config.toml", node_config.containerd_config(c)), "systemctl restart containerd",
+              # the node's kubelet reservations, the kubeadm patch the init and join configurations point at
+              _write(f"/etc/kubernetes/patches/{node_config.KUBELET_PATCH_FILE}",
+                     node_config.to_yaml(node_config.kubelet_patch(c.tier, _node(node))), "600")]
     if node.role == "control-plane":
         lines += [_write(api_security.AUDIT_POLICY_FILE, node_config.to_yaml(api_security.audit_policy()), "600"),
                   f"mkdir -p -m 700 {api_security.AUDIT_LOG_DIR}"]
@@ -92,6 +95,7 @@ def load_balancer_script(c: ClusterFacts, nodes: list[Node], me: Node, auth: str
     holders = [keepalived_config.Peer(n.name, n.address, "eth0") for n in nodes if n.role == "load-balancer"]
     mine = next(p for p in holders if p.name == me.name)
     return "\n".join(["set -euo pipefail",
+                      "apt-get update -q >/dev/null",
                       "DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy keepalived >/dev/null",
                       _write("/etc/haproxy/haproxy.cfg", haproxy_config.render(port, planes, len(nodes))),
                       _write("/etc/keepalived/keepalived.conf",
@@ -136,7 +140,8 @@ def hand(cluster: RealCluster) -> dict[str, float]:
     init = node_config.init_documents(c, _node(planes[0]), token)
     init[0]["certificateKey"] = certificate_key
     on(planes[0], _write("/root/init.yaml", node_config.to_yaml(init), "600")
-       + " && kubeadm init --config /root/init.yaml --upload-certs >/root/init.log 2>&1")
+       + " && { kubeadm init --config /root/init.yaml --upload-certs >/root/init.log 2>&1 || "
+         "{ tail -n 30 /root/init.log; exit 1; }; }")
     timings["init"] = time.monotonic() - started - timings["hosts"]
     ca_hash = cluster.on(planes[0].name, "openssl x509 -pubkey -noout -in /etc/kubernetes/pki/ca.crt | openssl pkey "
                                          "-pubin -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1").stdout.strip()
@@ -145,7 +150,8 @@ def hand(cluster: RealCluster) -> dict[str, float]:
         document = node_config.join_configuration(c, _node(node), token, f"sha256:{ca_hash}",
                                                   certificate_key if node.role == "control-plane" else None)
         on(node, _write("/root/join.yaml", node_config.to_yaml(document), "600")
-           + " && kubeadm join --config /root/join.yaml >/root/join.log 2>&1")
+           + " && { kubeadm join --config /root/join.yaml >/root/join.log 2>&1 || "
+             "{ tail -n 30 /root/join.log; exit 1; }; }")
 
     for node in planes[1:]:
         join(node)
@@ -165,14 +171,26 @@ def measure(topology: str, directory: Path) -> dict:
         by_hand = hand(cluster)
     with RealCluster(directory / f"{topology}-program", f"b{topology[0]}p", nodes) as cluster:
         started = time.monotonic()
-        cluster.up()
+        result = cluster.up()
         cluster.kubeconfig()
         cluster.wait_ready([n.name for n in nodes if n.role != "load-balancer"], timeout=300)
         program = time.monotonic() - started
         lab = cluster.timings["lab"]
     return {"topology": topology, "machines": len(nodes), "handSeconds": round(by_hand["total"], 1),
             "handPhases": {k: round(v, 1) for k, v in by_hand.items()}, "programSeconds": round(program, 1),
-            "ratio": round(program / by_hand["total"], 2), "labBootSeconds": round(lab, 1)}
+            "ratio": round(program / by_hand["total"], 2), "labBootSeconds": round(lab, 1),
+            "programSlowestSteps": slowest_steps(result)}
+
+
+def slowest_steps(result: dict, count: int = 12) -> dict[str, int]:
+    """The program's steps that took longest (the engine's event times, whole seconds)."""
+    times: dict[str, list[int]] = {}
+    for event in result["events"]:
+        urn = event.get("urn") or ""
+        if "$command:" in urn and event["kind"] in ("resource_pre_event", "res_outputs_event"):
+            times.setdefault(urn.split("::")[-1], []).append(event["time"])
+    spans = {name: max(t) - min(t) for name, t in times.items() if len(t) >= 2}
+    return dict(sorted(spans.items(), key=lambda item: -item[1])[:count])
 
 
 def main() -> int:

@@ -14,6 +14,7 @@ add-ons need images the lab does not have and stay off.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import subprocess
 import time
@@ -65,6 +66,7 @@ class RealCluster:
         self.machines: dict[str, Machine] = {}
         self.engine: EngineStack | None = None
         self.timings: dict[str, float] = {}
+        self._turn = None  # the lock one_lab_at_a_time holds while this cluster's machines exist
 
     def start(self) -> "RealCluster":
         started = time.monotonic()
@@ -178,9 +180,15 @@ class RealCluster:
         return used
 
     def close(self) -> None:
-        self.lab.close()
+        try:
+            self.lab.close()
+        finally:
+            if self._turn is not None:
+                self._turn.close()  # releases the lock
+                self._turn = None
 
     def __enter__(self) -> "RealCluster":
+        self._turn = one_lab_at_a_time()
         try:
             return self.start()
         except BaseException:
@@ -190,6 +198,29 @@ class RealCluster:
     def __exit__(self, *exc) -> None:
         with contextlib.suppress(Exception):
             self.close()
+
+
+LAB_WAIT_S = 3600
+
+
+def one_lab_at_a_time():
+    """Waits (an hour at most) until no other real-node cluster exists on this machine, and holds that until the
+    returned file is closed. The machines share the host's inotify instances and its 2 cores, and pytest-xdist's
+    loadgroup (which was to keep these tests on one worker) groups nothing under pytest 9: a lock in the tools'
+    cache folder does it for every test worker and the benchmark alike."""
+    path = tools.cache_root() / "lab.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    turn = open(path, "w")  # noqa: SIM115 (held while the cluster exists)
+    deadline = time.monotonic() + LAB_WAIT_S
+    while True:
+        try:
+            fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return turn
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                turn.close()
+                raise TimeoutError(f"another real-node cluster has held {path} for {LAB_WAIT_S} s") from None
+            time.sleep(5)
 
 
 def control_planes(*names_and_addresses: tuple[str, str]) -> list[Node]:

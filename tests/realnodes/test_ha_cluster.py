@@ -13,7 +13,7 @@ import pytest
 
 from tests.realnodes.cluster import Node, RealCluster
 
-pytestmark = [pytest.mark.usefixtures("realnode_tools"), pytest.mark.xdist_group("realnodes")]
+pytestmark = pytest.mark.usefixtures("realnode_tools")
 NODES = [Node("lb-1", "198.51.100.5", "load-balancer"), Node("lb-2", "198.51.100.6", "load-balancer"),
          Node("cp-1", "198.51.100.11", "control-plane"), Node("cp-2", "198.51.100.12", "control-plane"),
          Node("cp-3", "198.51.100.13", "control-plane"),

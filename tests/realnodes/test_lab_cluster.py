@@ -15,7 +15,7 @@ import pytest
 
 from tests.realnodes.cluster import VIP, Node, RealCluster
 
-pytestmark = [pytest.mark.usefixtures("realnode_tools"), pytest.mark.xdist_group("realnodes")]
+pytestmark = pytest.mark.usefixtures("realnode_tools")
 NODES = [Node("cp-1", "198.51.100.11", "control-plane"), Node("worker-1", "198.51.100.21", "worker")]
 PROBE = "docker.io/k8splatform/probe:1"
 
