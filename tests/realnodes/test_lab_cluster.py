@@ -48,7 +48,8 @@ def test_a_deployment_a_service_and_a_dns_lookup_from_a_pod_work(cluster):
     k("-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s", timeout=200)
     for name, command in (("lookup", "lookup probe.default.svc.cluster.local"),
                           ("get", "get http://probe.default.svc.cluster.local/")):
-        k("run", name, f"--image={PROBE}", "--restart=Never", "--command", "--", "/usr/local/bin/probe",
+        # Restarted until it succeeds: right after `up` the Service's rules may not be on every node yet.
+        k("run", name, f"--image={PROBE}", "--restart=OnFailure", "--command", "--", "/usr/local/bin/probe",
           *command.split())
         k("wait", f"pod/{name}", "--for=jsonpath={.status.phase}=Succeeded", "--timeout=120s", timeout=150)
     service_ip = k("get", "service", "probe", "-o", "jsonpath={.spec.clusterIP}").stdout
