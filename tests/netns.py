@@ -7,6 +7,7 @@ kills every process started here and deletes every namespace, whatever happened 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import shutil
@@ -48,6 +49,19 @@ def require_tools() -> None:
 
 def _run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(args, check=check, capture_output=True, text=True, timeout=20)
+
+
+def stop_group(process: subprocess.Popen, timeout: float) -> None:
+    """Ends a process started in a session of its own and everything it started: TERM, then KILL after `timeout`."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
 
 
 class Lab:
@@ -102,13 +116,7 @@ class Lab:
         return process
 
     def stop(self, process: subprocess.Popen) -> None:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+        stop_group(process, 5)
 
     def holds(self, host: str, address: str) -> bool:
         out = self.run(host, "ip", "-4", "-o", "addr", "show", "dev", "eth0").stdout

@@ -14,7 +14,6 @@ add-ons need images the lab does not have and stay off.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import subprocess
 import time
@@ -208,19 +207,7 @@ def one_lab_at_a_time():
     returned file is closed. The machines share the host's inotify instances and its 2 cores, and pytest-xdist's
     loadgroup (which was to keep these tests on one worker) groups nothing under pytest 9: a lock in the tools'
     cache folder does it for every test worker and the benchmark alike."""
-    path = tools.cache_root() / "lab.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    turn = open(path, "w")  # noqa: SIM115 (held while the cluster exists)
-    deadline = time.monotonic() + LAB_WAIT_S
-    while True:
-        try:
-            fcntl.flock(turn, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return turn
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                turn.close()
-                raise TimeoutError(f"another real-node cluster has held {path} for {LAB_WAIT_S} s") from None
-            time.sleep(5)
+    return tools.exclusive(tools.cache_root() / "lab.lock", LAB_WAIT_S, "", every_s=5)
 
 
 def control_planes(*names_and_addresses: tuple[str, str]) -> list[Node]:

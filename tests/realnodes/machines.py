@@ -314,14 +314,7 @@ class LabNetwork:
             with contextlib.suppress(Exception):
                 made.remove()
         for process in reversed(self.processes):
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait(timeout=10)
+            netns.stop_group(process, 10)
         for mount in reversed(self.mounts):
             _run("umount", "-l", str(mount), check=False)
         for namespace in reversed(self.namespaces):

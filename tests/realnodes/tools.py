@@ -281,29 +281,37 @@ def pieces() -> list[Piece]:
 LOCK_WAIT_S = 3600
 
 
-def hold_the_cache() -> None:
+def exclusive(path: Path, wait_s: float, waiting: str, every_s: float = HEARTBEAT_S):
+    """`path` locked for this process (fcntl), waiting at most `wait_s`, saying `waiting` every `every_s` while it
+    waits (None: silently); the returned file holds the lock until it is closed. TimeoutError when it never came."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    held = open(path, "w")  # noqa: SIM115 (the caller closes it to release the lock)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return held
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                held.close()
+                raise TimeoutError(f"{path} has been held by another process for {wait_s} s") from None
+            if waiting:
+                print(f"    ... {waiting} ({path})", flush=True)
+            time.sleep(every_s)
+
+
+def hold_the_cache():
     """One builder at a time in the cache, for the life of this process (two clones, or the test command beside
     the real-node tests' own fixture, would otherwise build the same piece into one folder); the others wait, then
     find everything cached."""
-    cache_root().mkdir(parents=True, exist_ok=True)
-    lock = open(cache_root() / ".lock", "w")  # noqa: SIM115 (held until the process exits)
-    deadline = time.monotonic() + LOCK_WAIT_S
-    while True:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"another build has held {cache_root() / '.lock'} for {LOCK_WAIT_S} s") from None
-            print(f"    ... waiting for another build of the real-node tools ({cache_root() / '.lock'})", flush=True)
-            time.sleep(HEARTBEAT_S)
+    return exclusive(cache_root() / ".lock", LOCK_WAIT_S, "waiting for another build of the real-node tools")
 
 
 def main() -> int:
     started = time.monotonic()
-    hold_the_cache()
-    for piece in pieces():
-        print(make(piece), flush=True)
+    with hold_the_cache():
+        for piece in pieces():
+            print(make(piece), flush=True)
     print(f"real-node tools ready in {int(time.monotonic() - started)} s (cache {cache_root()})", flush=True)
     return 0
 
