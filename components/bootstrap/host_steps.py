@@ -144,11 +144,13 @@ def credentials(c: ClusterFacts, node: NodeFacts, request: str = "") -> str:
     carries no secret; its output does. `request`: why fresh credentials are made (join_credentials.request)."""
     upload = node_config.to_yaml(node_config.upload_certs_configuration(c)).rstrip("\n") \
         if node.role == CONTROL_PLANE else ""
-    return host_scripts.render("join-credentials.sh", {
-        "NODE_NAME": node.name, "NODE_ADDRESS": node.address, "NODE_IDENTITY": node.identity,
+    # With the encryption configuration's helpers: a control plane is told the key the cluster seals under.
+    return host_scripts.render(("encryption-config-lib.sh", "join-credentials.sh"), {
+        **_encryption_files(), "NODE_NAME": node.name, "NODE_ADDRESS": node.address, "NODE_IDENTITY": node.identity,
         "NODE_FRESH": "yes" if node.fresh else "no", "ROLE": node.role,
         "DRAIN_TIMEOUT": DRAIN_TIMEOUT, "TOKEN_TTL_SECONDS": node_config.JOIN_TOKEN_TTL_SECONDS,
-        "UPLOAD_CERTS_CONFIG": upload, "REQUEST": request, "CREDENTIALS_RECORDS": CREDENTIALS_RECORDS})
+        "UPLOAD_CERTS_CONFIG": upload, "REQUEST": request, "CREDENTIALS_RECORDS": CREDENTIALS_RECORDS},
+        name="join-credentials")
 
 
 # What a join gets when the control plane that makes credentials is not a member (it is being replaced itself): a
@@ -175,11 +177,15 @@ def join(c: ClusterFacts, node: NodeFacts, credentials_stdout: str) -> str:
         raise ValueError(f"the join credentials of control plane {node.name} carry no certificate key")
     document = node_config.join_configuration(c, node, token, ca_hash,
                                               certificate_key if node.role == CONTROL_PLANE else None)
-    return host_scripts.render("kubeadm-join.sh", {
+    # A control plane joining a cluster that seals under the key it holds seals from its API server's first start.
+    seals_with = str(record.get("sealsWith", "")) if node.role == CONTROL_PLANE else ""
+    return host_scripts.render(("encryption-config-lib.sh", "api-server-lib.sh", "kubeadm-join.sh"), {
         "KUBEADM_CONFIG": node_config.to_yaml(document).rstrip("\n"), "NODE_NAME": node.name,
         "NODE_IDENTITY": node.identity, "JOIN_EXPIRES": int(record.get("expires", 0)),
         "CREDENTIALS_STEP": credentials_step_name(node.name), "CREDENTIALS_PROBLEM": record.get("unavailable", ""),
-        **_patch(c, node)})
+        "SEALS_WITH": seals_with, **_patch(c, node), **_encryption_files(),
+        "AUDIT_POLICY_FILE": api_security.AUDIT_POLICY_FILE, "RESTART_ATTEMPTS": certificates.RESTART_ATTEMPTS},
+        name="kubeadm-join")
 
 
 def node_labels(node_name: str, labels: tuple[tuple[str, str], ...], taints: tuple, identity: str = "") -> str:

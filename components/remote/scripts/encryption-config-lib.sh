@@ -35,16 +35,32 @@ encryption_config() {
   [[ $identity_first == true ]] || printf '%s\n' "  - identity: {}"
 }
 
-# encryption_seal_from_start: on the first control plane of a new cluster, just before its `kubeadm init`: the key
-# api-server-files.sh wrote seals from the first Secret on (identity stops writing before the API server first
-# starts). The two passes (api-server-config.sh, api-server-encryption.sh) exist so that every API server of a
-# cluster reads a key before any writes with it; a new cluster has no other API server, so they find nothing to
-# change here and restart nothing. Needs no key: it reorders what the keys file holds. Returns 0 when it changed the
-# configuration (called as a condition).
-encryption_seal_from_start() {
+# encryption_sealing_key: the name of the key this host's API server seals Secrets under, or "identity" when it
+# writes them in clear (no keys yet, or identity still writes). join-credentials.sh tells a joining control plane.
+encryption_sealing_key() {
   local keys="$ROOT$ENCRYPTION_KEYS_FILE"
+  if encryption_identity_writes || [[ ! -s $keys ]]; then
+    echo identity
+  else
+    awk 'NR == 1 { print $1 }' "$keys"
+  fi
+}
+
+# encryption_seal_from_start new-cluster|KEY: just before this control plane's API server first starts (its
+# `kubeadm init` on a new cluster, or its join to a cluster that seals under KEY), the key api-server-files.sh wrote
+# seals from the first Secret on: identity stops writing. The two passes (api-server-config.sh,
+# api-server-encryption.sh) exist so that every API server of a cluster reads a key before any writes with it. A new
+# cluster has no other API server; in a cluster that seals under KEY every API server reads it. Either way those
+# passes then find nothing to change and restart nothing. With KEY, only a host whose keys file holds that key alone
+# seals (anything else, a rotation under way, keeps the two passes). Needs no key's secret: it reorders what the
+# keys file holds. Returns 0 when it changed the configuration (called as a condition).
+encryption_seal_from_start() {
+  local keys="$ROOT$ENCRYPTION_KEYS_FILE" sealing=$1
   encryption_identity_writes && [[ -s $keys ]] || return 1
+  if [[ $sealing != new-cluster ]]; then
+    [[ $sealing != identity && "$(awk 'NF { print $1 }' "$keys")" == "$sealing" ]] || return 1
+  fi
   rm -f "$encryption_identity_marker" || fail "cannot remove ${encryption_identity_marker#"$ROOT"}"
   write_file "$ROOT$ENCRYPTION_CONFIG_FILE" 600 "$(encryption_config "$(cat "$keys")")" >/dev/null || true
-  log "a new cluster: Secrets are sealed under key $(awk 'NR == 1 { print $1 }' "$keys") from the first one on"
+  log "Secrets are sealed under key $(awk 'NR == 1 { print $1 }' "$keys") from this API server's first start"
 }

@@ -68,7 +68,9 @@ if [[ -n $UPLOAD_CERTS_CONFIG ]]; then
   printf '%s\ncertificateKey: %s\n' "$UPLOAD_CERTS_CONFIG" "$certificate_key" >"$config"
   run_logged "$log" "kubeadm init phase upload-certs" \
     kubeadm init phase upload-certs --upload-certs --skip-certificate-key-print --config "$config"
-  key_field=", \"certificateKey\": \"$certificate_key\""
+  # And the key the cluster seals Secrets under (this API server's; a name, not a secret): a joining control plane
+  # that holds that key alone seals from its own API server's first start (encryption_seal_from_start).
+  key_field=", \"certificateKey\": \"$certificate_key\", \"sealsWith\": \"$(encryption_sealing_key)\""
 fi
 records="$ROOT$CREDENTIALS_RECORDS"
 mkdir -p "$records"

@@ -56,7 +56,7 @@ fi
 write_kubeadm_inputs "$state" kubeadm-init.yaml
 # No cluster: nothing can be behind this API server, so the encryption key seals from the start, and the API server
 # starts with the files it keeps (its encryption steps then restart nothing).
-if encryption_seal_from_start; then
+if encryption_seal_from_start new-cluster; then
   api_server_record_files
 fi
 run_logged "$state/images.log" "kubeadm config images pull" \

@@ -4,7 +4,7 @@
 # re-imaged machine). A join that failed halfway is reset first: everything kubeadm's preflight refuses to find
 # (the kubelet's kubeconfigs, the cluster CA, static pod manifests, etcd data). Credentials that expired (made for
 # an attempt that failed long ago) stop it at once; the next update's read finds them expired and makes fresh ones.
-# Inputs (generated header): ROOT, NODE_NAME, NODE_IDENTITY, JOIN_EXPIRES, CREDENTIALS_STEP, CREDENTIALS_PROBLEM (empty when there are credentials), KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE.
+# Inputs (generated header): ROOT, NODE_NAME, NODE_IDENTITY, JOIN_EXPIRES, CREDENTIALS_STEP, CREDENTIALS_PROBLEM (empty when there are credentials), SEALS_WITH (for a control plane the name of the key the cluster seals under or identity; empty for a worker), KUBEADM_CONFIG, KUBELET_PATCH, PATCH_FILE.
 # shellcheck disable=SC2154
 set -euo pipefail
 
@@ -66,6 +66,11 @@ if (($(date +%s) > JOIN_EXPIRES - 120)); then
 fi
 
 write_kubeadm_inputs "$state" kubeadm-join.yaml
+# A control plane joining a cluster that seals under the key this host holds alone starts its API server sealing
+# (its encryption steps then restart nothing); otherwise identity writes until its api-server-encryption step.
+if [[ -n $SEALS_WITH ]] && encryption_seal_from_start "$SEALS_WITH"; then
+  api_server_record_files
+fi
 run_logged "$state/join.log" "kubeadm join" kubeadm join --config "$state/kubeadm-join.yaml"
 touch "$state/join.done"
 log "kubeadm join done"
