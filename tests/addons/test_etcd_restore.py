@@ -31,7 +31,8 @@ class RestoreBox:
         self.parked = self.root / "etc/kubernetes/manifests-parked-by-etcd-restore"
         self.manifests.mkdir(parents=True)
         (self.manifests / "etcd.yaml").write_text(ETCD_MANIFEST)
-        (self.manifests / "kube-apiserver.yaml").write_text("apiserver")
+        for pod in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+            (self.manifests / f"{pod}.yaml").write_text(pod)
         (self.root / "var/lib/etcd/member").mkdir(parents=True)
         (self.root / "var/lib/etcd/member/wal").write_text("current data")
         self.snapshot = base / "snap.db"
@@ -49,6 +50,7 @@ class RestoreBox:
         # An etcdctl of etcd 3.6, which restores no more: never the tool here.
         stub(self.bin, "etcdctl", 'echo "etcdctl version: 3.6.5"; echo "API version: 3.6"')
         stub(self.bin, "sleep", "true")
+        stub(self.bin, "systemctl", "true")
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
         env = {"PATH": f"{self.bin}:/usr/bin:/bin", "ROOT": str(self.root), "ETCD_RESTORE_ATTEMPTS": "3"}
@@ -59,26 +61,35 @@ class RestoreBox:
         return [c for c in log.read_text().splitlines() if c.startswith(name)] if log.exists() else []
 
 
-def test_the_phases_stop_the_api_server_first_restore_with_every_member_then_start_etcd_first(tmp_path):
+PODS = ["etcd.yaml", "kube-apiserver.yaml", "kube-controller-manager.yaml", "kube-scheduler.yaml"]
+
+
+def test_the_phases_stop_the_controllers_and_api_server_first_restore_every_member_then_start_etcd_first(tmp_path):
     box = RestoreBox(tmp_path)
     stopped = box.run("stop")
     assert stopped.returncode == 0, stopped.stderr
-    assert [c.split()[-1] for c in box.calls("crictl")] == ["^(kube-apiserver)$", "^(etcd)$"], \
-        "the API server stopped before etcd"
-    assert sorted(p.name for p in box.parked.iterdir()) == ["etcd.yaml", "kube-apiserver.yaml"]
+    assert [c.split()[-1] for c in box.calls("crictl")] == [
+        "^(kube-controller-manager|kube-scheduler)$", "^(kube-apiserver)$", "^(etcd)$"], \
+        "no controller acts on a half-restored cluster; the API server stops before etcd"
+    assert sorted(p.name for p in box.parked.iterdir()) == PODS
     restored = box.run("restore", str(box.snapshot), MEMBERS)
     assert restored.returncode == 0, restored.stderr
     (restore,) = [c for c in box.calls("ctr") if "snapshot restore" in c]
     assert "registry.k8s.io/etcd:3.6.5-0" in restore
     assert "etcdutl snapshot restore /snapshot/snap.db --data-dir /var/lib/etcd --name cp-1" in restore
     assert f"--initial-cluster {MEMBERS} --initial-advertise-peer-urls https://203.0.113.21:2380" in restore
+    # Revisions go forward, so that watchers (controllers, kubelets) list the restored state (etcd#16028).
+    assert restore.endswith("--bump-revision 1000000000 --mark-compacted")
     assert not (box.manifests / "etcd.yaml").exists(), "restore starts nothing: every member is restored first"
     (aside,) = (box.root / "var/lib").glob("etcd.before-restore-*")
     assert (aside / "member/wal").read_text() == "current data", "the old data is kept"
+    (box.bin / "calls.log").unlink()
     started = box.run("start")
     assert started.returncode == 0, started.stderr
-    assert (box.manifests / "etcd.yaml").exists() and (box.manifests / "kube-apiserver.yaml").exists()
-    assert not box.parked.exists()
+    assert sorted(p.name for p in box.manifests.iterdir()) == PODS and not box.parked.exists()
+    assert [c.split()[-1] for c in box.calls("crictl")] == ["^(etcd)$"], "etcd waited for before the API server"
+    assert box.calls("systemctl") == ["systemctl restart kubelet"], "the kubelet drops what it cached"
+    assert "restart the kubelet on every worker" in started.stderr
     assert (box.root / "var/lib/etcd/member/snap").read_text() == "restored\n"
 
 
@@ -93,8 +104,9 @@ def test_a_restore_before_the_stop_and_a_start_before_the_restore_are_refused(tm
     assert not (box.manifests / "etcd.yaml").exists()
 
 
-def test_without_a_restore_tool_nothing_moves(tmp_path):
+def test_without_etcdutl_nothing_moves_even_with_an_etcdctl_that_restores_without_bumping_revisions(tmp_path):
     box = RestoreBox(tmp_path, image_has_etcdutl=False)
+    stub(box.bin, "etcdctl", 'echo "etcdctl version: 3.4.23"; echo "API version: 3.4"')
     assert box.run("stop").returncode == 0
     result = box.run("restore", str(box.snapshot), MEMBERS)
     assert result.returncode != 0 and "no etcdutl on this host or in the etcd image" in result.stderr

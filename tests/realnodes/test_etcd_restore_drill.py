@@ -1,15 +1,17 @@
-"""An etcd restore drill on a real etcd (Debian's etcd-server and etcdctl): a three-member cluster on 127.0.0.1
-with TLS for clients, keys written, a snapshot taken with the backup job's own command, more keys written, then
+"""An etcd restore drill on the etcd the cluster runs (etcd, etcdctl and etcdutl at the version kubeadm of the pinned
+Kubernetes runs, built from their Go modules by tests/realnodes/tools.py): a three-member cluster on 127.0.0.1 with
+TLS for clients, keys written, a snapshot taken with the backup job's own command, more keys written, then
 etcd-restore.sh in its three phases on every member (a small kubelet stand-in runs each member's etcd while its
 manifest is in its folder), and the keys read back: those of the snapshot, not the later ones, on a healthy
-three-member cluster.
+three-member cluster whose revisions went forward and whose older revisions are compacted (what makes every watcher
+list the restored state again).
 
 Everything stays in the test's directory and on 127.0.0.1; every etcd it starts is stopped when it ends."""
 
 from __future__ import annotations
 
 import os
-import shutil
+import json
 import signal
 import subprocess
 import threading
@@ -18,9 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from components import versions
 from components.addons.etcd_backup import values as etcd_backup
 from components.remote import host_scripts
 from tests.addons.test_etcd_backup import stub
+from tests.realnodes import tools
 
 SCRIPT = host_scripts.SCRIPTS_DIR / "etcd-restore.sh"
 NAMES = ("cp-1", "cp-2", "cp-3")
@@ -28,8 +32,17 @@ CLIENT_PORTS = {name: 23791 + i for i, name in enumerate(NAMES)}
 PEER_PORTS = {name: 23801 + i for i, name in enumerate(NAMES)}
 MEMBERS = ",".join(f"{n}=http://127.0.0.1:{PEER_PORTS[n]}" for n in NAMES)
 START_TIMEOUT_S = 60
-pytestmark = pytest.mark.skipif(shutil.which("etcd") is None or shutil.which("etcdctl") is None,
-                                reason="Debian's etcd-server and etcd-client (scripts/test installs them)")
+ETCD_VERSION = versions.kubeadm_images(versions.DEFAULT_KUBERNETES_VERSION)["etcd"].split("-")[0]
+CONTROLLERS = ("kube-controller-manager", "kube-scheduler")
+ETCD_BIN = tools.etcd(ETCD_VERSION).folder
+ETCDCTL = ETCD_BIN / "etcdctl"
+BUMP_REVISION = 1_000_000_000  # etcd-restore.sh's
+
+
+@pytest.fixture(scope="module")
+def etcd_bin(realnode_tools) -> Path:
+    assert all((ETCD_BIN / name).is_file() for name in ("etcd", "etcdctl", "etcdutl")), ETCD_BIN
+    return ETCD_BIN
 
 
 def certificates(pki: Path) -> None:
@@ -53,8 +66,8 @@ def certificates(pki: Path) -> None:
 
 
 class Member:
-    def __init__(self, base: Path, name: str, pki: Path):
-        self.name, self.pki = name, pki
+    def __init__(self, base: Path, name: str, pki: Path, etcd_bin: Path):
+        self.name, self.pki, self.etcd_bin = name, pki, etcd_bin
         self.root = base / name / "root"
         self.bin = base / name / "bin"
         self.manifests = self.root / "etc/kubernetes/manifests"
@@ -67,19 +80,22 @@ class Member:
             f"spec:\n  containers:\n  - command:\n    - etcd\n    - --name={name}\n"
             f"    - --initial-advertise-peer-urls=http://127.0.0.1:{PEER_PORTS[name]}\n"
             f"    image: registry.k8s.io/etcd:3.6.5-0\n")
-        (self.manifests / "kube-apiserver.yaml").write_text("apiserver\n")
-        # crictl: etcd runs while its process lives; the API server while its manifest is in the folder.
-        stub(self.bin, "crictl", f'for pod in etcd kube-apiserver; do [[ "${{*: -1}}" == *"$pod"* ]] || continue\n'
+        for pod in ("kube-apiserver", *CONTROLLERS):
+            (self.manifests / f"{pod}.yaml").write_text(f"{pod}\n")
+        # crictl: etcd runs while its process lives; the other static pods while their manifest is in the folder.
+        stub(self.bin, "crictl", f'for pod in etcd kube-apiserver {" ".join(CONTROLLERS)}; do\n'
+                                 f'  [[ "${{*: -1}}" == *"$pod|"* || "${{*: -1}}" == *"$pod)"* ]] || continue\n'
                                  f'  if [[ $pod == etcd ]]; then [[ -f "{self.pid_file}" ]] && echo id-etcd\n'
-                                 f'  else [[ -f "{self.manifests}/kube-apiserver.yaml" ]] && echo id-apiserver; fi\n'
+                                 f'  else [[ -f "{self.manifests}/$pod.yaml" ]] && echo "id-$pod"; fi\n'
                                  f'done; true')
+        stub(self.bin, "systemctl", "true")  # the start phase restarts the kubelet
 
     def endpoint(self) -> str:
         return f"https://127.0.0.1:{CLIENT_PORTS[self.name]}"
 
     def start(self) -> None:
         peer = f"http://127.0.0.1:{PEER_PORTS[self.name]}"
-        command = ["etcd", "--name", self.name, "--data-dir", str(self.root / "var/lib/etcd"),
+        command = [str(self.etcd_bin / "etcd"), "--name", self.name, "--data-dir", str(self.root / "var/lib/etcd"),
                    "--listen-client-urls", self.endpoint(), "--advertise-client-urls", self.endpoint(),
                    "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                    "--initial-cluster", MEMBERS, "--initial-cluster-state", "new",
@@ -108,15 +124,20 @@ class Member:
             self.stop()
 
     def phase(self, *args: str) -> subprocess.CompletedProcess:
-        env = {"PATH": f"{self.bin}:/usr/bin:/bin", "ROOT": str(self.root), "ETCD_RESTORE_ATTEMPTS": "30"}
+        env = {"PATH": f"{self.bin}:{self.etcd_bin}:/usr/bin:/bin", "ROOT": str(self.root),
+               "ETCD_RESTORE_ATTEMPTS": "30"}
         return subprocess.run(["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def etcdctl(pki: Path, endpoint: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["etcdctl", f"--endpoints={endpoint}", f"--cacert={pki}/ca.crt", f"--cert={pki}/peer.crt",
+    return subprocess.run([str(ETCDCTL), f"--endpoints={endpoint}", f"--cacert={pki}/ca.crt", f"--cert={pki}/peer.crt",
                            f"--key={pki}/peer.key", "--dial-timeout=3s", "--command-timeout=10s", *args],
-                          env={**os.environ, "ETCDCTL_API": "3"}, capture_output=True, text=True, timeout=60,
-                          check=check)
+                          capture_output=True, text=True, timeout=60, check=check)
+
+
+def put(pki: Path, endpoint: str, key: str, value: str) -> int:
+    """Writes a key; returns the revision etcd gave the write."""
+    return json.loads(etcdctl(pki, endpoint, "put", key, value, "-w", "json").stdout)["header"]["revision"]
 
 
 def wait_healthy(pki: Path, members: list[Member]) -> None:
@@ -141,10 +162,11 @@ def backup_command(pki: Path, member: Member, out: Path) -> list[str]:
     return [replaced.get(arg, arg.replace(etcd_backup.PKI_DIR, str(pki))) for arg in snapshot["command"]]
 
 
-def test_a_three_member_cluster_is_restored_from_the_backup_jobs_snapshot(tmp_path):
+def test_a_three_member_cluster_is_restored_from_the_backup_jobs_snapshot_with_its_revisions_moved_forward(
+        tmp_path, etcd_bin):
     pki = tmp_path / "pki"
     certificates(pki)
-    members = [Member(tmp_path, name, pki) for name in NAMES]
+    members = [Member(tmp_path, name, pki, etcd_bin) for name in NAMES]
     stop_kubelet = threading.Event()
 
     def kubelet() -> None:
@@ -157,12 +179,13 @@ def test_a_three_member_cluster_is_restored_from_the_backup_jobs_snapshot(tmp_pa
     try:
         wait_healthy(pki, members)
         for i in range(50):
-            etcdctl(pki, members[0].endpoint(), "put", f"/registry/drill/key-{i:02d}", f"value-{i}")
+            snapshot_revision = put(pki, members[0].endpoint(), f"/registry/drill/key-{i:02d}", f"value-{i}")
         snapshot = tmp_path / "snapshot.db"
-        saved = subprocess.run(backup_command(pki, members[1], snapshot), env={**os.environ, "ETCDCTL_API": "3"},
+        saved = subprocess.run(backup_command(pki, members[1], snapshot),
+                               env={**os.environ, "PATH": f"{etcd_bin}:{os.environ['PATH']}"},
                                capture_output=True, text=True, timeout=60)
         assert saved.returncode == 0 and snapshot.stat().st_size > 0, saved.stderr
-        etcdctl(pki, members[0].endpoint(), "put", "/registry/drill/after-the-snapshot", "lost by the restore")
+        later = put(pki, members[0].endpoint(), "/registry/drill/after-the-snapshot", "lost by the restore")
 
         said = {}
         for phase in (("stop",), ("restore", str(snapshot), MEMBERS), ("start",)):
@@ -172,18 +195,23 @@ def test_a_three_member_cluster_is_restored_from_the_backup_jobs_snapshot(tmp_pa
                 said[member.name, phase[0]] = done.stderr
             if phase[0] == "stop":
                 assert all(m.process is None for m in members), "every etcd stopped before any restore"
-        # Debian's etcd 3.4 has no etcdutl: its etcdctl restores (a 3.6 cluster's restore takes etcdutl).
-        assert all("restored with etcdctl" in said[name, "restore"] for name in NAMES), said
+        assert all("restored with host-etcdutl, revisions bumped" in said[name, "restore"] for name in NAMES), said
 
         wait_healthy(pki, members)
         keys = etcdctl(pki, members[2].endpoint(), "get", "/registry/drill/", "--prefix", "--keys-only").stdout.split()
         assert keys == [f"/registry/drill/key-{i:02d}" for i in range(50)], "the snapshot's keys, not the later one"
         listed = etcdctl(pki, members[0].endpoint(), "member", "list").stdout
         assert sorted(line.split(", ")[2] for line in listed.splitlines()) == list(NAMES)
+        # Revisions went forward past every write before the restore (a watcher at `later` sees no going back), and
+        # the revisions in between are compacted: a watch from before the restore must list again.
+        assert put(pki, members[1].endpoint(), "/registry/drill/after-the-restore", "kept") > \
+            snapshot_revision + BUMP_REVISION > later
+        old = etcdctl(pki, members[0].endpoint(), "get", "/registry/drill/key-00", f"--rev={later}", check=False)
+        assert old.returncode != 0 and "compacted" in old.stderr, old
         for member in members:
             aside = list((member.root / "var/lib").glob("etcd.before-restore-*"))
             assert len(aside) == 1 and (aside[0] / "member").is_dir(), "each member's old data is kept"
-            assert (member.manifests / "kube-apiserver.yaml").exists()
+            assert all((member.manifests / f"{pod}.yaml").exists() for pod in ("kube-apiserver", *CONTROLLERS))
     finally:
         stop_kubelet.set()
         thread.join(timeout=10)

@@ -4,18 +4,29 @@
 # with the same member list, then every etcd starts, then every API server. Restoring one member while the others
 # keep quorum and take writes would join a stale member to a live cluster, or lose those writes. So it runs in
 # three phases, each on every control plane before the next (README, "Restoring etcd"):
-#   etcd-restore.sh stop                                  the API server, then etcd, stop (manifests parked)
+#   etcd-restore.sh stop                                  the controller-manager and scheduler, the API server, then
+#                                                         etcd stop (manifests parked)
 #   etcd-restore.sh restore SNAPSHOT [INITIAL_CLUSTER]    this member's data from the snapshot (old data kept)
-#   etcd-restore.sh start                                 etcd starts, then the API server
+#   etcd-restore.sh start                                 etcd starts, then the API server, the controller-manager
+#                                                         and scheduler, then the kubelet restarts
 # INITIAL_CLUSTER: name=peer-url,... of every member (default: this member alone). The restore uses etcdutl (etcd
-# 3.5 and later): the host's, else the one in the cluster's own etcd image (through containerd); etcd 3.4's etcdctl
-# restores too. Without any of them it stops before touching anything. Every phase can be run again: a member
-# already restored from this snapshot is left alone, and a phase that stopped halfway picks up where it stopped.
+# 3.5 and later; etcd 3.6's etcdctl has no restore): the host's, else the one in the cluster's own etcd image (which
+# has no shell; run through containerd). Without one it stops before touching anything. It bumps every revision by
+# BUMP_REVISION and marks them compacted (etcd's recovery guide for Kubernetes, etcd#16028): revisions never go
+# backwards, so every watcher (the controllers, the kubelets) lists the restored state again instead of missing it.
+# The controllers are parked too (Kubernetes' restore procedure), so that none acts on a half-restored cluster, and
+# each kubelet restarts to drop what it cached; workers' kubelets are restarted by hand (README).
+# Every phase can be run again: a member already restored from this snapshot is left alone, and a phase that
+# stopped halfway picks up where it stopped.
 # Installed on every control plane as /usr/local/sbin/k8s-platform-etcd-restore; ROOT (tests) prefixes every path.
 set -euo pipefail
 
 ROOT=${ROOT:-}
 ATTEMPTS=${ETCD_RESTORE_ATTEMPTS:-60}
+# A billion revisions: more than a cluster writes between its snapshot and a restore (etcd's guide's figure).
+BUMP_REVISION=1000000000
+# The static pods besides etcd and the API server, parked first and started last.
+CONTROLLERS=(kube-controller-manager kube-scheduler)
 log() { printf 'etcd-restore: %s\n' "$*" >&2; }
 fail() { log "ERROR: $*"; exit 1; }
 usage="usage: etcd-restore.sh stop | restore SNAPSHOT [INITIAL_CLUSTER] | start"
@@ -64,47 +75,46 @@ unpark() {
   [[ ! -f $parked/$1 ]] || mv "$parked/$1" "$manifests/$1"
 }
 
-# restore_tool: the first restore tool found (host-etcdutl, image-etcdutl or etcdctl), or a failure.
+# restore_tool: the first restore tool found (host-etcdutl or image-etcdutl), or a failure. etcd 3.4's etcdctl
+# restored too, but cannot bump revisions: a Kubernetes cluster restored with it has watchers miss changes.
 restore_tool() {
   if command -v etcdutl >/dev/null; then
     echo host-etcdutl
   elif command -v ctr >/dev/null && [[ -n $image ]] &&
     ctr --namespace k8s.io run --rm "$image" "etcd-restore-check-$$" etcdutl version >/dev/null 2>&1; then
     echo image-etcdutl
-  elif command -v etcdctl >/dev/null &&
-    [[ "$(ETCDCTL_API=3 etcdctl version 2>/dev/null | awk 'NR == 1 { print $3 }')" == 3.[0-4].* ]]; then
-    echo etcdctl
   else
     return 1
   fi
 }
 
-no_tool="no etcdutl on this host or in the etcd image ${image:-(none)}, and no etcdctl of etcd 3.4: install etcdutl \
-(etcd 3.5 or later) and run this phase again"
+no_tool="no etcdutl on this host or in the etcd image ${image:-(none)}: install etcdutl (etcd 3.5 or later, for \
+--bump-revision) and run this phase again"
 
 # restore_with TOOL SNAPSHOT INITIAL_CLUSTER: this member's data directory from the snapshot, with TOOL.
 restore_with() {
   local tool=$1 snapshot=$2 members=$3
-  local args=(snapshot restore "$snapshot" --data-dir "$data" --name "$name" --initial-cluster "$members"
-    --initial-advertise-peer-urls "$peer_url")
+  local args=(--name "$name" --initial-cluster "$members" --initial-advertise-peer-urls "$peer_url"
+    --bump-revision "$BUMP_REVISION" --mark-compacted)
   case $tool in
-    host-etcdutl) etcdutl "${args[@]}" ;;
-    etcdctl) ETCDCTL_API=3 etcdctl "${args[@]}" ;;
+    host-etcdutl) etcdutl snapshot restore "$snapshot" --data-dir "$data" "${args[@]}" ;;
     image-etcdutl)
       ctr --namespace k8s.io run --rm --net-host \
         --mount "type=bind,src=$(dirname "$snapshot"),dst=/snapshot,options=rbind:ro" \
         --mount "type=bind,src=$ROOT/var/lib,dst=/var/lib,options=rbind:rw" \
         "$image" "etcd-restore-$$" \
-        etcdutl snapshot restore "/snapshot/$(basename "$snapshot")" --data-dir /var/lib/etcd \
-        --name "$name" --initial-cluster "$members" --initial-advertise-peer-urls "$peer_url"
+        etcdutl snapshot restore "/snapshot/$(basename "$snapshot")" --data-dir /var/lib/etcd "${args[@]}"
       ;;
   esac
-  log "restored with $tool"
+  log "restored with $tool, revisions bumped by $BUMP_REVISION and marked compacted"
 }
 
 case $phase in
   stop)
-    # The API server first: nothing writes to etcd while it stops.
+    # The controllers first (none acts on what it sees while the cluster goes back in time), then the API server:
+    # nothing writes to etcd while it stops.
+    for controller in "${CONTROLLERS[@]}"; do park "$controller.yaml"; done
+    wait_for stopped "${CONTROLLERS[@]}"
     park kube-apiserver.yaml
     wait_for stopped kube-apiserver
     park etcd.yaml
@@ -140,8 +150,11 @@ case $phase in
     unpark etcd.yaml
     wait_for running etcd
     unpark kube-apiserver.yaml
+    for controller in "${CONTROLLERS[@]}"; do unpark "$controller.yaml"; done
     rmdir "$parked" 2>/dev/null || true
-    log "member $name started; its API server answers once etcd has a quorum (every member started)"
+    # The kubelet drops what it cached of the old state and lists the restored one (Kubernetes' restore procedure).
+    systemctl restart kubelet || fail "cannot restart the kubelet: run 'systemctl restart kubelet' here"
+    log "member $name started; its API server answers once etcd has a quorum (every member started); restart the kubelet on every worker"
     ;;
   *) fail "$usage" ;;
 esac
