@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,7 @@ class ResourceDiff:
     changes: list[Change] = field(default_factory=list)
     consequence: str | None = None  # spelled out when a reviewer must look
     dangerous: bool = False
+    credential_only: bool = False  # a host step whose only change is its SSH connection (the key): said once
 
 
 @dataclass
@@ -148,7 +150,9 @@ def _consequence(diff: ResourceDiff) -> None:
     r, t, action = diff.resource, diff.resource["type"], diff.action
     role = (r.get("inputs", {}).get("tags") or {}).get("role")
     if t == "aws:ec2/instance:Instance" and action in ("replace", "remove"):
-        diff.dangerous = True
+        # Danger: a control plane's machine (its etcd member goes; the first's holds what its init made). A worker,
+        # a load balancer or the bastion is replaced the way it was asked.
+        diff.dangerous = role == "control-plane"
         verb = "replaced: a new machine is created and bootstrapped, then the old one is deleted" \
             if action == "replace" else "deleted"
         if role in ("control-plane", "worker") and action == "replace":
@@ -164,11 +168,18 @@ def _consequence(diff: ResourceDiff) -> None:
         meaning = next((m for suffix, m in STEP_MEANING.items() if r["name"].endswith(suffix)),
                        "the host step runs again (every host script is idempotent)")
         diff.consequence = f"{r['name']}: {meaning}"
-        diff.dangerous = r["name"].endswith("-init")
+        # An init that runs again on a cluster that answers only compares the settings kubeadm keeps (a version
+        # change, an SSH key change): nothing to fear. A control plane's credentials step made for another machine
+        # (bare metal: a new host key) takes the old one's etcd member out: that is.
+        if r["name"].endswith("-credentials") and _runs_on_control_plane(r) and _identity_changed(diff):
+            diff.dangerous = True
+            diff.consequence += "; the machine behind this control plane changed: its old etcd member is removed"
     elif t == "command:remote:Command" and action == "remove":
         meaning = next((m for suffix, m in REMOVAL_MEANING.items() if r["name"].endswith(suffix)), None)
         if meaning:
-            diff.consequence, diff.dangerous = f"{r['name']}: {meaning}", r["name"].endswith(("-leave", "-reset"))
+            # Danger: a control plane leaving takes its etcd member out (a worker's leave is the removal asked for).
+            diff.consequence = f"{r['name']}: {meaning}"
+            diff.dangerous = r["name"].endswith("-leave") and _runs_on_control_plane(r)
     elif t.startswith("random:") and action == "replace":
         diff.dangerous = True
         diff.consequence = f"{r['name']}: a generated secret is generated anew; everything that uses it changes"
@@ -179,6 +190,34 @@ def _consequence(diff: ResourceDiff) -> None:
     elif action == "remove" and t.startswith(("aws:ebs/", "aws:s3/bucket:", "kubernetes:core/v1:PersistentVolume")):
         diff.dangerous = True
         diff.consequence = f"{r['name']} is deleted with its data"
+
+
+def _runs_on_control_plane(resource: dict) -> bool:
+    """Whether a host step's script (any of its inputs) is rendered for a control plane (ROLE=control-plane)."""
+    return any(isinstance(v, str) and "readonly ROLE=control-plane" in v
+               for v in flatten(resource.get("inputs", {})).values())
+
+
+def _identity_changed(d: ResourceDiff) -> bool:
+    """Whether a host step's script names another machine identity (NODE_IDENTITY) than before."""
+    def identity(text: Any) -> str | None:
+        match = re.search(r"^readonly NODE_IDENTITY=(.*)$", text, re.MULTILINE) if isinstance(text, str) else None
+        return match[1] if match else None
+    return any(identity(c.old) != identity(c.new) for c in d.changes if not c.secret)
+
+
+def _credential_only(d: ResourceDiff) -> bool:
+    """A host step whose only change is its SSH connection: the key (or its user or port) changed, the script did
+    not. The step runs again over the new connection (pulumi-command runs a command again for any change). So does
+    the wait for a machine's SSH, whose only input that changed is the (secret) key."""
+    effective = [c for c in d.changes if not c.ignored]
+    if d.action != "update" or not effective:
+        return False
+    if d.resource["type"] == "command:remote:Command":
+        return all(_under(c.path, "connection") for c in effective)
+    # The wait for a machine's SSH (`<host>-reachable`) carries the key in its input, which is secret.
+    return (d.resource["type"] == "command:local:Command" and d.resource["name"].endswith("-reachable")
+            and all(c.secret for c in effective))
 
 
 def _note_dependents(diffs: list[ResourceDiff], after: dict[str, dict]) -> None:
@@ -216,7 +255,10 @@ def diff_plans(base: dict, head: dict) -> PlanDiff:
             action = "replace" if any(c.replaces for c in changes) else ("update" if effective else "ignored")
             out.append(ResourceDiff(action, after[urn], changes))
     for d in out:
-        _consequence(d)
+        if _credential_only(d):
+            d.credential_only = True
+        else:
+            _consequence(d)
     _note_dependents(out, after)
     order = {"remove": 0, "replace": 1, "update": 2, "add": 3, "ignored": 4}
     out.sort(key=lambda d: (order[d.action], d.resource["type"], d.resource["name"]))
@@ -269,11 +311,33 @@ def summary(d: PlanDiff) -> str:
             f"{d.count('remove')} to remove, {d.unchanged} unchanged")
 
 
+def credential_note(d: PlanDiff) -> str | None:
+    """One sentence for every host step whose only change is its SSH connection."""
+    count = sum(1 for r in d.resources if r.credential_only)
+    if not count:
+        return None
+    return (f"The SSH connection changed (the private key set as a secret, or the user or port): {count} host "
+            f"step(s) run again over it, each idempotent; their scripts did not change and no machine is replaced. "
+            f"If only the plan's machine changed (a key set locally, a placeholder in CI), `pulumi up` runs them "
+            f"again with the same key")
+
+
+def _plain(markdown_line: str) -> str:
+    return markdown_line.replace("**", "").replace("`", "")
+
+
 def render_text(d: PlanDiff) -> str:
     if d.empty:
         return f"{d.stack}: no changes: the plans are identical\n"
     lines = [f"{d.stack}: {summary(d)}"] + ([f"  REFUSED: {d.version_refused}"] if d.version_refused else [])
+    lines += [f"  {_plain(line)}" for line in d.upgrade if line]
+    note = credential_note(d)
+    if note:
+        lines.append(f"  {note}:")
+        lines += [f"    ~ {r.resource['name']}" for r in d.resources if r.credential_only]
     for r in d.resources:
+        if r.credential_only:
+            continue
         lines.append(f"  {SYMBOL[r.action]:2} {r.resource['type']} {r.resource['name']}")
         lines += [f"       {_change_line(c)}" for c in r.changes]
         if r.consequence:
@@ -301,6 +365,9 @@ def render_markdown(d: PlanDiff, title: str | None = None) -> str:
     if d.version_refused:
         out += [f":x: **Version change refused**: {d.version_refused}", ""]
     out += d.upgrade
+    note = credential_note(d)
+    if note:
+        out += [f"**{note}.**", ""]
     attention = [r for r in d.resources if r.dangerous]
     if attention:
         out += ["**Needs attention**", ""] + [f"- :warning: {r.consequence}" for r in attention] + [""]
@@ -315,6 +382,9 @@ def render_markdown(d: PlanDiff, title: str | None = None) -> str:
                 for v in d.violations_removed] + [""]
     rows = ["| | resource | type | what changes |", "|---|---|---|---|"]
     for r in d.resources:
+        if r.credential_only:
+            rows.append(f"| `~` | `{r.resource['name']}` | `{r.resource['type']}` | the SSH connection only |")
+            continue
         what = "; ".join(_change_line(c) for c in r.changes) or ("new" if r.action == "add" else "deleted"
                                                                   if r.action == "remove" else "")
         if r.consequence and not r.dangerous:

@@ -52,13 +52,15 @@ def test_a_new_instance_type_replaces_the_pools_machines_and_says_so(base, tmp_p
     machine = next(r for r in d.resources if r.resource["name"] == "k8s-dev-general-0")
     assert [(c.path, c.old, c.new, c.replaces) for c in machine.changes] == [
         ("instanceType", "c7i.xlarge", "m7i.xlarge", True)]
-    assert machine.dangerous and machine.consequence.startswith(
+    # Said, but not flagged as danger: the workers' replacement is what the change asks for (issue 31).
+    assert not machine.dangerous and machine.consequence.startswith(
         "worker machine k8s-dev-general-0 replaced: a new machine is created and bootstrapped, then the old one is "
         "deleted; before the new one joins, its credentials step drains the old node")
     assert "k8s-dev-general-0-join" in machine.consequence, "the steps that run on the new machine are named"
     markdown = render_markdown(d)
     assert "`instanceType`: `c7i.xlarge` → `m7i.xlarge` **forces replacement**" in markdown
-    assert ":warning: worker machine k8s-dev-general-0 replaced" in markdown.split("**Resources")[0], "not folded away"
+    assert "**Needs attention**" not in markdown
+    assert "(worker machine k8s-dev-general-0 replaced: a new machine" in markdown
 
 
 def test_a_new_kubernetes_version_shows_which_host_steps_run_again(base, tmp_path):
@@ -71,15 +73,20 @@ def test_a_new_kubernetes_version_shows_which_host_steps_run_again(base, tmp_pat
     assert install.consequence == ("k8s-dev-general-0-install: containerd and the kubeadm/kubelet packages are "
                                    "installed again (on a node that has joined a version change waits for the "
                                    "upgrade steps)")
-    init = next(r for r in d.resources if r.resource["name"] == "k8s-dev-cp-0-init")
-    assert init.dangerous
+    # An init that runs again on a cluster that answers only compares its fixed settings: no danger to flag.
+    assert not any(r.dangerous for r in d.resources), [r.resource["name"] for r in d.resources if r.dangerous]
     markdown = render_markdown(d)
+    assert "**Needs attention**" not in markdown
+    # The upgrade's order, in the terminal as in the pull request.
+    text = render_text(d)
+    assert "Upgrade 1.37.2 → 1.37.3 (a patch), in this order:" in text
+    assert "3. control planes one at a time" in text and "k8s-dev-cp-0" in text.split("3. control planes")[1]
     assert "1.37.3" in markdown and "```diff" in markdown, "the changed script lines are shown"
     assert d.version_refused is None and "refused" not in markdown
     assert not any(r.action in ("add", "remove", "replace") for r in d.resources)
 
 
-def test_a_changed_secret_shows_as_changed_and_stays_masked(base, tmp_path):
+def test_a_changed_ssh_key_is_one_credential_change_masked_not_a_danger_per_step(base, tmp_path):
     document = stack_document("dev")
     document["config"]["k8s-platform:sshPrivateKey"] = {"secure": "v1:ciphertext-of-a-new-key"}
     head = plan_of(tmp_path, "head", document)
@@ -87,8 +94,14 @@ def test_a_changed_secret_shows_as_changed_and_stays_masked(base, tmp_path):
     changed = [(r.resource["name"], c.path) for r in d.resources for c in r.changes if c.secret]
     assert ("k8s-dev-cp-0-prepare", "connection") in changed
     assert all(c.old == c.new == "[secret]" for r in d.resources for c in r.changes if c.secret)
-    markdown = render_markdown(d)
-    assert "`connection`: [secret] (changed)" in markdown and "ciphertext" not in markdown
+    steps = [r for r in d.resources if r.action == "update"]  # the encryption key's step ignores its connection
+    assert {r.resource["type"] for r in steps} == {"command:remote:Command", "command:local:Command"}
+    assert steps and all(r.credential_only and not r.dangerous and r.consequence is None for r in steps)
+    text, markdown = render_text(d), render_markdown(d)
+    sentence = f"The SSH connection changed (the private key set as a secret, or the user or port): {len(steps)} host"
+    assert sentence in text and sentence in markdown
+    assert "DANGER" not in text and "**Needs attention**" not in markdown and "ciphertext" not in markdown
+    assert "| `~` | `k8s-dev-cp-0-prepare` | `command:remote:Command` | the SSH connection only |" in markdown
     again = plan_of(tmp_path, "again", document)
     assert diff_plans(head, again).empty, "the same ciphertext twice is no change"
 
@@ -121,6 +134,20 @@ def test_a_removed_worker_shows_what_runs_as_its_steps_are_deleted(base, tmp_pat
     removed = {r.resource["name"]: r for r in d.resources if r.action == "remove"}
     assert "k8s-dev-general-1-leave" in removed and "k8s-dev-general-1-reset" in removed
     leave = removed["k8s-dev-general-1-leave"]
-    assert leave.dangerous and "drains the node" in leave.consequence
+    assert not leave.dangerous and "drains the node" in leave.consequence, "the removal asked for, said plainly"
     assert "kubeadm reset" in removed["k8s-dev-general-1-reset"].consequence
     assert removed["k8s-dev-general-1-member"].consequence.startswith("k8s-dev-general-1-member: 1. the node's mark")
+
+
+def test_a_control_plane_leaving_is_flagged_as_danger_for_its_etcd_member(tmp_path):
+    def metal(name, control_planes):
+        document = stack_document("metal")
+        hosts = document["config"]["k8s-platform:inventory"]["hosts"]
+        model = next(h for h in hosts if h["name"] == "cp-3")
+        hosts += [{**model, "name": f"cp-{i}", "address": f"203.0.113.{20 + i}"} for i in range(4, control_planes + 1)]
+        result = plan.build_plan("metal", write_stack(tmp_path, document, name))
+        return json.loads(plan.plan_json(result))
+    d = diff_plans(metal("five", 5), metal("three", 3))
+    flagged = sorted(r.resource["name"] for r in d.resources if r.dangerous)
+    assert flagged == ["cp-4-leave", "cp-5-leave"], flagged
+    assert "**Needs attention**" in render_markdown(d) and "DANGER: cp-4-leave" in render_text(d)
