@@ -8,7 +8,9 @@ from components.addons.install import Cluster, install_addons
 from components.bootstrap.inventory import host_inventory
 from components.bootstrap.kubeadm_bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
 from components.infrastructure import provision
-from components.settings import SettingsError, load_settings
+from components import stack_config
+from components.settings import PROJECT, SettingsError, load_settings
+from components.settings.examples import deploy_refusals
 from components.stack_config import read_stack_config
 
 # A rolling upgrade chains every worker's steps behind the previous batch's (one worker at a time in prod): the SDK
@@ -21,6 +23,15 @@ try:
 except SettingsError as error:
     # Raised before any resource is declared: nothing is half-created.
     raise pulumi.RunError(str(error)) from None
+
+# The shipped examples' key and documentation ranges, or a private key that does not match the public one: a
+# preview and the offline plan warn, an update refuses before any resource is declared.
+refusals = deploy_refusals(settings, config.get(f"{PROJECT}:{settings.ssh_private_key_config}"))
+if refusals and stack_config.deploying():
+    raise pulumi.RunError("not deployable as written (the example values of the shipped stacks, or a key pair that "
+                          "does not match):\n  - " + "\n  - ".join(refusals))
+for refusal in refusals:
+    pulumi.log.warn(f"not deployable as written: {refusal}")
 
 ssh_private_key = pulumi.Config().require_secret(settings.ssh_private_key_config)
 hosts = provision(settings, ssh_private_key)

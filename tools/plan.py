@@ -36,7 +36,9 @@ from pulumi.runtime import settings as runtime_settings  # noqa: E402
 from pulumi.runtime.stack import wait_for_rpcs  # noqa: E402
 from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
+from components import stack_config as program_config  # noqa: E402
 from components.settings import PROJECT, SettingsError, load_settings  # noqa: E402
+from components.settings.examples import deploy_refusals  # noqa: E402
 from tools import plan_diff, policy_check  # noqa: E402
 from tools.plan_mocks import PlanMocks, RecordingMonitor, mask_secrets, secret_digests  # noqa: E402
 from tools.stack_file import StackConfig, StackFileError, read_stack_file  # noqa: E402
@@ -72,6 +74,7 @@ def run_program(stack: str, values: dict[str, str], secret_keys: frozenset[str],
     (pulumi.ResourceTransformation functions) apply to every resource, as stack transformations do: tests use
     them to inject what settings validation would never let through."""
     runtime_settings.ROOT.set(None)  # a fresh root stack for every plan in this process
+    program_config.offline_plan = True  # the mocks' update builds nothing: what refuses to deploy only warns
     _forget_previous_program()
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(dict(values), sorted(secret_keys))
@@ -91,7 +94,7 @@ def run_program(stack: str, values: dict[str, str], secret_keys: frozenset[str],
 # While a program registers resources it allocates millions of long-lived objects and few cycles: with the default
 # thresholds the collector rescans the growing heap over and over (40-48% of a large plan). A young generation of
 # 200,000 objects and rare older collections keep the cost of registration near the SDK's own; the peak memory of
-# a 300-worker plan grows by about 1% (tools/scale_benchmark.py, README "Scale").
+# a 300-worker plan grows by about 1% (tools/scale_benchmark.py, docs/contributing.md, "Scale").
 PLAN_GC_THRESHOLDS = (200_000, 100, 100)
 
 
@@ -157,11 +160,13 @@ def plan_config(stack: str, stack_config: StackConfig, policy_config: dict | Non
             violations = policy_check.check(previewed.registrations, settings.tier, policy_config)
         monitor = RecordingMonitor(PlanMocks(region, running=running, host_reads=host_reads))
         program = run_program(stack, stack_config.values, stack_config.secret_keys, monitor, transformations)
-        return _result(stack, stack_config, monitor, program, violations)
+        refusals = deploy_refusals(settings, stack_config.values.get(f"{PROJECT}:{settings.ssh_private_key_config}"))
+        notes = tuple(f"NOT DEPLOYABLE AS WRITTEN: {r} (pulumi up refuses)" for r in refusals)
+        return _result(stack, stack_config, monitor, program, violations, notes)
 
 
 def _result(stack: str, stack_config: StackConfig, monitor: RecordingMonitor, program: dict,
-            violations: list) -> PlanResult:
+            violations: list, refusals: tuple[str, ...] = ()) -> PlanResult:
     root = runtime_settings.get_root_resource()
     outputs = {name: _resolve(value) for name, value in sorted(root.outputs.items())}
     artifacts = {rel: _resolve(content) for rel, content in sorted(program.get("artifacts", {}).items())}
@@ -183,7 +188,7 @@ def _result(stack: str, stack_config: StackConfig, monitor: RecordingMonitor, pr
         resource["_zone"] = _zone_of(resource["inputs"], ids)
     document = {"stack": stack, "resources": resources, "outputs": outputs,
                 "violations": policy_check.as_json(violations)}
-    return PlanResult(document, artifacts, stack_config.notes, monitor.registrations, program)
+    return PlanResult(document, artifacts, refusals + tuple(stack_config.notes), monitor.registrations, program)
 
 
 def _zone_of(inputs: dict[str, Any], ids: dict[str, Any]) -> str | None:
