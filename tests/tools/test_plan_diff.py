@@ -8,7 +8,8 @@ import pytest
 from tests.helpers import edited, stack_document, write_stack
 from tests.policies.test_pack import instance_named, set_key, transform
 from tools import plan
-from tools.plan_diff import diff_plans, render_markdown, render_text
+from tools.plan_diff import diff_plans
+from tools.plan_diff_render import render_markdown, render_text
 
 
 def plan_of(tmp_path, name, document, transformations=()):

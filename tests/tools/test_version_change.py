@@ -5,7 +5,7 @@ import json
 import pytest
 
 from components.versions import version_change_refusal
-from tools import plan_diff, version_change
+from tools import plan_diff, plan_diff_render, version_change
 
 
 @pytest.mark.parametrize("current,target", [("1.35.4", "1.35.4"), ("1.35.4", "1.35.9"), ("1.35.9", "1.36.0"),
@@ -62,12 +62,13 @@ def test_an_upgrade_shows_as_its_ordered_steps_with_the_batch_plan(tmp_path):
     steps = [r for r in d.resources if "-upgrade-" in r.resource["name"]
              and r.resource["type"] == "command:remote:Command"]
     assert steps and {r.action for r in steps} == {"update"}, "a version change re-runs the steps, replaces nothing"
-    text = plan_diff.render_markdown(d)
+    text = plan_diff_render.render_markdown(d)
     assert "**Upgrade 1.36.5 → 1.37.2** (the next minor), in this order:" in text
     assert "`k8s-prod-cp-0`, `k8s-prod-cp-1`, `k8s-prod-cp-2`" in text
     assert ("workers in 2 batch(es) of at most 2, in parallel within a batch: batch 1: `k8s-prod-general-0`, "
             "`k8s-prod-general-1`; batch 2: `k8s-prod-general-2`") in text
-    assert text.index("**Upgrade") < text.index("**Needs attention**")
+    assert text.index("**Upgrade") < text.index("Resources ("), "the order first, then what changes"
+    assert "**Needs attention**" not in text, "an ordinary minor upgrade is no danger (the init only compares)"
 
 
 def test_a_control_plane_added_with_a_version_change_is_refused_and_alone_it_passes(tmp_path):
