@@ -206,7 +206,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
 
         upgrade = Upgrade(s.kubernetes_version, first, args.ssh_private_key, self, cluster, kubelet_patches,
                           drain_from=lambda node: lifecycle_hosts.host_for(node, itself=True),
-                          packages=s.mirrors.kubernetes_packages)
+                          packages=s.mirrors.kubernetes_packages,
+                          ignored_preflight_errors=s.host_system.ignored_preflight_errors)
         _, control_planes_upgraded = upgrade.control_planes(name, other_control_planes, [self.api_ready])
         self.control_planes_upgraded = control_planes_upgraded
         # After the upgrades (which write the API servers' manifests from kubeadm-config too), one at a time.

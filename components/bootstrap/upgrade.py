@@ -43,6 +43,8 @@ class Upgrade:
     drain_from: Callable[[str], Host] | None = None
     # The mirror of the Kubernetes package repositories (mirrors.kubernetesPackages); None: upstream's.
     packages: PackageMirror | None = None
+    # The kubeadm preflight checks init and join let pass (hostSystem): kubeadm's upgrade runs its preflight too.
+    ignored_preflight_errors: tuple[str, ...] = ()
 
     def __post_init__(self):
         self.run = HostRunner(self.parent, self.key).run
@@ -52,7 +54,8 @@ class Upgrade:
         """The five steps of one node; returns the last."""
         run = self.run
         v = self.version
-        kubeadm = run(f"{host.name}-upgrade-kubeadm", host, upgrade_steps.kubeadm(v, role, self.packages), after)
+        kubeadm = run(f"{host.name}-upgrade-kubeadm", host, upgrade_steps.kubeadm(v, role, self.packages,
+                                                                                  self.ignored_preflight_errors), after)
         acting = self.drain_from(host.name) if self.drain_from else self.first
         drain = run(f"{host.name}-upgrade-drain", acting, upgrade_steps.drain(v, host.name), [kubeadm])
         runtime = run(f"{host.name}-upgrade-containerd", host, self.containerd_script, [drain])

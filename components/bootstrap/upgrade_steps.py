@@ -49,11 +49,14 @@ def etcd_snapshot(version: str) -> str:
     return _render("etcd-snapshot", version, {"SNAPSHOT_DIR": SNAPSHOT_DIR})
 
 
-def kubeadm(version: str, role: str, packages: PackageMirror | None = None) -> str:
-    """`packages`: the mirror of the Kubernetes package repositories (mirrors.kubernetesPackages), or upstream."""
+def kubeadm(version: str, role: str, packages: PackageMirror | None = None,
+            ignored_preflight_errors: tuple[str, ...] = ()) -> str:
+    """`packages`: the mirror of the Kubernetes package repositories (mirrors.kubernetesPackages), or upstream;
+    `ignored_preflight_errors`: the kubeadm checks init and join let pass (hostSystem), for the upgrade's preflight."""
     if role not in (FIRST_CONTROL_PLANE, CONTROL_PLANE, WORKER):
         raise ValueError(f"unknown upgrade role {role!r}")
-    return _render("kubeadm", version, {"ROLE": role, **host_steps.kubernetes_repository(version, packages)},
+    return _render("kubeadm", version, {"ROLE": role, "IGNORE_PREFLIGHT_ERRORS": ",".join(ignored_preflight_errors),
+                                        **host_steps.kubernetes_repository(version, packages)},
                    libraries=("kubernetes-packages-lib.sh",))
 
 
