@@ -1,6 +1,8 @@
 """Every setting with its type, default, the infrastructures it applies to and what it does.
 
-    python -m tools.settings_print [--infrastructure aws|bareMetal] [--format text|yaml]
+    python -m tools.settings_print [--infrastructure aws|bareMetal] [--format text|yaml|markdown]
+
+docs/settings-reference.md is this command's markdown (a test keeps the two equal).
 
 Types, bounds, choices and defaults come from the readers that validate a stack (tools/settings_catalog.py), the
 sentences from components/settings/descriptions.py, so the list cannot drift from what `pulumi up` accepts.
@@ -60,15 +62,35 @@ def render_yaml(found: list[Entry]) -> str:
     return yaml.safe_dump([as_record(e) for e in found], sort_keys=False, allow_unicode=True, width=120)
 
 
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(found: list[Entry], infrastructures: tuple[str, ...]) -> str:
+    lines = ["# Settings reference", "",
+             "Every setting of a stack, generated from the readers that validate it (`python -m tools.settings_print "
+             "--format markdown > docs/settings-reference.md`; a test keeps this page equal to its output). "
+             "*required*: the stack must set it; *not set*: it may be left out; `[]` stands for every item of a "
+             "list. Keys are written in the stack file under the project's namespace (`k8s-platform:tier`).", "",
+             "| setting | type | default | applies to | what it does |", "|---|---|---|---|---|"]
+    for entry in found:
+        lines.append(f"| `{_cell(entry.path)}` | {_cell(entry.type)} | {_cell(entry.default)} | "
+                     f"{_cell(', '.join(entry.applies_to))} | {_cell(description(entry.path))} |")
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"text": render_text, "yaml": lambda found, _: render_yaml(found), "markdown": render_markdown}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.settings_print", description=__doc__.split("\n\n")[0])
     parser.add_argument("--infrastructure", choices=INFRASTRUCTURES,
                         help="only the settings of this infrastructure, with its defaults (default: both)")
-    parser.add_argument("--format", choices=("text", "yaml"), default="text", dest="output_format")
+    parser.add_argument("--format", choices=tuple(RENDERERS), default="text", dest="output_format")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     infrastructures = (args.infrastructure,) if args.infrastructure else INFRASTRUCTURES
     found = entries(infrastructures)
-    sys.stdout.write(render_text(found, infrastructures) if args.output_format == "text" else render_yaml(found))
+    sys.stdout.write(RENDERERS[args.output_format](found, infrastructures))
     return 0
 
 

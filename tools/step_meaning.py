@@ -25,5 +25,5 @@ REMOVAL_MEANING = {
     "-leave": "2. runs as it is deleted: drains the node (5 min, PodDisruptionBudgets hold; cordoned if not Ready), "
               "removes a control plane's etcd member (quorum checked), deletes its Node",
     "-reset": "3. runs as it is deleted, on the host: kubeadm reset and the kubelet disabled, once the cluster has no "
-              "Node of its name (a dead host: see README, \"Remove a dead node\")",
+              "Node of its name (a dead host: see docs/troubleshooting.md, \"Remove a dead node\")",
 }

@@ -55,7 +55,7 @@ def install_addons(s: Settings, c: Cluster) -> Installed:
     # A fixed cluster identifier keeps an unknown kubeconfig at preview from replacing the provider (and every
     # add-on with it). deleteUnreachable is left unset: set, it would let a refresh from a machine that cannot
     # reach the API drop live objects from the state; unset, the provider takes it from
-    # PULUMI_K8S_DELETE_UNREACHABLE, given only to the destroy of a cluster that is gone (README "Tear down").
+    # PULUMI_K8S_DELETE_UNREACHABLE, given only to the destroy of a cluster that is gone (docs/teardown.md).
     provider = k8s.Provider(f"{name}-kubernetes", kubeconfig=c.kubeconfig, cluster_identifier=name,
                             opts=pulumi.ResourceOptions(depends_on=[c.api_ready]))
     pod_network: list = [c.api_ready]

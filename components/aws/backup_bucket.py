@@ -3,7 +3,7 @@ planes may only put objects under the cluster's prefix.
 
 The snapshots outlive the cluster: `pulumi destroy` leaves the bucket and its settings in the account (a versioned
 bucket that holds objects cannot be deleted, and a cluster destroyed by mistake is restored from it), and in prod
-they are protected, so that destroy stops before them unless asked (README "Tear down")."""
+they are protected, so that destroy stops before them unless asked (docs/teardown.md)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ the strongest provider that needs no KMS) under a 32-byte key made on the first 
 secret (api_security_steps.py); `identity` comes last so that Secrets written before encryption was on stay
 readable until they are rewritten. The host keeps its keys in
 ENCRYPTION_KEYS_FILE (newest first is the one that writes) and makes the configuration from it
-(encryption-lib.sh), so a rotated key never makes older Secrets unreadable (README "Rotate the encryption key").
+(encryption-lib.sh), so a rotated key never makes older Secrets unreadable (docs/encryption.md, "Rotate the encryption key").
 """
 
 from __future__ import annotations

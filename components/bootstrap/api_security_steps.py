@@ -7,7 +7,7 @@
     <cluster>-secrets-rewrite   once, after the last: every Secret sealed under the current key
 Two passes, as upstream's rotation wants: no API server writes with a key (or, when encryption is new, seals at
 all) before every API server can read what it writes. The key is a Pulumi secret made once for the stack's life;
-`pulumi up --replace` of it rotates it through the same steps (README "Rotate the encryption key"). Every step
+`pulumi up --replace` of it rotates it through the same steps (docs/encryption.md, "Rotate the encryption key"). Every step
 carries the key, so each is secret.
 
 Where the key comes from: `<cluster>-encryption-key`, a command on the first control plane that prints a new key
@@ -16,7 +16,7 @@ stack used before: the real random provider makes a RandomBytes' resource ID fro
 computeRandomBytesID), and IDs are kept in clear, so the key that opens every Secret in etcd and in every etcd
 backup sat readable in the state, its backups and `pulumi stack --show-ids`. A command's ID is its name and random
 digits. On a stack made before, the step adopts the key the control planes write with (nothing on the hosts
-changes), and the RandomBytes leaves the state; README "Rotate the encryption key" says why such a stack should
+changes), and the RandomBytes leaves the state; docs/encryption.md, "Rotate the encryption key" says why such a stack should
 rotate once. The key step runs again only when replaced (a rotation): neither a change of the first control plane's
 machine or address nor a new version of the script may make a new key, so its connection and script are left out
 of its diff (a `--replace` runs the new ones).

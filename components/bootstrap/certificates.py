@@ -30,7 +30,7 @@ RESTART_ATTEMPTS = 90
 TIMER_START_MINUTE = 180
 TIMER_STAGGER_MINUTES = 30
 # The cluster's own CA for the web hosts (addons/harbor, registry-ca.sh) keeps its files here on the first control
-# plane; a host's certificate is issued again within WEB_RENEW_WITHIN_DAYS of its expiry (the README promises 30).
+# plane; a host's certificate is issued again within WEB_RENEW_WITHIN_DAYS of its expiry (docs/certificates.md promises 30).
 CA_DIR = "/etc/kubernetes/k8s-platform-ca"
 WEB_RENEW_WITHIN_DAYS = 30
 

@@ -33,7 +33,7 @@ def _warned(answered: dict[str, bool]) -> dict[str, bool]:
         pulumi.log.warn(f"{first} did not answer: the join credentials, member marks, labels, drains and removals "
                         f"of the nodes it acts for move to {acting} in this update. A node removed from the settings "
                         f"in this same update still leaves through the control plane its last update recorded: "
-                        f"remove nodes in the next update (README, \"Remove a dead node\").")
+                        f"remove nodes in the next update (docs/troubleshooting.md, \"Remove a dead node\").")
     return answered
 
 

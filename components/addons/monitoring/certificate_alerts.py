@@ -20,7 +20,7 @@ DAY = 86400
 
 def _alert(name: str, expr: str, severity: str, summary: str, for_: str = "1h") -> dict:
     return {"alert": name, "expr": expr, "for": for_, "labels": {"severity": severity},
-            "annotations": {"summary": summary, "runbook": "README.md, Day two runbooks: Renew certificates"}}
+            "annotations": {"summary": summary, "runbook": "docs/troubleshooting.md: Renew certificates"}}
 
 
 def _days_left(kind: str) -> str:

@@ -2,7 +2,7 @@
 # The keys that seal Secrets in etcd on this control plane and the EncryptionConfiguration made from them
 # (api-server-files.sh, api-server-config.sh); rendered after encryption-config-lib.sh. ENCRYPTION_KEYS_FILE holds one "NAME SECRET" line per key, the key
 # that writes first; every key ever given stays, so that Secrets sealed under an older key remain readable (a
-# rotation rewrites them, README "Rotate the encryption key"). A key's name is a digest of it: the same key always
+# rotation rewrites them, docs/encryption.md, "Rotate the encryption key"). A key's name is a digest of it: the same key always
 # has the same name, on every control plane. Root only (umask 077, mode 600).
 # Inputs (generated header): ROOT, ENCRYPTION_KEY, ENCRYPTION_KEYS_FILE, ENCRYPTION_CONFIG_FILE.
 # shellcheck disable=SC2154

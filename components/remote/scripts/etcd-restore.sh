@@ -3,7 +3,7 @@
 # an etcd cluster"): every API server and etcd member stops first, every member is restored from the same snapshot
 # with the same member list, then every etcd starts, then every API server. Restoring one member while the others
 # keep quorum and take writes would join a stale member to a live cluster, or lose those writes. So it runs in
-# three phases, each on every control plane before the next (README, "Restoring etcd"):
+# three phases, each on every control plane before the next (docs/backup-restore.md, "Restoring etcd"):
 #   etcd-restore.sh stop                                  the controller-manager and scheduler, the API server, then
 #                                                         etcd stop (manifests parked)
 #   etcd-restore.sh restore SNAPSHOT [INITIAL_CLUSTER]    this member's data from the snapshot (old data kept)
@@ -15,7 +15,7 @@
 # BUMP_REVISION and marks them compacted (etcd's recovery guide for Kubernetes, etcd#16028): revisions never go
 # backwards, so every watcher (the controllers, the kubelets) lists the restored state again instead of missing it.
 # The controllers are parked too (Kubernetes' restore procedure), so that none acts on a half-restored cluster, and
-# each kubelet restarts to drop what it cached; workers' kubelets are restarted by hand (README).
+# each kubelet restarts to drop what it cached; workers' kubelets are restarted by hand (docs/backup-restore.md).
 # Every phase can be run again: a member already restored from this snapshot is left alone, and a phase that
 # stopped halfway picks up where it stopped.
 # Installed on every control plane as /usr/local/sbin/k8s-platform-etcd-restore; ROOT (tests) prefixes every path.

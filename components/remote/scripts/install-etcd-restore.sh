@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the etcd restore program (etcd-restore.sh, carried base64 as PROGRAM_BASE64) on a control plane at
-# PROGRAM_PATH, so that a restore in a hurry finds it there (README, "Restoring etcd"). Unchanged: left alone.
+# PROGRAM_PATH, so that a restore in a hurry finds it there (docs/backup-restore.md, "Restoring etcd"). Unchanged: left alone.
 # Inputs (generated header): ROOT, PROGRAM_BASE64, PROGRAM_PATH.
 # shellcheck disable=SC2154
 set -euo pipefail

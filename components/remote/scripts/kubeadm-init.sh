@@ -48,7 +48,7 @@ for attempt in $(seq 1 "$ANSWER_ATTEMPTS"); do
   ((attempt == ANSWER_ATTEMPTS)) || sleep "$ANSWER_INTERVAL"
 done
 if [[ ${status:-000} != 000 ]]; then
-  [[ -n $JOIN_FROM ]] || fail "a cluster already answers at $ENDPOINT (HTTP $status), and this host is its only control plane: it cannot join with another's credentials; restore it from an etcd backup (README, \"Restoring etcd\") or free the endpoint"
+  [[ -n $JOIN_FROM ]] || fail "a cluster already answers at $ENDPOINT (HTTP $status), and this host is its only control plane: it cannot join with another's credentials; restore it from an etcd backup (docs/backup-restore.md) or free the endpoint"
   log "a cluster already answers at $ENDPOINT (HTTP $status): this control plane joins it instead, with credentials from $JOIN_FROM"
   exit 0
 fi
