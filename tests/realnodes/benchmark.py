@@ -165,10 +165,12 @@ def hand(cluster: RealCluster) -> dict[str, float]:
     return timings
 
 
-def measure(topology: str, directory: Path) -> dict:
+def measure(topology: str, directory: Path, spans: Path | None = None, with_hand: bool = True) -> dict:
     nodes = TOPOLOGIES[topology]
-    with RealCluster(directory / f"{topology}-hand", f"b{topology[0]}h", nodes) as cluster:
-        by_hand = hand(cluster)
+    by_hand = {"total": float("nan")}
+    if with_hand:
+        with RealCluster(directory / f"{topology}-hand", f"b{topology[0]}h", nodes) as cluster:
+            by_hand = hand(cluster)
     with RealCluster(directory / f"{topology}-program", f"b{topology[0]}p", nodes) as cluster:
         started = time.monotonic()
         result = cluster.up()
@@ -176,30 +178,43 @@ def measure(topology: str, directory: Path) -> dict:
         cluster.wait_ready([n.name for n in nodes if n.role != "load-balancer"], timeout=300)
         program = time.monotonic() - started
         lab = cluster.timings["lab"]
+        if spans is not None:
+            spans.write_text(json.dumps(step_spans(result), indent=1))
     return {"topology": topology, "machines": len(nodes), "handSeconds": round(by_hand["total"], 1),
             "handPhases": {k: round(v, 1) for k, v in by_hand.items()}, "programSeconds": round(program, 1),
             "ratio": round(program / by_hand["total"], 2), "labBootSeconds": round(lab, 1),
             "programSlowestSteps": slowest_steps(result)}
 
 
-def slowest_steps(result: dict, count: int = 12) -> dict[str, int]:
-    """The program's steps that took longest (the engine's event times, whole seconds)."""
+def step_spans(result: dict) -> dict[str, tuple[int, int]]:
+    """Each step's (start, end) in whole seconds from the first step's start (the engine's event times)."""
     times: dict[str, list[int]] = {}
     for event in result["events"]:
         urn = event.get("urn") or ""
         if "$command:" in urn and event["kind"] in ("resource_pre_event", "res_outputs_event"):
             times.setdefault(urn.split("::")[-1], []).append(event["time"])
-    spans = {name: max(t) - min(t) for name, t in times.items() if len(t) >= 2}
+    first = min((min(t) for t in times.values()), default=0)
+    return {name: (min(t) - first, max(t) - first) for name, t in sorted(times.items(), key=lambda i: min(i[1]))
+            if len(t) >= 2}
+
+
+def slowest_steps(result: dict, count: int = 12) -> dict[str, int]:
+    """The program's steps that took longest (the engine's event times, whole seconds)."""
+    spans = {name: end - start for name, (start, end) in step_spans(result).items()}
     return dict(sorted(spans.items(), key=lambda item: -item[1])[:count])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topologies", default="lab,ha")
+    parser.add_argument("--spans", type=Path, help="write each program step's (start, end) seconds here, per topology "
+                                                    "(FILE.<topology>.json)")
+    parser.add_argument("--program-only", action="store_true", help="skip the hand-run cluster (no ratio)")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bring-up-") as work:
         for topology in arguments.topologies.split(","):
-            print(json.dumps(measure(topology, Path(work))), flush=True)
+            spans = arguments.spans.with_suffix(f".{topology}.json") if arguments.spans else None
+            print(json.dumps(measure(topology, Path(work), spans, not arguments.program_only)), flush=True)
     return 0
 
 

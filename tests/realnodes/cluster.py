@@ -65,6 +65,7 @@ class RealCluster:
         self.machines: dict[str, Machine] = {}
         self.engine: EngineStack | None = None
         self.timings: dict[str, float] = {}
+        self.settings: dict = {}  # settings on top of the lab's own, for every later `up` (a drill's change)
         self._turn = None  # the lock one_lab_at_a_time holds while this cluster's machines exist
 
     def start(self) -> "RealCluster":
@@ -110,7 +111,7 @@ class RealCluster:
             "addons": {"domain": "k8s-real.example.com", **{name: {"enabled": False} for name in ADDONS_OFF}},
             "mirrors": self.mirrors.settings(),
             "hostSystem": {"cgroupV1": True, "containers": True},
-            **settings,
+            **self.settings, **settings,
         }
         return {"config": {f"k8s-platform:{key}": value for key, value in config.items()}}
 
@@ -129,8 +130,8 @@ class RealCluster:
         self.timings[f"{operation}-{self.engine.runs}"] = time.monotonic() - started
         return result
 
-    def up(self, names: list[str] | None = None) -> dict:
-        result = self.run("up", names)
+    def up(self, names: list[str] | None = None, **options) -> dict:
+        result = self.run("up", names, **options)
         assert result["ok"], result.get("error", "")[-6000:]
         return result
 
