@@ -88,7 +88,7 @@ class EngineStack:
         config = {**document.get("config", {}), **kept.get("config", {})}
         self.stack_file.write_text(yaml.safe_dump({**kept, "config": config}, sort_keys=True))
 
-    def run(self, operation: str, **options) -> dict:
+    def run(self, operation: str, timeout_s: float = OPERATION_TIMEOUT_S, **options) -> dict:
         self.runs += 1
         request = {"workDir": str(self.work), "stack": self.stack, "operation": operation,
                    "pulumiRoot": str(TOOLS), "env": engine_env(self.state), **options}
@@ -101,7 +101,7 @@ class EngineStack:
                                    str(result_path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True)
         try:
-            stdout, stderr = driver.communicate(timeout=OPERATION_TIMEOUT_S)
+            stdout, stderr = driver.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             os.killpg(driver.pid, signal.SIGKILL)
             driver.communicate()

@@ -131,6 +131,7 @@ class RealCluster:
         return result
 
     def up(self, names: list[str] | None = None, **options) -> dict:
+        """`options`: the engine's (replace=[urn], timeout_s=seconds for a long update such as an upgrade)."""
         result = self.run("up", names, **options)
         assert result["ok"], result.get("error", "")[-6000:]
         return result
