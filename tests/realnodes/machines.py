@@ -41,12 +41,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests import netns
+from tests.realnodes.cgroups import own_cgroups, remove_cgroup
 
 LAB_ADDRESS = "198.51.100.1"
 PREFIX = 24
 BOOT_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 # The kubelet writes these when they differ (pkg/kubelet/cm: setupKernelTunables, protectKernelDefaults false).
 KUBELET_SYSCTLS = {"vm/overcommit_memory": "1", "vm/panic_on_oom": "0", "kernel/panic": "10",
                    "kernel/panic_on_oops": "1", "kernel/keys/root_maxkeys": "1000000",
@@ -93,22 +93,6 @@ def _sysctls_program() -> str:
 
 def _run(*command: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run(command, check=check, capture_output=True, text=True, timeout=timeout)
-
-
-def _own_cgroups() -> dict[Path, Path]:
-    """Each cgroup v1 hierarchy's mount point -> this process's cgroup folder in it."""
-    result: dict[Path, Path] = {}
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if not controllers:
-            continue  # the unified hierarchy: no controllers here
-        name = controllers.replace("name=", "")
-        mount = CGROUP_ROOT / name.split(",")[0]
-        if not mount.is_dir():
-            mount = CGROUP_ROOT / name
-        if mount.is_dir():
-            result[mount] = mount / path.lstrip("/")
-    return result
 
 
 @dataclass
@@ -194,7 +178,7 @@ class Machine:
 
     def _cgroups(self) -> None:
         """A cgroup of its own in every v1 hierarchy, below this process's (cpuset needs its cpus and mems)."""
-        for mount, own in _own_cgroups().items():
+        for mount, own in own_cgroups().items():
             folder = own / self.lab.prefix / self.name
             for level in (folder.parent, folder):
                 level.mkdir(exist_ok=True)
@@ -258,12 +242,7 @@ class Machine:
                 _run("umount", "-l", str(self.root), check=False)
             self.lab.mounts.remove(self.root)
         for folder in self.cgroups:
-            for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts),
-                              reverse=True):
-                with contextlib.suppress(OSError):
-                    sub.rmdir()
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+            remove_cgroup(folder)
             with contextlib.suppress(OSError):
                 folder.parent.rmdir()  # the lab's level, once its last machine is gone
         self.cgroups.clear()

@@ -41,6 +41,11 @@ def workload() -> str:
             "replicas": 2, "selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}, "spec": {
                 "containers": [{"name": "probe", "image": PROBE, "command": ["/usr/local/bin/probe", "serve"],
                                 "readinessProbe": {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 2}}],
+                # Allowed on the control planes too: with one worker cordoned by an operator, the other worker's
+                # drain needs somewhere for its pods to go, or the budget holds the drain (as it should) and the
+                # upgrade stops there.
+                "tolerations": [{"key": "node-role.kubernetes.io/control-plane", "operator": "Exists",
+                                 "effect": "NoSchedule"}],
                 "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
                                                "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {
                                                    "matchLabels": labels}}]}}}},
