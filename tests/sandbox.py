@@ -165,10 +165,12 @@ case "$*" in
   *" uncordon "*) rm -f "$S/cordoned/$4";;
   *"get pods"*) printf 'demo/web-0 ';;
 esac''',
-    # An etcd snapshot through containerd: the file lands in the folder mounted at /snapshots.
+    # An etcd snapshot through containerd: the file lands in the folder mounted at /snapshots. Like the real ctr,
+    # it reads its stdin to the end (a step's script arrives on bash's stdin: an unguarded ctr ends the script).
     # etcdctl through containerd: state/etcd-members lists the members as `member list` prints them, and
     # state/etcd-unhealthy the client URLs that do not answer.
-    "ctr": '''case "$*" in
+    "ctr": '''cat >/dev/null  # as the real `ctr run` does: it copies its stdin into the container
+case "$*" in
   *"member list"*) cat "$S/etcd-members" 2>/dev/null; exit 0;;
   *"endpoint health"*) bad=0; while IFS=', ' read -r _ _ _ _ client _; do
       if grep -qx "$client" "$S/etcd-unhealthy" 2>/dev/null; then echo "$client is unhealthy: failed"; bad=1

@@ -81,7 +81,7 @@ restore_tool() {
   if command -v etcdutl >/dev/null; then
     echo host-etcdutl
   elif command -v ctr >/dev/null && [[ -n $image ]] &&
-    ctr --namespace k8s.io run --rm "$image" "etcd-restore-check-$$" etcdutl version >/dev/null 2>&1; then
+    ctr --namespace k8s.io run --rm "$image" "etcd-restore-check-$$" etcdutl version </dev/null >/dev/null 2>&1; then
     echo image-etcdutl
   else
     return 1
@@ -99,7 +99,7 @@ restore_with() {
   case $tool in
     host-etcdutl) etcdutl snapshot restore "$snapshot" --data-dir "$data" "${args[@]}" ;;
     image-etcdutl)
-      ctr --namespace k8s.io run --rm --net-host \
+      ctr --namespace k8s.io run --rm --net-host </dev/null \
         --mount "type=bind,src=$(dirname "$snapshot"),dst=/snapshot,options=rbind:ro" \
         --mount "type=bind,src=$ROOT/var/lib,dst=/var/lib,options=rbind:rw" \
         "$image" "etcd-restore-$$" \

@@ -52,7 +52,9 @@ etcdctl_here() {
     shift 2
   done
   image=$(etcd_image) || return 1
-  ctr --namespace k8s.io run --rm --net-host \
+  # stdin from /dev/null: `ctr run` copies its stdin into the container, and a step's script arrives on bash's stdin
+  # (`bash -s`): the real ctr swallowed the rest of the script, which then ended here with success, unseen.
+  ctr --namespace k8s.io run --rm --net-host </dev/null \
     --mount "type=bind,src=$ROOT/etc/kubernetes/pki/etcd,dst=/etc/kubernetes/pki/etcd,options=rbind:ro" \
     "${mounts[@]}" "$image" "k8s-platform-etcdctl-$$" etcdctl --endpoints https://127.0.0.1:2379 \
     --cacert /etc/kubernetes/pki/etcd/ca.crt --cert /etc/kubernetes/pki/etcd/peer.crt \
