@@ -33,8 +33,10 @@ EXPECTED_UNAVAILABLE = ("not a control plane of a cluster yet", "the offline pla
 
 def _warned(host: Host, report: CertificateReport) -> CertificateReport:
     if report.unavailable and not report.unavailable.endswith(EXPECTED_UNAVAILABLE):
-        pulumi.log.warn(f"the certificates of {host.name} could not be read ({report.unavailable}): nothing is "
-                        f"renewed from this update; its daily timer still renews them")
+        # Said plainly first: most often the host does not answer over SSH (python -m tools.check_hosts says why).
+        pulumi.log.warn(f"{host.name} ({host.ssh.address}) did not answer this preview's read over SSH: "
+                        f"{report.unavailable}. Check it with python -m tools.check_hosts; its steps cannot run until "
+                        f"it answers. Its certificates are not renewed from this update (its daily timer still runs)")
     return report
 
 

@@ -74,7 +74,9 @@ def test_a_control_plane_that_cannot_be_read_is_a_warning_and_changes_nothing(mo
     reads = {(CP["cp-2"], "certificates-check"): json.dumps(
         {"unavailable": "ssh: connect to host 203.0.113.22 port 22: Connection timed out"})}
     assert changed(reads) == set()
-    assert len(said) == 1 and said[0].startswith("the certificates of cp-2 could not be read (ssh: connect"), said
+    assert len(said) == 1 and said[0].startswith("cp-2 (203.0.113.22) did not answer this preview's read over SSH: "
+                                                 "ssh: connect"), said
+    assert "python -m tools.check_hosts" in said[0]
     said.clear()
     build_plan("metal", check_policies=False)
     assert said == [], "the offline plan's reads are expected to find nothing"
