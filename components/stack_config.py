@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pulumi
 import pulumi.runtime.config as runtime_config
 
 
@@ -22,6 +23,4 @@ offline_plan = False
 
 def deploying() -> bool:
     """Whether this run creates real resources: a `pulumi up`, not a preview and not the offline plan."""
-    import pulumi
-
     return not pulumi.runtime.is_dry_run() and not offline_plan

@@ -29,7 +29,7 @@ from components import sizing, versions  # noqa: E402
 from components.settings import PROJECT, SettingsError, load_settings  # noqa: E402
 from components.settings.examples import deploy_refusals  # noqa: E402
 from components.settings.model import INFRASTRUCTURES  # noqa: E402
-from tools.settings_catalog import description  # noqa: E402
+from components.settings.descriptions import DESCRIPTIONS  # noqa: E402
 from tools.stack_file import StackFileError, read_stack_file  # noqa: E402
 
 ROLES = (*sizing.ROLES, "load-balancer")
@@ -102,8 +102,7 @@ def settings_for(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _comment(path: str) -> list[str]:
-    text = description(path)
-    return [] if text.startswith("(no description") else [f"# {path}: {text}"]
+    return [f"# {path}: {DESCRIPTIONS[path]}"] if path in DESCRIPTIONS else []
 
 
 def render(settings: dict[str, Any], stack: str) -> str:
